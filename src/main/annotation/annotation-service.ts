@@ -1,0 +1,125 @@
+import type { AnnotationState, Label, UtteranceRow } from '../../shared/contract';
+import { EMPTY_ANNOTATION } from '../db/annotations-repository';
+import { StudioError, notFound } from '../errors';
+import type { ProjectStore } from '../project/project-store';
+
+/**
+ * A person's labelling: every change is one transaction that writes the annotation and appends to the
+ * history, so it is on disk before the caller hears it succeeded. Undo/redo walk that history per
+ * annotator.
+ */
+export class AnnotationService {
+  constructor(private readonly store: ProjectStore) {}
+
+  setLabel(utteranceId: number, labelId: number | null): { row: UtteranceRow; historySeq: number } {
+    if (labelId !== null && !this.store.labels.byId(labelId)) throw notFound(`Label ${labelId}`);
+    return this.edit(utteranceId, (s) => ({ ...s, labelId }));
+  }
+
+  setDimensions(
+    utteranceId: number,
+    dims: Pick<AnnotationState, 'valence' | 'arousal' | 'dominance' | 'note'>,
+  ): { row: UtteranceRow; historySeq: number } {
+    return this.edit(utteranceId, (s) => ({ ...s, ...dims }));
+  }
+
+  undo(): UtteranceRow | null {
+    const { store } = this;
+    const annotator = store.annotator;
+    const utteranceId = store.transaction(() => {
+      const target = store.annotations.nextUndo(annotator);
+      if (!target) return null;
+      this.apply(target.utteranceId, annotator, target.before, 'undo', target.seq);
+      return target.utteranceId;
+    });
+    return utteranceId === null ? null : this.row(utteranceId);
+  }
+
+  redo(): UtteranceRow | null {
+    const { store } = this;
+    const annotator = store.annotator;
+    const utteranceId = store.transaction(() => {
+      const target = store.annotations.nextRedo(annotator);
+      if (!target) return null;
+      this.apply(target.utteranceId, annotator, target.before, 'redo', target.seq);
+      return target.utteranceId;
+    });
+    return utteranceId === null ? null : this.row(utteranceId);
+  }
+
+  row(utteranceId: number): UtteranceRow {
+    const row = this.store.utterances.row(utteranceId, this.store.annotator, this.store.missingRecordings);
+    if (!row) throw notFound(`Utterance ${utteranceId}`);
+    return row;
+  }
+
+  private edit(utteranceId: number, change: (s: AnnotationState) => AnnotationState) {
+    const { store } = this;
+    if (!store.utterances.byId(utteranceId)) throw notFound(`Utterance ${utteranceId}`);
+    const annotator = store.annotator;
+    const historySeq = store.transaction(() => {
+      const current = store.annotations.get(utteranceId, 'human', annotator);
+      const before = current ? stateOf(current) : null;
+      const after = change(before ?? EMPTY_ANNOTATION);
+      return this.apply(utteranceId, annotator, after, 'edit', null, before);
+    });
+    return { row: this.row(utteranceId), historySeq };
+  }
+
+  private apply(
+    utteranceId: number,
+    annotator: string,
+    after: AnnotationState | null,
+    op: 'edit' | 'undo' | 'redo',
+    targetSeq: number | null,
+    knownBefore?: AnnotationState | null,
+  ): number {
+    const { store } = this;
+    const at = new Date().toISOString();
+    const before =
+      knownBefore !== undefined
+        ? knownBefore
+        : (() => {
+            const current = store.annotations.get(utteranceId, 'human', annotator);
+            return current ? stateOf(current) : null;
+          })();
+    store.annotations.put(utteranceId, 'human', annotator, after, at);
+    return store.annotations.appendHistory({ at, annotator, utteranceId, op, targetSeq, before, after });
+  }
+}
+
+function stateOf(a: AnnotationState): AnnotationState {
+  return { labelId: a.labelId, valence: a.valence, arousal: a.arousal, dominance: a.dominance, note: a.note };
+}
+
+/** Label set edits: names unique, hotkeys move to the label they are given, used labels stay. */
+export class LabelService {
+  constructor(private readonly store: ProjectStore) {}
+
+  save(input: { id?: number; name: string; color: string; hotkey: string | null }): Label[] {
+    const { labels } = this.store;
+    this.store.transaction(() => {
+      const clash = labels.byName(input.name);
+      if (clash && clash.id !== input.id) throw new StudioError('conflict', `A label named "${input.name}" already exists`);
+      if (input.hotkey) labels.releaseHotkey(input.hotkey, input.id ?? null);
+      if (input.id === undefined) labels.insert(input.name, input.color, input.hotkey);
+      else {
+        if (!labels.byId(input.id)) throw notFound(`Label ${input.id}`);
+        labels.update(input.id, input.name, input.color, input.hotkey);
+      }
+    });
+    return labels.list();
+  }
+
+  delete(id: number): Label[] {
+    const { labels } = this.store;
+    const label = labels.byId(id);
+    if (!label) throw notFound(`Label ${id}`);
+    const uses = labels.usageCount(id);
+    if (uses > 0) {
+      throw new StudioError('conflict', `"${label.name}" is used by ${uses} annotation(s); relabel them before deleting it`);
+    }
+    labels.delete(id);
+    return labels.list();
+  }
+}

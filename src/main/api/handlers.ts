@@ -1,0 +1,86 @@
+import {
+  operations,
+  type OperationName,
+  type OperationOutput,
+  type OperationParsedInput,
+} from '../../shared/contract';
+import { StudioError } from '../errors';
+import type { Studio } from './studio';
+
+type Handlers = { [N in OperationName]: (input: OperationParsedInput<N>) => Promise<OperationOutput<N>> | OperationOutput<N> };
+
+/** What each operation of the contract does, in terms of the studio's services. */
+export function createHandlers(studio: Studio): Handlers {
+  const { store } = studio;
+  const afterJob = (jobId: string) => {
+    void studio.jobs.wait(jobId).then(() => {
+      store.refreshMissing();
+      studio.emit('projectChanged', studio.info());
+    });
+    return { jobId };
+  };
+  return {
+    getProjectInfo: () => studio.info(),
+    setAnnotator: ({ annotator }) => {
+      store.annotator = annotator;
+      const info = studio.info();
+      studio.emit('projectChanged', info);
+      return info;
+    },
+    listLabels: () => store.labels.list(),
+    saveLabel: (input) => studio.labels.save(input),
+    deleteLabel: ({ id }) => studio.labels.delete(id),
+    listUtterances: (filter) => {
+      const rows = store.utterances.list(filter, store.annotator, store.missingRecordings);
+      return { rows, total: store.utterances.count() };
+    },
+    getAnnotation: ({ utteranceId }) => store.annotations.get(utteranceId, 'human', store.annotator) ?? null,
+    setLabel: ({ utteranceId, labelId }) => {
+      const result = studio.annotations.setLabel(utteranceId, labelId);
+      studio.emit('annotationChanged', { row: result.row });
+      return result;
+    },
+    setDimensions: ({ utteranceId, ...dims }) => {
+      const result = studio.annotations.setDimensions(utteranceId, dims);
+      studio.emit('annotationChanged', { row: result.row });
+      return result;
+    },
+    undo: () => {
+      const row = studio.annotations.undo();
+      if (row) studio.emit('annotationChanged', { row });
+      return { row };
+    },
+    redo: () => {
+      const row = studio.annotations.redo();
+      if (row) studio.emit('annotationChanged', { row });
+      return { row };
+    },
+    getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
+    startImport: ({ path }) =>
+      afterJob(studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx))),
+    startExport: (request) =>
+      afterJob(studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx))),
+    startRelink: ({ folder }) =>
+      afterJob(studio.jobs.start('relink', `Relink from ${folder}`, (ctx) => studio.relinker.relink(folder, ctx))),
+    listJobs: () => studio.jobs.list(),
+    cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
+  };
+}
+
+/**
+ * The single entry both transports use: validates the raw request against the contract, runs the
+ * handler, and returns its output. Invalid input becomes a StudioError listing every problem.
+ */
+export async function invokeOperation(handlers: Handlers, name: string, raw: unknown): Promise<unknown> {
+  if (!Object.hasOwn(operations, name)) throw new StudioError('not_found', `Unknown operation "${name}"`);
+  const op = operations[name as OperationName];
+  const parsed = op.input.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
+    throw new StudioError('invalid_request', `Invalid request for ${name}: ${issues.join('; ')}`, issues);
+  }
+  const handler = handlers[name as OperationName] as (input: unknown) => unknown;
+  return await handler(parsed.data);
+}
+
+export type { Handlers };

@@ -1,0 +1,50 @@
+import libsamplerate from '@alexanderolsen/libsamplerate-js';
+
+// CommonJS package: take the named parts off the default export (works in Node ESM and bundlers).
+const { ConverterType, create } = libsamplerate;
+
+/** Averages channels into one. */
+export function downmix(channels: readonly Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0]!;
+  const n = Math.min(...channels.map((c) => c.length));
+  const out = new Float32Array(n);
+  for (const c of channels) for (let i = 0; i < n; i++) out[i]! += c[i]!;
+  const k = 1 / channels.length;
+  for (let i = 0; i < n; i++) out[i]! *= k;
+  return out;
+}
+
+/**
+ * Max-abs peaks, `perSecond` bins a second, over all channels. Values in 0..1; what wavesurfer draws
+ * when given precomputed peaks.
+ */
+export function computePeaks(channels: readonly Float32Array[], sampleRate: number, perSecond: number): Float32Array {
+  const length = channels[0]?.length ?? 0;
+  const binSize = sampleRate / perSecond;
+  const bins = Math.max(1, Math.ceil(length / binSize));
+  const peaks = new Float32Array(bins);
+  for (const c of channels) {
+    for (let b = 0; b < bins; b++) {
+      const from = Math.floor(b * binSize);
+      const to = Math.min(length, Math.floor((b + 1) * binSize));
+      let m = peaks[b]!;
+      for (let i = from; i < to; i++) {
+        const v = Math.abs(c[i]!);
+        if (v > m) m = v;
+      }
+      peaks[b] = Math.min(1, m);
+    }
+  }
+  return peaks;
+}
+
+/** High-quality (libsamplerate sinc) mono resampling. */
+export async function resample(mono: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
+  if (fromRate === toRate) return mono;
+  const src = await create(1, fromRate, toRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+  try {
+    return src.simple(mono);
+  } finally {
+    src.destroy();
+  }
+}

@@ -1,0 +1,60 @@
+import type { Waveform } from '../../shared/contract';
+import { StudioError, notFound } from '../errors';
+import type { ProjectStore } from '../project/project-store';
+import type { DecodedAudioCache } from './decoded-audio-cache';
+import { downmix } from './signal';
+import { encodeWav16 } from './wav';
+
+/** Waveform peaks (from the project file, no decoding) and playable clips of utterances. */
+export class WaveformService {
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly audio: DecodedAudioCache,
+  ) {}
+
+  waveform(utteranceId: number, contextSeconds: number): Waveform {
+    const { store } = this;
+    const u = store.utterances.byId(utteranceId);
+    if (!u) throw notFound(`Utterance ${utteranceId}`);
+    const rec = store.recordings.byId(u.recordingId)!;
+    const clipStart = Math.max(0, u.start - contextSeconds);
+    const clipEnd = Math.min(rec.durationS, u.end + contextSeconds);
+    const all = store.recordings.peaks(rec.id);
+    const pps = rec.peaksPerSecond;
+    const peaks = Array.from(all.subarray(Math.floor(clipStart * pps), Math.ceil(clipEnd * pps)), (v) => Math.round(v * 1e4) / 1e4);
+    const annotator = store.annotator;
+    const regions = store.utterances.overlapping(rec.id, clipStart, clipEnd).map((o) => ({
+      utteranceId: o.id,
+      start: o.start,
+      end: o.end,
+      labelId: store.annotations.get(o.id, 'human', annotator)?.labelId ?? null,
+    }));
+    return {
+      utteranceId,
+      mediaPath: `utterances/${utteranceId}/clip.wav?context=${contextSeconds}`,
+      clipStart,
+      clipEnd,
+      peaks,
+      peaksPerSecond: pps,
+      regions,
+    };
+  }
+
+  /** A 16-bit mono WAV of the utterance with context, at the recording's own sample rate. */
+  async clip(utteranceId: number, contextSeconds: number): Promise<Buffer> {
+    const { store } = this;
+    const u = store.utterances.byId(utteranceId);
+    if (!u) throw notFound(`Utterance ${utteranceId}`);
+    const rec = store.recordings.byId(u.recordingId)!;
+    let audio;
+    try {
+      audio = await this.audio.get(rec.path);
+    } catch (err) {
+      throw new StudioError('not_found', `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`);
+    }
+    const mono = downmix(audio.channels);
+    const from = Math.floor(Math.max(0, u.start - contextSeconds) * audio.sampleRate);
+    const to = Math.min(mono.length, Math.ceil((u.end + contextSeconds) * audio.sampleRate));
+    return encodeWav16(mono.subarray(from, to), audio.sampleRate);
+  }
+}

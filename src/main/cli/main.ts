@@ -1,0 +1,144 @@
+/**
+ * `wavfusion` command line: serve the studio to a browser, import, export. Runs in plain Node.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Studio } from '../api/studio';
+import { toErrorBody } from '../errors';
+import { startLoopbackHost } from '../host/loopback-host';
+import { RENDERER_DIR } from '../paths';
+import { openDemoProject } from '../project/demo-project';
+import type { JobStatus } from '../../shared/contract';
+import { APP_VERSION } from '../version';
+
+const USAGE = `WavFusion Studio ${APP_VERSION}
+
+Usage:
+  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
+                                                   (no --project: the demo project)
+  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
+  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
+                   [--overwrite] [--include-imported]
+  wavfusion --help | --version
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case 'import':
+        return await importCommand(rest);
+      case 'export':
+        return await exportCommand(rest);
+      case '--version':
+        process.stdout.write(`${APP_VERSION}\n`);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`wavfusion: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`wavfusion: ${toErrorBody(err).message}\n`);
+    return 1;
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { project: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const studio = values.project ? Studio.open(values.project) : await openDemoProject();
+  const host = await startLoopbackHost({ studio, rendererDir: RENDERER_DIR, port, token: process.env.WAVFUSION_TOKEN });
+  process.stdout.write(`WavFusion Studio serving ${studio.store.name} (${studio.store.file})\n${host.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await host.close();
+  await studio.close();
+  return 0;
+}
+
+async function runJob(studio: Studio, id: string): Promise<JobStatus> {
+  const tty = process.stderr.isTTY;
+  const off = studio.subscribe((event, payload) => {
+    if (event !== 'jobUpdated' || !tty) return;
+    const s = payload as JobStatus;
+    const pct = s.total ? Math.floor((100 * s.done) / s.total) : 0;
+    process.stderr.write(`\r${s.title}: ${s.done}/${s.total} (${pct}%) ${s.message.slice(0, 40).padEnd(40)}`);
+  });
+  const status = await studio.jobs.wait(id);
+  off();
+  if (tty) process.stderr.write('\n');
+  return status;
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { project: { type: 'string' } }, allowPositionals: true });
+  if (!values.project || positionals.length !== 1) throw new UsageError('import needs --project FILE and one PATH');
+  const studio = Studio.open(values.project);
+  try {
+    const status = await runJob(studio, studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx)));
+    if (status.state !== 'succeeded') {
+      process.stderr.write(`wavfusion: import ${status.state}: ${status.error ?? ''}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(status.result, null, 2)}\n`);
+    const report = status.result as { failures: unknown[] };
+    return report.failures.length ? 3 : 0;
+  } finally {
+    await studio.close();
+  }
+}
+
+async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      project: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string', default: 'audiofolder' },
+      seed: { type: 'string', default: '13' },
+      overwrite: { type: 'boolean', default: false },
+      'include-imported': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
+  if (!['audiofolder', 'csv', 'jsonl'].includes(values.format!)) throw new UsageError(`unknown --format ${values.format}`);
+  const studio = Studio.open(values.project, { create: false });
+  try {
+    const request = {
+      folder: path.resolve(values.out),
+      format: values.format as 'audiofolder' | 'csv' | 'jsonl',
+      seed: Number(values.seed),
+      overwrite: values.overwrite!,
+      includeImported: values['include-imported']!,
+    };
+    const status = await runJob(studio, studio.jobs.start('export', 'Export', (ctx) => studio.exporter.export(request, ctx)));
+    if (status.state !== 'succeeded') {
+      process.stderr.write(`wavfusion: export ${status.state}: ${status.error ?? ''}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(status.result, null, 2)}\n`);
+    return 0;
+  } finally {
+    await studio.close();
+  }
+}

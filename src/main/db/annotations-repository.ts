@@ -1,0 +1,147 @@
+import type { Annotation, AnnotationState } from '../../shared/contract';
+import type { Db } from './open-database';
+
+export const EMPTY_ANNOTATION: AnnotationState = {
+  labelId: null,
+  valence: null,
+  arousal: null,
+  dominance: null,
+  note: '',
+};
+
+export function isEmptyAnnotation(s: AnnotationState): boolean {
+  return s.labelId === null && s.valence === null && s.arousal === null && s.dominance === null && s.note === '';
+}
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  annotator: string;
+  utteranceId: number;
+  op: 'edit' | 'undo' | 'redo';
+  targetSeq: number | null;
+  before: AnnotationState | null;
+  after: AnnotationState | null;
+}
+
+interface HistoryRecord extends Omit<HistoryEntry, 'before' | 'after'> {
+  before: string | null;
+  after: string | null;
+}
+
+const HISTORY_COLUMNS = `seq, at, annotator, utterance_id AS utteranceId, op, target_seq AS targetSeq, before, after`;
+
+const fromRecord = (r: HistoryRecord): HistoryEntry => ({
+  ...r,
+  before: r.before === null ? null : (JSON.parse(r.before) as AnnotationState),
+  after: r.after === null ? null : (JSON.parse(r.after) as AnnotationState),
+});
+
+/** Annotations (current state per utterance, origin and annotator) and the append-only history. */
+export class AnnotationsRepository {
+  constructor(private readonly db: Db) {}
+
+  get(utteranceId: number, origin: 'human' | 'import', annotator: string): Annotation | undefined {
+    return this.db
+      .prepare<[number, string, string], Annotation>(
+        `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance,
+                note, updated_at AS updatedAt
+         FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?`,
+      )
+      .get(utteranceId, origin, annotator);
+  }
+
+  /** Writes the state; an empty state removes the annotation. */
+  put(utteranceId: number, origin: 'human' | 'import', annotator: string, state: AnnotationState | null, at: string): void {
+    if (state === null || isEmptyAnnotation(state)) {
+      this.db
+        .prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?')
+        .run(utteranceId, origin, annotator);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, updated_at)
+         VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @at)
+         ON CONFLICT (utterance_id, origin, annotator) DO UPDATE SET
+           label_id = excluded.label_id, valence = excluded.valence, arousal = excluded.arousal,
+           dominance = excluded.dominance, note = excluded.note, updated_at = excluded.updated_at`,
+      )
+      .run({ utteranceId, origin, annotator, ...state, at });
+  }
+
+  appendHistory(entry: Omit<HistoryEntry, 'seq'>): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO history (at, annotator, utterance_id, op, target_seq, before, after)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.at,
+        entry.annotator,
+        entry.utteranceId,
+        entry.op,
+        entry.targetSeq,
+        entry.before === null ? null : JSON.stringify(entry.before),
+        entry.after === null ? null : JSON.stringify(entry.after),
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  /** The newest edit or redo of this annotator that no undo has reverted: what Undo reverts next. */
+  nextUndo(annotator: string): HistoryEntry | undefined {
+    const r = this.db
+      .prepare<[string], HistoryRecord>(
+        `SELECT ${HISTORY_COLUMNS} FROM history x
+         WHERE x.annotator = ? AND x.op IN ('edit', 'redo')
+           AND NOT EXISTS (SELECT 1 FROM history u WHERE u.op = 'undo' AND u.target_seq = x.seq)
+         ORDER BY x.seq DESC LIMIT 1`,
+      )
+      .get(annotator);
+    return r && fromRecord(r);
+  }
+
+  /** The newest undo not yet redone, provided no new edit came after it: what Redo re-applies next. */
+  nextRedo(annotator: string): HistoryEntry | undefined {
+    const r = this.db
+      .prepare<[string], HistoryRecord>(
+        `SELECT ${HISTORY_COLUMNS} FROM history u
+         WHERE u.annotator = ? AND u.op = 'undo'
+           AND NOT EXISTS (SELECT 1 FROM history r WHERE r.op = 'redo' AND r.target_seq = u.seq)
+           AND NOT EXISTS (SELECT 1 FROM history e WHERE e.annotator = u.annotator AND e.op = 'edit' AND e.seq > u.seq)
+         ORDER BY u.seq DESC LIMIT 1`,
+      )
+      .get(annotator);
+    return r && fromRecord(r);
+  }
+
+  history(utteranceId?: number): HistoryEntry[] {
+    const rows =
+      utteranceId === undefined
+        ? this.db.prepare<[], HistoryRecord>(`SELECT ${HISTORY_COLUMNS} FROM history ORDER BY seq`).all()
+        : this.db
+            .prepare<[number], HistoryRecord>(`SELECT ${HISTORY_COLUMNS} FROM history WHERE utterance_id = ? ORDER BY seq`)
+            .all(utteranceId);
+    return rows.map(fromRecord);
+  }
+
+  /** For export: per utterance, the newest human annotation with a label (and imported ones if asked). */
+  exportable(includeImported: boolean): { utteranceId: number; labelId: number; annotator: string; origin: string }[] {
+    return this.db
+      .prepare<[number], { utteranceId: number; labelId: number; annotator: string; origin: string }>(
+        `SELECT utterance_id AS utteranceId, label_id AS labelId, annotator, origin FROM (
+           SELECT a.*, ROW_NUMBER() OVER (
+             PARTITION BY utterance_id ORDER BY (origin = 'human') DESC, updated_at DESC, id DESC) AS rank
+           FROM annotations a WHERE label_id IS NOT NULL AND (origin = 'human' OR ?)
+         ) WHERE rank = 1 ORDER BY utterance_id`,
+      )
+      .all(includeImported ? 1 : 0);
+  }
+
+  annotators(): string[] {
+    return this.db
+      .prepare<[], { annotator: string }>(`SELECT DISTINCT annotator FROM annotations WHERE origin = 'human' ORDER BY 1`)
+      .all()
+      .map((r) => r.annotator);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The desktop shell: window, menu and IPC wiring. The only part of src/main that imports electron;
+ * everything it does is delegated to the transport-free Studio.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { eventNames, ipcChannel, operationNames } from '../../shared/contract';
+import { createHandlers, invokeOperation } from '../api/handlers';
+import { resolveMedia } from '../api/media';
+import { Studio } from '../api/studio';
+import { toErrorBody } from '../errors';
+import { CONTENT_SECURITY_POLICY } from '../host/loopback-host';
+import { APP_ROOT, RENDERER_DIR } from '../paths';
+import { openDemoProject } from '../project/demo-project';
+
+const MEDIA_SCHEME = 'wavfusion-media';
+protocol.registerSchemesAsPrivileged([
+  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+]);
+
+let studio: Studio | null = null;
+let window: BrowserWindow | null = null;
+const rendererUrl = process.env.ELECTRON_RENDERER_URL;
+const indexFile = path.join(RENDERER_DIR, 'index.html');
+
+/** Only our own page may call the API. */
+function fromOurPage(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  return rendererUrl ? url.startsWith(rendererUrl) : url === pathToFileURL(indexFile).href;
+}
+
+function wireIpc(current: Studio): void {
+  const handlers = createHandlers(current);
+  for (const name of operationNames) {
+    ipcMain.handle(ipcChannel.invoke(name), async (event, input: unknown) => {
+      if (!fromOurPage(event)) return { ok: false, error: { code: 'forbidden', message: 'unknown sender' } };
+      try {
+        return { ok: true, value: await invokeOperation(handlers, name, input) };
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err) };
+      }
+    });
+  }
+  ipcMain.handle(ipcChannel.chooseFolder, async (event) => {
+    if (!fromOurPage(event) || !window) return null;
+    const result = await dialog.showOpenDialog(window, { properties: ['openDirectory', 'createDirectory'] });
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  });
+  current.subscribe((event, payload) => {
+    if (!eventNames.includes(event)) return;
+    window?.webContents.send(ipcChannel.event(event), payload);
+  });
+  protocol.handle(MEDIA_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    try {
+      const media = await resolveMedia(current, `${url.host}${url.pathname}${url.search}`);
+      return new Response(new Uint8Array(media.body), { headers: { 'Content-Type': media.contentType } });
+    } catch (err) {
+      return new Response(toErrorBody(err).message, { status: 404 });
+    }
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    title: 'WavFusion Studio',
+    webPreferences: {
+      preload: path.join(APP_ROOT, 'out', 'preload', 'index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  // No navigation, no new windows, no remote content.
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (rendererUrl) void win.loadURL(rendererUrl);
+  else void win.loadFile(indexFile);
+  return win;
+}
+
+function buildMenu(): void {
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      { role: 'fileMenu' },
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+    ]),
+  );
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  const projectArg = process.argv.find((a) => a.startsWith('--project='))?.slice('--project='.length);
+  studio = projectArg ? Studio.open(projectArg) : await openDemoProject();
+  wireIpc(studio);
+  buildMenu();
+  window = createWindow();
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => void studio?.close());
+}
+
+void start().catch((err) => {
+  dialog.showErrorBox('WavFusion Studio could not start', toErrorBody(err).message);
+  app.exit(1);
+});

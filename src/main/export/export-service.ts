@@ -1,0 +1,220 @@
+import { stringify } from 'csv-stringify/sync';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ExportRequest, ExportSummary } from '../../shared/contract';
+import { ExportRequest as ExportRequestSchema } from '../../shared/contract';
+import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
+import { downmix, resample } from '../audio/signal';
+import { encodeWav16 } from '../audio/wav';
+import { StudioError } from '../errors';
+import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
+import type { ProjectStore } from '../project/project-store';
+import { APP_VERSION } from '../version';
+import { SPLITS, splitByGroup, type SplitName } from './split';
+
+export const EXPORT_SAMPLE_RATE = 16000;
+export const METADATA_COLUMNS = ['file_name', 'label', 'text', 'speaker', 'start', 'end', 'annotator'] as const;
+/** Entries an export writes at the top of its folder; `overwrite` removes only these. */
+const EXPORT_ENTRIES = [...SPLITS, 'dataset.csv', 'dataset.jsonl', 'label_map.json', 'provenance.json'];
+
+interface ExportRow {
+  utteranceId: number;
+  recordingPath: string;
+  recordingName: string;
+  recordingId: number;
+  start: number;
+  end: number;
+  label: string;
+  text: string;
+  speaker: string | null;
+  annotator: string;
+  origin: string;
+  split: SplitName;
+}
+
+/** Writes the labelled corpus in a layout training code reads directly. */
+export class ExportService {
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly audio: DecodedAudioCache,
+  ) {}
+
+  async export(request: ExportRequest, ctx: JobContext): Promise<ExportSummary> {
+    const req = ExportRequestSchema.parse(request);
+    const folder = path.resolve(req.folder);
+    await this.prepareFolder(folder, req.overwrite);
+
+    const rows = this.collectRows(req.includeImported, req.split, req.seed);
+    const written: string[] = [];
+    const write = async (relative: string, data: string | Buffer) => {
+      const target = path.resolve(folder, relative);
+      if (!target.startsWith(folder + path.sep)) throw new StudioError('forbidden', `refusing to write outside ${folder}: ${relative}`);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.writeFile(target, data);
+      written.push(relative);
+    };
+    try {
+      if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
+      else if (req.format === 'csv') await write('dataset.csv', stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS }));
+      else await write('dataset.jsonl', rows.rows.map((r) => JSON.stringify(flatRow(r))).join('\n') + (rows.rows.length ? '\n' : ''));
+      throwIfCancelled(ctx.signal);
+      const labels = this.store.labels.list().map((l) => l.name);
+      await write(
+        'label_map.json',
+        JSON.stringify(
+          {
+            labels,
+            label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+            id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+          },
+          null,
+          2,
+        ),
+      );
+      const bySplit = Object.fromEntries(SPLITS.map((s) => [s, rows.rows.filter((r) => r.split === s).length]));
+      const provenance = {
+        project: { name: this.store.name, file: this.store.file },
+        exportedAt: new Date().toISOString(),
+        app: { name: 'WavFusion Studio', version: APP_VERSION },
+        format: req.format,
+        sampleRate: req.format === 'audiofolder' ? EXPORT_SAMPLE_RATE : null,
+        labelSources: req.includeImported ? 'human, then imported' : 'human only',
+        split: { seed: req.seed, ratios: req.split, groupedBy: 'speaker (recording when the speaker is unknown)' },
+        annotators: [...new Set(rows.rows.map((r) => r.annotator))].sort(),
+        counts: {
+          rows: rows.rows.length,
+          skippedUnlabelled: rows.skipped,
+          byLabel: countBy(rows.rows, (r) => r.label),
+          bySplit,
+        },
+        warnings: rows.warnings,
+      };
+      await write('provenance.json', JSON.stringify(provenance, null, 2));
+      return { folder, format: req.format, rows: rows.rows.length, bySplit, warnings: rows.warnings, files: written };
+    } catch (err) {
+      // Leave the folder as it was: remove what this export wrote.
+      await Promise.allSettled(written.map((f) => fs.rm(path.join(folder, f), { force: true })));
+      await Promise.allSettled(SPLITS.map((s) => fs.rmdir(path.join(folder, s))));
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new StudioError('internal', `The disk is full: export to ${folder} stopped and its partial files were removed`);
+      }
+      throw err;
+    }
+  }
+
+  private async prepareFolder(folder: string, overwrite: boolean): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(folder, { recursive: true });
+      return;
+    }
+    if (entries.length === 0) return;
+    if (!overwrite) {
+      throw new StudioError('conflict', `Export folder ${folder} is not empty; choose an empty folder or allow overwriting`);
+    }
+    for (const entry of entries) {
+      if (EXPORT_ENTRIES.includes(entry)) await fs.rm(path.join(folder, entry), { recursive: true, force: true });
+    }
+  }
+
+  private collectRows(includeImported: boolean, ratios: Record<SplitName, number>, seed: number) {
+    const { store } = this;
+    const labels = new Map(store.labels.list().map((l) => [l.id, l.name]));
+    const recordings = new Map(store.recordings.list().map((r) => [r.id, r]));
+    const chosen = store.annotations.exportable(includeImported);
+    const base: Omit<ExportRow, 'split'>[] = [];
+    for (const a of chosen) {
+      const u = store.utterances.byId(a.utteranceId)!;
+      const rec = recordings.get(u.recordingId)!;
+      base.push({
+        utteranceId: u.id,
+        recordingPath: rec.path,
+        recordingName: rec.fileName,
+        recordingId: rec.id,
+        start: u.start,
+        end: u.end,
+        label: labels.get(a.labelId)!,
+        text: u.transcript,
+        speaker: u.speaker,
+        annotator: a.annotator,
+        origin: a.origin,
+      });
+    }
+    const { assignment, warnings } = splitByGroup(
+      base.map((r) => ({ id: r.utteranceId, group: r.speaker ?? `recording:${r.recordingId}`, label: r.label })),
+      ratios,
+      seed,
+    );
+    const rows = base.map((r) => ({ ...r, split: assignment.get(r.utteranceId)! }));
+    return { rows, warnings, skipped: store.utterances.count() - rows.length };
+  }
+
+  private async writeAudiofolder(
+    rows: ExportRow[],
+    write: (relative: string, data: string | Buffer) => Promise<void>,
+    ctx: JobContext,
+  ): Promise<void> {
+    const metadata = new Map<SplitName, Record<string, unknown>[]>(SPLITS.map((s) => [s, []]));
+    const ordered = [...rows].sort((a, b) => a.recordingId - b.recordingId || a.start - b.start);
+    let done = 0;
+    for (const row of ordered) {
+      throwIfCancelled(ctx.signal);
+      let audio;
+      try {
+        audio = await this.audio.get(row.recordingPath);
+      } catch (err) {
+        throw new StudioError('not_found', `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`);
+      }
+      const mono = downmix(audio.channels);
+      const from = Math.floor(row.start * audio.sampleRate);
+      const to = Math.min(mono.length, Math.ceil(row.end * audio.sampleRate));
+      const clip = await resample(mono.slice(from, to), audio.sampleRate, EXPORT_SAMPLE_RATE);
+      const fileName = `${String(row.utteranceId).padStart(6, '0')}_${safeStem(row.recordingName)}.wav`;
+      await write(`${row.split}/${fileName}`, encodeWav16(clip, EXPORT_SAMPLE_RATE));
+      metadata.get(row.split)!.push({
+        file_name: fileName,
+        label: row.label,
+        text: row.text,
+        speaker: row.speaker ?? '',
+        start: round(row.start),
+        end: round(row.end),
+        annotator: row.annotator,
+      });
+      ctx.progress(++done, rows.length, fileName);
+    }
+    for (const [split, list] of metadata) {
+      if (list.length === 0) continue;
+      list.sort((a, b) => String(a.file_name).localeCompare(String(b.file_name)));
+      await write(`${split}/metadata.csv`, stringify(list, { header: true, columns: [...METADATA_COLUMNS] }));
+    }
+  }
+}
+
+const FLAT_COLUMNS = ['path', 'start', 'end', 'label', 'text', 'speaker', 'annotator', 'split', 'utterance_id'];
+const flatRow = (r: ExportRow) => ({
+  path: r.recordingPath,
+  start: round(r.start),
+  end: round(r.end),
+  label: r.label,
+  text: r.text,
+  speaker: r.speaker ?? '',
+  annotator: r.annotator,
+  split: r.split,
+  utterance_id: r.utteranceId,
+});
+
+const round = (s: number) => Math.round(s * 1000) / 1000;
+
+export function safeStem(fileName: string): string {
+  const stem = fileName.replace(/\.[^.]+$/, '');
+  return stem.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'clip';
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}

@@ -1,0 +1,247 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createHandlers, invokeOperation } from '../api/handlers';
+import { resolveMedia } from '../api/media';
+import type { Studio } from '../api/studio';
+import { StudioError, toErrorBody } from '../errors';
+
+export interface LoopbackHostOptions {
+  studio: Studio;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  port?: number;
+  /** Fixed token, for tests; a random one per launch otherwise. */
+  token?: string;
+}
+
+export interface LoopbackHost {
+  /** The URL to open, token included. */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'wavfusion_token';
+const MAX_BODY_BYTES = 1024 * 1024;
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "media-src 'self' blob:",
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+const STATUS: Record<string, number> = {
+  invalid_request: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unsupported: 422,
+  internal: 500,
+};
+
+/**
+ * Serves the renderer and the API on 127.0.0.1 only. Every request must carry the per-launch token:
+ * in the URL the first time (it is then kept in a SameSite=Strict, HttpOnly cookie), in the cookie, or
+ * as a Bearer header. The Host header must name the loopback address (no DNS rebinding).
+ */
+export async function startLoopbackHost(options: LoopbackHostOptions): Promise<LoopbackHost> {
+  const { studio } = options;
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const handlers = createHandlers(studio);
+  const rendererDir = path.resolve(options.rendererDir);
+  let port = 0;
+
+  const tokenOk = (candidate: string | null | undefined) => {
+    if (!candidate) return false;
+    const a = Buffer.from(candidate);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const authorised = (req: http.IncomingMessage, url: URL) => {
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return false;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return tokenOk(url.searchParams.get('token')) || tokenOk(bearer) || tokenOk(readCookie(req, COOKIE));
+  };
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err) => sendError(res, err));
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (!authorised(req, url)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('WavFusion Studio: open the URL printed by `wavfusion serve` (it carries the access token).');
+      return;
+    }
+    if (url.searchParams.get('token')) {
+      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    if (url.pathname.startsWith('/api/')) {
+      if (req.method !== 'POST') throw new StudioError('invalid_request', 'API calls are POST requests');
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        throw new StudioError('invalid_request', 'API calls must send Content-Type: application/json');
+      }
+      const body = await readBody(req);
+      let input: unknown;
+      try {
+        input = body.length ? JSON.parse(body) : {};
+      } catch {
+        throw new StudioError('invalid_request', 'Request body is not valid JSON');
+      }
+      const output = await invokeOperation(handlers, url.pathname.slice(5), input);
+      sendJson(res, 200, output === undefined ? null : output);
+      return;
+    }
+    if (url.pathname.startsWith('/media/')) {
+      const media = await resolveMedia(studio, url.pathname.slice(7) + url.search);
+      sendBytes(req, res, media.body, media.contentType);
+      return;
+    }
+    await serveStatic(url.pathname, res);
+  }
+
+  async function serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
+    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = path.resolve(rendererDir, relative);
+    if (!file.startsWith(rendererDir + path.sep)) throw new StudioError('forbidden', 'outside the renderer folder');
+    let data: Buffer;
+    try {
+      data = await fs.readFile(file);
+    } catch {
+      throw new StudioError('not_found', `No such file: ${pathname}`);
+    }
+    const isHtml = file.endsWith('.html');
+    res.writeHead(200, {
+      'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': isHtml ? 'no-store' : 'private, max-age=3600',
+      ...(isHtml ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {}),
+    });
+    res.end(data);
+  }
+
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/events' || !authorised(req, url)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
+  });
+  const clients = new Set<WebSocket>();
+  sockets.on('connection', (ws: WebSocket) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+  });
+  const unsubscribe = studio.subscribe((event, payload) => {
+    const message = JSON.stringify({ event, payload });
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readCookie(req: http.IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new StudioError('invalid_request', 'Request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(data);
+}
+
+function sendError(res: http.ServerResponse, err: unknown): void {
+  const body = toErrorBody(err);
+  if (body.code === 'internal') console.error(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, STATUS[body.code] ?? 500, body);
+}
+
+/** Sends bytes, honouring a single Range request (media elements seek with them). */
+function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, contentType: string): void {
+  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  const headers = { 'Content-Type': contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' };
+  if (!range || (range[1] === '' && range[2] === '')) {
+    res.writeHead(200, { ...headers, 'Content-Length': body.length });
+    res.end(body);
+    return;
+  }
+  let start = range[1] === '' ? body.length - Number(range[2]) : Number(range[1]);
+  let end = range[1] === '' || range[2] === '' ? body.length - 1 : Number(range[2]);
+  start = Math.max(0, start);
+  end = Math.min(end, body.length - 1);
+  if (start > end) {
+    res.writeHead(416, { 'Content-Range': `bytes */${body.length}` });
+    res.end();
+    return;
+  }
+  res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Content-Length': end - start + 1 });
+  res.end(body.subarray(start, end + 1));
+}

@@ -1,0 +1,125 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { StudioError } from '../errors';
+
+/** One row of a CSV or JSONL manifest, paths already resolved against the manifest's folder. */
+export interface ManifestRow {
+  line: number;
+  path: string;
+  text: string;
+  speaker: string | null;
+  label: string | null;
+  start: number | null;
+  end: number | null;
+}
+
+export interface ManifestProblem {
+  line: number;
+  reason: string;
+}
+
+const optionalText = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? null : String(v).trim() || null));
+const optionalSeconds = z
+  .union([z.number(), z.string()])
+  .nullish()
+  .transform((v, ctx) => {
+    if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return null;
+    const n = typeof v === 'number' ? v : Number(v.trim());
+    if (!Number.isFinite(n) || n < 0) {
+      ctx.addIssue({ code: 'custom', message: `not a time in seconds: ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const RowSchema = z.object({
+  path: z.string({ error: 'missing path' }).trim().min(1, 'empty path'),
+  text: optionalText,
+  speaker: optionalText,
+  label: optionalText,
+  start: optionalSeconds,
+  end: optionalSeconds,
+});
+
+export const MANIFEST_EXTENSIONS = ['.csv', '.jsonl'];
+
+export function isManifestPath(file: string): boolean {
+  return MANIFEST_EXTENSIONS.includes(path.extname(file).toLowerCase());
+}
+
+/**
+ * Parses a CSV (header row; BOM, quotes and CRLF handled) or JSONL manifest. A manifest that cannot be
+ * read as a whole throws; a bad row becomes a problem and the other rows still come back.
+ */
+export function readManifest(file: string): { rows: ManifestRow[]; problems: ManifestProblem[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StudioError('not_found', `Cannot read manifest ${file}: ${(err as Error).message}`);
+  }
+  const base = path.dirname(file);
+  const name = path.basename(file);
+  const records: { line: number; value: unknown }[] = [];
+  const problems: ManifestProblem[] = [];
+  if (path.extname(file).toLowerCase() === '.jsonl') {
+    text.replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .forEach((lineText, i) => {
+        if (!lineText.trim()) return;
+        try {
+          records.push({ line: i + 1, value: JSON.parse(lineText) });
+        } catch (err) {
+          problems.push({ line: i + 1, reason: `not valid JSON: ${(err as Error).message}` });
+        }
+      });
+  } else {
+    let parsed: { record: Record<string, string>; info: { lines: number } }[];
+    try {
+      parsed = parseCsv(text, {
+        bom: true,
+        columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+        skip_empty_lines: true,
+        info: true,
+      });
+    } catch (err) {
+      throw new StudioError('invalid_request', `${name} is not a valid CSV file: ${(err as Error).message}`);
+    }
+    const columns = parsed.length ? Object.keys(parsed[0]!.record) : [];
+    if (parsed.length && !columns.includes('path')) {
+      throw new StudioError(
+        'invalid_request',
+        `${name} has no "path" column (found: ${columns.join(', ')}); expected path, text, speaker, label, start, end`,
+      );
+    }
+    for (const p of parsed) records.push({ line: p.info.lines, value: p.record });
+  }
+  const rows: ManifestRow[] = [];
+  for (const { line, value } of records) {
+    const result = RowSchema.safeParse(value);
+    if (!result.success) {
+      problems.push({ line, reason: result.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') });
+      continue;
+    }
+    const r = result.data;
+    if (r.start !== null && r.end !== null && r.end <= r.start) {
+      problems.push({ line, reason: `end (${r.end}) must be after start (${r.start})` });
+      continue;
+    }
+    rows.push({
+      line,
+      path: path.resolve(base, r.path),
+      text: r.text ?? '',
+      speaker: r.speaker,
+      label: r.label,
+      start: r.start,
+      end: r.end,
+    });
+  }
+  return { rows, problems };
+}

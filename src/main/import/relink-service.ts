@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { RelinkReport } from '../../shared/contract';
+import { isAudioPath } from '../audio/decode';
+import type { JobContext } from '../jobs/job-runner';
+import type { ProjectStore } from '../project/project-store';
+
+/**
+ * Finds moved recordings: files under `folder` with the size and SHA-256 of a missing recording take
+ * its place. Annotations stay attached, since they hang off the recording, not its path.
+ */
+export class RelinkService {
+  constructor(private readonly store: ProjectStore) {}
+
+  async relink(folder: string, ctx: JobContext): Promise<RelinkReport> {
+    const { store } = this;
+    store.refreshMissing();
+    const missing = store.recordings.list().filter((r) => store.missingRecordings.has(r.id));
+    const bySize = new Map<number, typeof missing>();
+    for (const r of missing) bySize.set(r.sizeBytes, [...(bySize.get(r.sizeBytes) ?? []), r]);
+    const entries = await fs.readdir(path.resolve(folder), { recursive: true, withFileTypes: true });
+    const candidates = entries
+      .filter((e) => e.isFile() && isAudioPath(e.name))
+      .map((e) => path.join(e.parentPath, e.name));
+    let relinked = 0;
+    let done = 0;
+    for (const file of candidates) {
+      if (ctx.signal.aborted) break;
+      ctx.progress(done++, candidates.length, path.basename(file));
+      const stat = await fs.stat(file);
+      const sameSize = bySize.get(stat.size)?.filter((r) => store.missingRecordings.has(r.id));
+      if (!sameSize?.length) continue;
+      const checksum = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+      const match = sameSize.find((r) => r.checksum === checksum);
+      if (!match || store.recordings.byPath(file)) continue;
+      store.recordings.relink(match.id, file);
+      store.missingRecordings.delete(match.id);
+      relinked++;
+    }
+    ctx.progress(candidates.length, candidates.length);
+    const stillMissing = missing.filter((r) => store.missingRecordings.has(r.id)).map((r) => r.path);
+    return { relinked, stillMissing };
+  }
+}

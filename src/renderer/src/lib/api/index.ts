@@ -1,0 +1,11 @@
+import type { StudioClient } from '../../../../shared/contract';
+import { createHttpClient } from './http-client';
+import { createIpcClient } from './ipc-client';
+
+export { ApiError } from './api-error';
+
+/** The desktop preload's bridge when running in Electron; the loopback host otherwise. */
+export function connectStudio(): StudioClient {
+  const bridge = (window as unknown as { wavfusion?: Record<string, (arg?: unknown) => unknown> }).wavfusion;
+  return bridge ? createIpcClient(bridge) : createHttpClient();
+}

@@ -1,0 +1,264 @@
+/**
+ * The one API contract between the studio core and any renderer.
+ *
+ * Every operation is a named request/response pair with zod schemas; every event the core pushes
+ * has a schema too. Both transports (Electron IPC in src/main/desktop, loopback HTTP/WebSocket in
+ * src/main/host) validate requests against these schemas before a handler sees them, and the
+ * renderer's clients are typed from them. Add an operation here first, then its handler in
+ * src/main/api/handlers.ts; the transports, the preload and the clients pick it up by name.
+ */
+import { z } from 'zod';
+
+// ---------- shared value schemas ----------
+
+export const Id = z.number().int().positive();
+export const AnnotatorName = z.string().trim().min(1).max(80);
+export const HexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must look like #a1b2c3');
+export const Hotkey = z.string().regex(/^[1-9]$/, 'hotkey must be a digit 1-9');
+/** Valence, arousal and dominance are rated on a 1-5 scale (SAM-style). */
+export const DimensionScore = z.number().min(1).max(5);
+
+export const Label = z.object({
+  id: Id,
+  name: z.string(),
+  color: HexColor,
+  hotkey: Hotkey.nullable(),
+  position: z.number().int(),
+});
+export type Label = z.infer<typeof Label>;
+
+export const AnnotationState = z.object({
+  labelId: Id.nullable(),
+  valence: DimensionScore.nullable(),
+  arousal: DimensionScore.nullable(),
+  dominance: DimensionScore.nullable(),
+  note: z.string(),
+});
+export type AnnotationState = z.infer<typeof AnnotationState>;
+
+export const Annotation = AnnotationState.extend({
+  utteranceId: Id,
+  origin: z.enum(['human', 'import']),
+  annotator: z.string(),
+  updatedAt: z.string(),
+});
+export type Annotation = z.infer<typeof Annotation>;
+
+export const UtteranceRow = z.object({
+  id: Id,
+  recordingId: Id,
+  recordingName: z.string(),
+  start: z.number(),
+  end: z.number(),
+  speaker: z.string().nullable(),
+  transcript: z.string(),
+  /** The human label shown for this utterance (the newest human annotation), if any. */
+  labelId: Id.nullable(),
+  annotator: z.string().nullable(),
+  /** A label that came with an imported manifest, if any. */
+  importedLabelId: Id.nullable(),
+  missing: z.boolean(),
+});
+export type UtteranceRow = z.infer<typeof UtteranceRow>;
+
+export const UtteranceFilter = z.object({
+  status: z.enum(['all', 'unlabelled', 'labelled']).default('all'),
+  labelId: Id.nullable().default(null),
+  speaker: z.string().nullable().default(null),
+  search: z.string().max(500).default(''),
+});
+export type UtteranceFilter = z.infer<typeof UtteranceFilter>;
+
+export const ProjectInfo = z.object({
+  name: z.string(),
+  path: z.string(),
+  schemaVersion: z.number().int(),
+  appVersion: z.string(),
+  counts: z.object({
+    recordings: z.number().int(),
+    utterances: z.number().int(),
+    labelled: z.number().int(),
+    missingRecordings: z.number().int(),
+  }),
+  speakers: z.array(z.string()),
+  annotator: z.string(),
+});
+export type ProjectInfo = z.infer<typeof ProjectInfo>;
+
+export const Waveform = z.object({
+  utteranceId: Id,
+  /** URL path (relative to the transport's media root) of a WAV clip of the utterance with context. */
+  mediaPath: z.string(),
+  /** Seconds, in recording time, where the clip starts and ends. */
+  clipStart: z.number(),
+  clipEnd: z.number(),
+  /** Max-abs peaks over the clip, `peaksPerSecond` per second, in 0..1. */
+  peaks: z.array(z.number()),
+  peaksPerSecond: z.number(),
+  /** Neighbouring utterances that overlap the clip, for coloured regions. */
+  regions: z.array(
+    z.object({ utteranceId: Id, start: z.number(), end: z.number(), labelId: Id.nullable() }),
+  ),
+});
+export type Waveform = z.infer<typeof Waveform>;
+
+export const JobKind = z.enum(['import', 'export', 'relink']);
+export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export const JobStatus = z.object({
+  id: z.string(),
+  kind: JobKind,
+  title: z.string(),
+  state: JobState,
+  done: z.number(),
+  total: z.number(),
+  message: z.string(),
+  startedAt: z.string(),
+  etaSeconds: z.number().nullable(),
+  /** The job's result (an ImportReport, ExportSummary, …) once it succeeded. */
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+});
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const ImportFailure = z.object({
+  path: z.string(),
+  reason: z.string(),
+});
+export const ImportReport = z.object({
+  source: z.string(),
+  recordingsAdded: z.number().int(),
+  recordingsReused: z.number().int(),
+  utterancesAdded: z.number().int(),
+  annotationsAdded: z.number().int(),
+  labelsAdded: z.array(z.string()),
+  failures: z.array(ImportFailure),
+  cancelled: z.boolean(),
+});
+export type ImportReport = z.infer<typeof ImportReport>;
+
+export const ExportFormat = z.enum(['audiofolder', 'csv', 'jsonl']);
+export const ExportRequest = z.object({
+  folder: z.string().min(1),
+  format: ExportFormat.default('audiofolder'),
+  overwrite: z.boolean().default(false),
+  seed: z.number().int().default(13),
+  split: z
+    .object({ train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) })
+    .refine((s) => s.train + s.validation + s.test > 0, 'split ratios must not all be zero')
+    .default({ train: 0.8, validation: 0.1, test: 0.1 }),
+  /** Use labels imported with a manifest where no person has labelled the utterance. */
+  includeImported: z.boolean().default(false),
+});
+export type ExportRequest = z.input<typeof ExportRequest>;
+export const ExportSummary = z.object({
+  folder: z.string(),
+  format: ExportFormat,
+  rows: z.number().int(),
+  bySplit: z.record(z.string(), z.number().int()),
+  warnings: z.array(z.string()),
+  files: z.array(z.string()),
+});
+export type ExportSummary = z.infer<typeof ExportSummary>;
+
+export const RelinkReport = z.object({
+  relinked: z.number().int(),
+  stillMissing: z.array(z.string()),
+});
+export type RelinkReport = z.infer<typeof RelinkReport>;
+
+const Empty = z.object({}).strict();
+const JobStarted = z.object({ jobId: z.string() });
+
+const op = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
+
+/**
+ * Operations, by name. The name is the IPC channel suffix, the HTTP path (`POST /api/<name>`) and
+ * the preload method name.
+ */
+export const operations = {
+  getProjectInfo: op(Empty, ProjectInfo),
+  setAnnotator: op(z.object({ annotator: AnnotatorName }), ProjectInfo),
+  listLabels: op(Empty, z.array(Label)),
+  saveLabel: op(
+    z.object({
+      id: Id.optional(),
+      name: z.string().trim().min(1).max(40),
+      color: HexColor,
+      hotkey: Hotkey.nullable(),
+    }),
+    z.array(Label),
+  ),
+  deleteLabel: op(z.object({ id: Id }), z.array(Label)),
+  listUtterances: op(
+    UtteranceFilter,
+    z.object({ rows: z.array(UtteranceRow), total: z.number().int() }),
+  ),
+  getAnnotation: op(z.object({ utteranceId: Id }), Annotation.nullable()),
+  setLabel: op(
+    z.object({ utteranceId: Id, labelId: Id.nullable() }),
+    z.object({ row: UtteranceRow, historySeq: z.number().int() }),
+  ),
+  setDimensions: op(
+    z.object({
+      utteranceId: Id,
+      valence: DimensionScore.nullable(),
+      arousal: DimensionScore.nullable(),
+      dominance: DimensionScore.nullable(),
+      note: z.string().max(2000),
+    }),
+    z.object({ row: UtteranceRow, historySeq: z.number().int() }),
+  ),
+  undo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
+  redo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
+  getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
+  startImport: op(z.object({ path: z.string().min(1) }), JobStarted),
+  startExport: op(ExportRequest, JobStarted),
+  startRelink: op(z.object({ folder: z.string().min(1) }), JobStarted),
+  listJobs: op(Empty, z.array(JobStatus)),
+  cancelJob: op(z.object({ jobId: z.string() }), z.object({ cancelled: z.boolean() })),
+} as const;
+
+export type Operations = typeof operations;
+export type OperationName = keyof Operations;
+export type OperationInput<N extends OperationName> = z.input<Operations[N]['input']>;
+export type OperationParsedInput<N extends OperationName> = z.output<Operations[N]['input']>;
+export type OperationOutput<N extends OperationName> = z.output<Operations[N]['output']>;
+export const operationNames = Object.keys(operations) as OperationName[];
+
+/** Events the core pushes to every connected renderer. */
+export const events = {
+  jobUpdated: JobStatus,
+  annotationChanged: z.object({ row: UtteranceRow }),
+  projectChanged: ProjectInfo,
+} as const;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<N extends EventName> = z.output<Events[N]>;
+export const eventNames = Object.keys(events) as EventName[];
+
+/** IPC channel names, one place (electron/fiddle style). */
+export const ipcChannel = {
+  invoke: (name: OperationName) => `wavfusion:invoke:${name}` as const,
+  event: (name: EventName) => `wavfusion:event:${name}` as const,
+  chooseFolder: 'wavfusion:desktop:chooseFolder',
+} as const;
+
+/** Error shape returned by both transports. `code` is stable; `message` is for people. */
+export const ApiErrorBody = z.object({
+  code: z.enum(['invalid_request', 'not_found', 'conflict', 'unsupported', 'internal', 'forbidden']),
+  message: z.string(),
+  issues: z.array(z.string()).optional(),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** A client of the contract: what the renderer programs against, whatever the transport. */
+export type StudioClient = {
+  [N in OperationName]: (input: OperationInput<N>) => Promise<OperationOutput<N>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** Absolute URL for a `mediaPath` returned by getWaveform. */
+  mediaUrl(mediaPath: string): string;
+  /** Native folder picker; null where the transport has none (browser). */
+  chooseFolder: (() => Promise<string | null>) | null;
+  readonly transport: 'ipc' | 'http';
+};
