@@ -96,9 +96,7 @@ export const Waveform = z.object({
   peaks: z.array(z.number()),
   peaksPerSecond: z.number(),
   /** Neighbouring utterances that overlap the clip, for coloured regions. */
-  regions: z.array(
-    z.object({ utteranceId: Id, start: z.number(), end: z.number(), labelId: Id.nullable() }),
-  ),
+  regions: z.array(z.object({ utteranceId: Id, start: z.number(), end: z.number(), labelId: Id.nullable() })),
 });
 export type Waveform = z.infer<typeof Waveform>;
 
@@ -189,10 +187,7 @@ export const operations = {
     z.array(Label),
   ),
   deleteLabel: op(z.object({ id: Id }), z.array(Label)),
-  listUtterances: op(
-    UtteranceFilter,
-    z.object({ rows: z.array(UtteranceRow), total: z.number().int() }),
-  ),
+  listUtterances: op(UtteranceFilter, z.object({ rows: z.array(UtteranceRow), total: z.number().int() })),
   getAnnotation: op(z.object({ utteranceId: Id }), Annotation.nullable()),
   setLabel: op(
     z.object({ utteranceId: Id, labelId: Id.nullable() }),

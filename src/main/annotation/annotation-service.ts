@@ -100,7 +100,8 @@ export class LabelService {
     const { labels } = this.store;
     this.store.transaction(() => {
       const clash = labels.byName(input.name);
-      if (clash && clash.id !== input.id) throw new StudioError('conflict', `A label named "${input.name}" already exists`);
+      if (clash && clash.id !== input.id)
+        throw new StudioError('conflict', `A label named "${input.name}" already exists`);
       if (input.hotkey) labels.releaseHotkey(input.hotkey, input.id ?? null);
       if (input.id === undefined) labels.insert(input.name, input.color, input.hotkey);
       else {
@@ -117,7 +118,10 @@ export class LabelService {
     if (!label) throw notFound(`Label ${id}`);
     const uses = labels.usageCount(id);
     if (uses > 0) {
-      throw new StudioError('conflict', `"${label.name}" is used by ${uses} annotation(s); relabel them before deleting it`);
+      throw new StudioError(
+        'conflict',
+        `"${label.name}" is used by ${uses} annotation(s); relabel them before deleting it`,
+      );
     }
     labels.delete(id);
     return labels.list();

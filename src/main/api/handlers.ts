@@ -1,13 +1,10 @@
-import {
-  operations,
-  type OperationName,
-  type OperationOutput,
-  type OperationParsedInput,
-} from '../../shared/contract';
+import { operations, type OperationName, type OperationOutput, type OperationParsedInput } from '../../shared/contract';
 import { StudioError } from '../errors';
 import type { Studio } from './studio';
 
-type Handlers = { [N in OperationName]: (input: OperationParsedInput<N>) => Promise<OperationOutput<N>> | OperationOutput<N> };
+type Handlers = {
+  [N in OperationName]: (input: OperationParsedInput<N>) => Promise<OperationOutput<N>> | OperationOutput<N>;
+};
 
 /** What each operation of the contract does, in terms of the studio's services. */
 export function createHandlers(studio: Studio): Handlers {
@@ -59,7 +56,9 @@ export function createHandlers(studio: Studio): Handlers {
     startImport: ({ path }) =>
       afterJob(studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx))),
     startExport: (request) =>
-      afterJob(studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx))),
+      afterJob(
+        studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx)),
+      ),
     startRelink: ({ folder }) =>
       afterJob(studio.jobs.start('relink', `Relink from ${folder}`, (ctx) => studio.relinker.relink(folder, ctx))),
     listJobs: () => studio.jobs.list(),

@@ -65,7 +65,8 @@ export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise
   if (format === null) {
     throw new AudioFileError(file, 'not-audio', `not an audio file: its content is not ${SUPPORTED}`);
   }
-  if (format === 'aiff') throw new AudioFileError(file, 'unsupported', 'AIFF is not supported; convert it to WAV or FLAC');
+  if (format === 'aiff')
+    throw new AudioFileError(file, 'unsupported', 'AIFF is not supported; convert it to WAV or FLAC');
   if (format === 'wav') {
     const layout = inspectWav(bytes);
     if (!layout) throw new AudioFileError(file, 'corrupt', 'WAV header is damaged (no fmt/data chunk)');
@@ -73,7 +74,11 @@ export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise
       const bytesPerSecond = layout.sampleRate * layout.channels * (layout.bitsPerSample / 8);
       const declared = (layout.declaredDataBytes / bytesPerSecond).toFixed(2);
       const present = (layout.availableDataBytes / bytesPerSecond).toFixed(2);
-      throw new AudioFileError(file, 'truncated', `truncated WAV: header declares ${declared} s of audio, file holds ${present} s`);
+      throw new AudioFileError(
+        file,
+        'truncated',
+        `truncated WAV: header declares ${declared} s of audio, file holds ${present} s`,
+      );
     }
   }
   let decoded: { channelData: Float32Array[]; sampleRate: number };

@@ -21,7 +21,10 @@ export class DecodedAudioCache {
     this.entries.set(file, pending);
     pending.then(
       (audio) => {
-        this.sizes.set(file, audio.channels.reduce((n, c) => n + c.byteLength, 0));
+        this.sizes.set(
+          file,
+          audio.channels.reduce((n, c) => n + c.byteLength, 0),
+        );
         this.evict(file);
       },
       () => this.entries.delete(file),

@@ -21,7 +21,10 @@ export class WaveformService {
     const clipEnd = Math.min(rec.durationS, u.end + contextSeconds);
     const all = store.recordings.peaks(rec.id);
     const pps = rec.peaksPerSecond;
-    const peaks = Array.from(all.subarray(Math.floor(clipStart * pps), Math.ceil(clipEnd * pps)), (v) => Math.round(v * 1e4) / 1e4);
+    const peaks = Array.from(
+      all.subarray(Math.floor(clipStart * pps), Math.ceil(clipEnd * pps)),
+      (v) => Math.round(v * 1e4) / 1e4,
+    );
     const annotator = store.annotator;
     const regions = store.utterances.overlapping(rec.id, clipStart, clipEnd).map((o) => ({
       utteranceId: o.id,
@@ -50,7 +53,10 @@ export class WaveformService {
     try {
       audio = await this.audio.get(rec.path);
     } catch (err) {
-      throw new StudioError('not_found', `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`);
+      throw new StudioError(
+        'not_found',
+        `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`,
+      );
     }
     const mono = downmix(audio.channels);
     const from = Math.floor(Math.max(0, u.start - contextSeconds) * audio.sampleRate);

@@ -62,7 +62,8 @@ async function serve(args: string[]): Promise<number> {
     strict: true,
   });
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const studio = values.project ? Studio.open(values.project) : await openDemoProject();
   const host = await startLoopbackHost({ studio, rendererDir: RENDERER_DIR, port, token: process.env.WAVFUSION_TOKEN });
   process.stdout.write(`WavFusion Studio serving ${studio.store.name} (${studio.store.file})\n${host.url}\n`);
@@ -95,7 +96,10 @@ async function importCommand(args: string[]): Promise<number> {
   if (!values.project || positionals.length !== 1) throw new UsageError('import needs --project FILE and one PATH');
   const studio = Studio.open(values.project);
   try {
-    const status = await runJob(studio, studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx)));
+    const status = await runJob(
+      studio,
+      studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx)),
+    );
     if (status.state !== 'succeeded') {
       process.stderr.write(`wavfusion: import ${status.state}: ${status.error ?? ''}\n`);
       return 1;
@@ -121,7 +125,8 @@ async function exportCommand(args: string[]): Promise<number> {
     },
   });
   if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
-  if (!['audiofolder', 'csv', 'jsonl'].includes(values.format!)) throw new UsageError(`unknown --format ${values.format}`);
+  if (!['audiofolder', 'csv', 'jsonl'].includes(values.format!))
+    throw new UsageError(`unknown --format ${values.format}`);
   const studio = Studio.open(values.project, { create: false });
   try {
     const request = {
@@ -131,7 +136,10 @@ async function exportCommand(args: string[]): Promise<number> {
       overwrite: values.overwrite!,
       includeImported: values['include-imported']!,
     };
-    const status = await runJob(studio, studio.jobs.start('export', 'Export', (ctx) => studio.exporter.export(request, ctx)));
+    const status = await runJob(
+      studio,
+      studio.jobs.start('export', 'Export', (ctx) => studio.exporter.export(request, ctx)),
+    );
     if (status.state !== 'succeeded') {
       process.stderr.write(`wavfusion: export ${status.state}: ${status.error ?? ''}\n`);
       return 1;

@@ -52,7 +52,13 @@ export class AnnotationsRepository {
   }
 
   /** Writes the state; an empty state removes the annotation. */
-  put(utteranceId: number, origin: 'human' | 'import', annotator: string, state: AnnotationState | null, at: string): void {
+  put(
+    utteranceId: number,
+    origin: 'human' | 'import',
+    annotator: string,
+    state: AnnotationState | null,
+    at: string,
+  ): void {
     if (state === null || isEmptyAnnotation(state)) {
       this.db
         .prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?')
@@ -120,7 +126,9 @@ export class AnnotationsRepository {
       utteranceId === undefined
         ? this.db.prepare<[], HistoryRecord>(`SELECT ${HISTORY_COLUMNS} FROM history ORDER BY seq`).all()
         : this.db
-            .prepare<[number], HistoryRecord>(`SELECT ${HISTORY_COLUMNS} FROM history WHERE utterance_id = ? ORDER BY seq`)
+            .prepare<[number], HistoryRecord>(
+              `SELECT ${HISTORY_COLUMNS} FROM history WHERE utterance_id = ? ORDER BY seq`,
+            )
             .all(utteranceId);
     return rows.map(fromRecord);
   }
@@ -140,7 +148,9 @@ export class AnnotationsRepository {
 
   annotators(): string[] {
     return this.db
-      .prepare<[], { annotator: string }>(`SELECT DISTINCT annotator FROM annotations WHERE origin = 'human' ORDER BY 1`)
+      .prepare<[], { annotator: string }>(
+        `SELECT DISTINCT annotator FROM annotations WHERE origin = 'human' ORDER BY 1`,
+      )
       .all()
       .map((r) => r.annotator);
   }

@@ -31,8 +31,8 @@ export class LabelsRepository {
   }
 
   insert(name: string, color: string, hotkey: string | null): Label {
-    const position =
-      (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS p FROM labels').get() as { p: number }).p;
+    const position = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS p FROM labels').get() as { p: number })
+      .p;
     const info = this.db
       .prepare('INSERT INTO labels (name, color, hotkey, position) VALUES (?, ?, ?, ?)')
       .run(name, color, hotkey, position);

@@ -48,15 +48,21 @@ export class ExportService {
     const written: string[] = [];
     const write = async (relative: string, data: string | Buffer) => {
       const target = path.resolve(folder, relative);
-      if (!target.startsWith(folder + path.sep)) throw new StudioError('forbidden', `refusing to write outside ${folder}: ${relative}`);
+      if (!target.startsWith(folder + path.sep))
+        throw new StudioError('forbidden', `refusing to write outside ${folder}: ${relative}`);
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.writeFile(target, data);
       written.push(relative);
     };
     try {
       if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
-      else if (req.format === 'csv') await write('dataset.csv', stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS }));
-      else await write('dataset.jsonl', rows.rows.map((r) => JSON.stringify(flatRow(r))).join('\n') + (rows.rows.length ? '\n' : ''));
+      else if (req.format === 'csv')
+        await write('dataset.csv', stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS }));
+      else
+        await write(
+          'dataset.jsonl',
+          rows.rows.map((r) => JSON.stringify(flatRow(r))).join('\n') + (rows.rows.length ? '\n' : ''),
+        );
       throwIfCancelled(ctx.signal);
       const labels = this.store.labels.list().map((l) => l.name);
       await write(
@@ -96,7 +102,10 @@ export class ExportService {
       await Promise.allSettled(written.map((f) => fs.rm(path.join(folder, f), { force: true })));
       await Promise.allSettled(SPLITS.map((s) => fs.rmdir(path.join(folder, s))));
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-        throw new StudioError('internal', `The disk is full: export to ${folder} stopped and its partial files were removed`);
+        throw new StudioError(
+          'internal',
+          `The disk is full: export to ${folder} stopped and its partial files were removed`,
+        );
       }
       throw err;
     }
@@ -113,7 +122,10 @@ export class ExportService {
     }
     if (entries.length === 0) return;
     if (!overwrite) {
-      throw new StudioError('conflict', `Export folder ${folder} is not empty; choose an empty folder or allow overwriting`);
+      throw new StudioError(
+        'conflict',
+        `Export folder ${folder} is not empty; choose an empty folder or allow overwriting`,
+      );
     }
     for (const entry of entries) {
       if (EXPORT_ENTRIES.includes(entry)) await fs.rm(path.join(folder, entry), { recursive: true, force: true });
@@ -166,7 +178,10 @@ export class ExportService {
       try {
         audio = await this.audio.get(row.recordingPath);
       } catch (err) {
-        throw new StudioError('not_found', `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`);
+        throw new StudioError(
+          'not_found',
+          `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`,
+        );
       }
       const mono = downmix(audio.channels);
       const from = Math.floor(row.start * audio.sampleRate);
@@ -210,7 +225,12 @@ const round = (s: number) => Math.round(s * 1000) / 1000;
 
 export function safeStem(fileName: string): string {
   const stem = fileName.replace(/\.[^.]+$/, '');
-  return stem.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'clip';
+  return (
+    stem
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 60) || 'clip'
+  );
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {

@@ -242,6 +242,10 @@ function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, body: Bu
     res.end();
     return;
   }
-  res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Content-Length': end - start + 1 });
+  res.writeHead(206, {
+    ...headers,
+    'Content-Range': `bytes ${start}-${end}/${body.length}`,
+    'Content-Length': end - start + 1,
+  });
   res.end(body.subarray(start, end + 1));
 }

@@ -18,7 +18,13 @@ export async function scanFolder(root: string): Promise<FolderItem[]> {
   const files = entries
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
-    .filter((p) => !path.relative(root, p).split(path.sep).some((part) => part.startsWith('.')))
+    .filter(
+      (p) =>
+        !path
+          .relative(root, p)
+          .split(path.sep)
+          .some((part) => part.startsWith('.')),
+    )
     .sort();
   const present = new Set(files);
   const items: FolderItem[] = [];
@@ -28,7 +34,10 @@ export async function scanFolder(root: string): Promise<FolderItem[]> {
     let transcript = '';
     for (const ext of ['.txt', '.lab']) {
       if (present.has(stem + ext)) {
-        transcript = (await fs.readFile(stem + ext, 'utf8')).replace(/^\uFEFF/, '').replace(/\s+/g, ' ').trim();
+        transcript = (await fs.readFile(stem + ext, 'utf8'))
+          .replace(/^\uFEFF/, '')
+          .replace(/\s+/g, ' ')
+          .trim();
         break;
       }
     }

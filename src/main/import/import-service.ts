@@ -97,7 +97,7 @@ export class ImportService {
 
   private async importFile(file: string, segments: Segment[], source: string, report: ImportReport): Promise<void> {
     const { store } = this;
-    let recording = store.recordings.byPath(file);
+    const recording = store.recordings.byPath(file);
     let recordingId: number;
     let duration: number;
     if (recording) {
@@ -131,17 +131,29 @@ export class ImportService {
         const start = seg.start ?? 0;
         const end = seg.end ?? duration;
         if (start >= duration) {
-          report.failures.push({ path: seg.origin, reason: `start ${start} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)` });
+          report.failures.push({
+            path: seg.origin,
+            reason: `start ${start} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)`,
+          });
           continue;
         }
         if (end > duration + 0.05) {
-          report.failures.push({ path: seg.origin, reason: `end ${end} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)` });
+          report.failures.push({
+            path: seg.origin,
+            reason: `end ${end} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)`,
+          });
           continue;
         }
         const clippedEnd = Math.min(end, duration);
         let utterance = store.utterances.find(recordingId, start, clippedEnd);
         if (!utterance) {
-          const id = store.utterances.insert({ recordingId, start, end: clippedEnd, speaker: seg.speaker, transcript: seg.text });
+          const id = store.utterances.insert({
+            recordingId,
+            start,
+            end: clippedEnd,
+            speaker: seg.speaker,
+            transcript: seg.text,
+          });
           utterance = { id, recordingId, start, end: clippedEnd, speaker: seg.speaker, transcript: seg.text };
           report.utterancesAdded++;
         } else if ((!utterance.transcript && seg.text) || (!utterance.speaker && seg.speaker)) {

@@ -68,7 +68,8 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
   const records: { line: number; value: unknown }[] = [];
   const problems: ManifestProblem[] = [];
   if (path.extname(file).toLowerCase() === '.jsonl') {
-    text.replace(/^\uFEFF/, '')
+    text
+      .replace(/^\uFEFF/, '')
       .split(/\r?\n/)
       .forEach((lineText, i) => {
         if (!lineText.trim()) return;
@@ -103,7 +104,10 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
   for (const { line, value } of records) {
     const result = RowSchema.safeParse(value);
     if (!result.success) {
-      problems.push({ line, reason: result.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') });
+      problems.push({
+        line,
+        reason: result.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '),
+      });
       continue;
     }
     const r = result.data;

@@ -31,7 +31,9 @@ export class RelinkService {
       const stat = await fs.stat(file);
       const sameSize = bySize.get(stat.size)?.filter((r) => store.missingRecordings.has(r.id));
       if (!sameSize?.length) continue;
-      const checksum = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+      const checksum = createHash('sha256')
+        .update(await fs.readFile(file))
+        .digest('hex');
       const match = sameSize.find((r) => r.checksum === checksum);
       if (!match || store.recordings.byPath(file)) continue;
       store.recordings.relink(match.id, file);

@@ -10,7 +10,9 @@ export async function openDemoProject(file = demoProjectPath()): Promise<Studio>
   const isNew = !fs.existsSync(file);
   const studio = Studio.open(file, { name: 'Demo corpus' });
   if (isNew || studio.store.utterances.count() === 0) {
-    const job = studio.jobs.start('import', 'Import demo corpus', (ctx) => studio.importer.importPath(DEMO_CORPUS_DIR, ctx));
+    const job = studio.jobs.start('import', 'Import demo corpus', (ctx) =>
+      studio.importer.importPath(DEMO_CORPUS_DIR, ctx),
+    );
     const status = await studio.jobs.wait(job);
     if (status.state !== 'succeeded') throw new Error(`Demo corpus import failed: ${status.error ?? status.state}`);
   }

@@ -81,9 +81,7 @@ export const migration001: Migration = {
       CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
         BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
     `);
-    const insertLabel = db.prepare(
-      'INSERT INTO labels (name, color, hotkey, position) VALUES (?, ?, ?, ?)',
-    );
+    const insertLabel = db.prepare('INSERT INTO labels (name, color, hotkey, position) VALUES (?, ?, ?, ?)');
     DEFAULT_LABELS.forEach((l, i) => insertLabel.run(l.name, l.color, String(i + 1), i));
   },
 };

@@ -44,7 +44,10 @@ export function createHttpClient(origin: string = window.location.origin): Studi
         body: JSON.stringify(input ?? {}),
       });
     } catch {
-      throw new ApiError({ code: 'internal', message: 'The studio host is not reachable. Is `wavfusion serve` still running?' });
+      throw new ApiError({
+        code: 'internal',
+        message: 'The studio host is not reachable. Is `wavfusion serve` still running?',
+      });
     }
     const body = (await response.json().catch(() => null)) as unknown;
     if (!response.ok) {
