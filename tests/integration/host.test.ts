@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Studio } from '../../src/main/api/studio';
+import { startLoopbackHost, type LoopbackHost } from '../../src/main/host/loopback-host';
+import { copyInto, demoClips, openTempStudio, runImport, tempDir } from '../helpers/fixtures';
+
+let studio: Studio;
+let host: LoopbackHost;
+let base: string;
+
+beforeAll(async () => {
+  ({ studio } = openTempStudio());
+  const corpus = tempDir();
+  copyInto(corpus, demoClips('spk_a', 3));
+  await runImport(studio, corpus);
+  const renderer = tempDir();
+  fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>studio</title>');
+  host = await startLoopbackHost({ studio, rendererDir: renderer, token: 'test-token-123' });
+  base = `http://127.0.0.1:${host.port}`;
+});
+afterAll(async () => {
+  await host.close();
+  await studio.close();
+});
+
+const api = (name: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}/api/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer test-token-123', ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('loopback host', () => {
+  it('binds to 127.0.0.1 and prints a URL carrying the token', () => {
+    expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=test-token-123`);
+  });
+
+  it('refuses requests without the token, with a wrong token, or for another Host', async () => {
+    expect((await fetch(`${base}/`)).status).toBe(403);
+    expect((await fetch(`${base}/?token=wrong`)).status).toBe(403);
+    expect((await api('getProjectInfo', {}, { Authorization: 'Bearer nope' })).status).toBe(403);
+    // fetch cannot set Host; a DNS-rebinding page would arrive with its own host name.
+    const rebinding = await new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          { host: '127.0.0.1', port: host.port, path: '/?token=test-token-123', headers: { Host: 'evil.example:80' } },
+          (res) => resolve(res.statusCode ?? 0),
+        )
+        .on('error', reject);
+    });
+    expect(rebinding).toBe(403);
+  });
+
+  it('serves the page with a strict CSP and sets a SameSite=Strict HttpOnly cookie from the token', async () => {
+    const res = await fetch(`${base}/?token=test-token-123`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
+    const withCookie = await fetch(`${base}/api/getProjectInfo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: cookie.split(';')[0]! },
+      body: '{}',
+    });
+    expect(withCookie.status).toBe(200);
+    expect((await fetch(`${base}/../../etc/passwd?token=test-token-123`)).status).toBe(404);
+  });
+
+  it('validates every request against the contract', async () => {
+    const bad = await api('setLabel', { utteranceId: 'one', labelId: 1 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      code: 'invalid_request',
+      issues: [expect.stringMatching(/^utteranceId/)],
+    });
+    const notJson = await fetch(`${base}/api/getProjectInfo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Authorization: 'Bearer test-token-123' },
+      body: '{}',
+    });
+    expect(notJson.status).toBe(400);
+    expect((await api('nope', {})).status).toBe(404);
+  });
+
+  it('answers operations and pushes events over an authenticated WebSocket', async () => {
+    await expect(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${host.port}/events`);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+        ws.on('open', () => reject(new Error('opened without a token')));
+        ws.on('error', () => {});
+      }),
+    ).resolves.toBe(403);
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/events?token=test-token-123`);
+    await new Promise((r) => ws.once('open', r));
+    const event = new Promise<{ event: string; payload: { row: { labelId: number } } }>((resolve) =>
+      ws.on('message', (m) => {
+        const parsed = JSON.parse(String(m));
+        if (parsed.event === 'annotationChanged') resolve(parsed);
+      }),
+    );
+    const rows = (await (await api('listUtterances', {})).json()) as { rows: { id: number }[] };
+    const res = await api('setLabel', { utteranceId: rows.rows[0]!.id, labelId: 2 });
+    expect(res.status).toBe(200);
+    expect((await event).payload.row.labelId).toBe(2);
+    ws.close();
+  });
+
+  it('serves utterance clips as WAV, with byte ranges', async () => {
+    const rows = (await (await api('listUtterances', {})).json()) as { rows: { id: number }[] };
+    const wave = (await (await api('getWaveform', { utteranceId: rows.rows[1]!.id })).json()) as {
+      mediaPath: string;
+      peaks: number[];
+    };
+    expect(wave.peaks.length).toBeGreaterThan(50);
+    const url = `${base}/media/${wave.mediaPath}`;
+    const full = await fetch(url, { headers: { Authorization: 'Bearer test-token-123' } });
+    expect(full.headers.get('content-type')).toBe('audio/wav');
+    const bytes = Buffer.from(await full.arrayBuffer());
+    expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+    const part = await fetch(url, { headers: { Authorization: 'Bearer test-token-123', Range: 'bytes=0-99' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(0, 100))).toBe(true);
+  });
+});

@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migration001 } from '../../src/main/db/migrations/001-initial';
+import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
+import { openDatabase } from '../../src/main/db/open-database';
+import { tempDir } from '../helpers/fixtures';
+
+describe('project database', () => {
+  it('creates a new project at the latest schema with WAL, foreign keys and full sync', () => {
+    const file = path.join(tempDir(), 'p.sqlite');
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
+  });
+
+  it('numbers migrations consecutively from 1', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+  });
+
+  it('migration 001 creates the schema and the IEMOCAP default label set with hotkeys 1-4', () => {
+    const db = new Database(':memory:');
+    db.transaction(() => migration001.up(db))();
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(['annotations', 'history', 'labels', 'project_meta', 'recordings', 'utterances']);
+    expect(db.prepare('SELECT name, hotkey FROM labels ORDER BY position').all()).toEqual([
+      { name: 'neutral', hotkey: '1' },
+      { name: 'happy', hotkey: '2' },
+      { name: 'angry', hotkey: '3' },
+      { name: 'sad', hotkey: '4' },
+    ]);
+    db.close();
+  });
+
+  it('migration 001 makes the history append-only', () => {
+    const file = path.join(tempDir(), 'p.sqlite');
+    const db = openDatabase(file);
+    db.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 1, 16000, 1, x'', 100, 'now')`);
+    db.exec(`INSERT INTO utterances (recording_id, start_s, end_s) VALUES (1, 0, 1)`);
+    db.exec(`INSERT INTO history (at, annotator, utterance_id, op) VALUES ('now', 'a', 1, 'edit')`);
+    expect(() => db.exec(`UPDATE history SET annotator = 'b'`)).toThrow(/append-only/);
+    expect(() => db.exec(`DELETE FROM history`)).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('refuses a project written by a newer app, with a clear message, and leaves the file untouched', () => {
+    const file = path.join(tempDir(), 'future.sqlite');
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE future (x)');
+    raw.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 5}`);
+    raw.close();
+    const before = fs.readFileSync(file);
+    expect(() => openDatabase(file)).toThrow(/newer version of WavFusion Studio.*Update the app/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('names a file that is not a database instead of crashing', () => {
+    const file = path.join(tempDir(), 'notes.sqlite');
+    fs.writeFileSync(file, 'these are my notes, not a database '.repeat(200));
+    expect(() => openDatabase(file)).toThrow(/not a WavFusion Studio project/);
+  });
+
+  it('upgrades an older project in place, keeping its data', () => {
+    const file = path.join(tempDir(), 'old.sqlite');
+    const db = openDatabase(file, { migrations: [migration001] });
+    db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?)').run('name', 'kept');
+    db.close();
+    const reopened = openDatabase(file);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
+    expect(reopened.prepare("SELECT value FROM project_meta WHERE key = 'name'").get()).toEqual({ value: 'kept' });
+    reopened.close();
+  });
+});
