@@ -1,0 +1,113 @@
+import pytest
+import torch
+
+from conftest import tiny_cfg
+from wavfusion.modules import WavFusionModel
+
+
+def _batch(B=3, S=24000, T=9, vocab=300, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    audio = torch.randn(B, S, generator=g) * 0.2
+    lengths = torch.tensor([S, S * 2 // 3, 700][:B])
+    ids = torch.randint(4, vocab, (B, T), generator=g)
+    mask = torch.ones(B, T, dtype=torch.long)
+    text_len = [T, 5, 2][:B]
+    for b, n in enumerate(text_len):
+        ids[b, 0] = 0
+        ids[b, n - 1] = 2
+        ids[b, n:] = 1
+        mask[b, n:] = 0
+        audio[b, lengths[b]:] = 0.0
+    return audio, lengths, ids, mask, text_len
+
+
+@pytest.mark.parametrize("fusion", ["gca", "concat", "audio", "text"])
+def test_shapes(fusion):
+    cfg = tiny_cfg(fusion=fusion)
+    m = WavFusionModel(cfg).eval()
+    audio, lengths, ids, mask, _ = _batch()
+    with torch.no_grad():
+        out = m(audio, lengths, ids, mask)
+    assert out["logits"].shape == (3, 4)
+    dim = 2 * cfg.audio.hidden_size if fusion == "concat" else cfg.audio.hidden_size
+    assert out["embedding"].shape == (3, dim)
+    assert out["text_gate"].shape == (3,)
+    assert torch.isfinite(out["logits"]).all()
+
+
+def _padding_check(cfg, seed=0):
+    torch.manual_seed(seed)
+    m = WavFusionModel(cfg).eval()
+    audio, lengths, ids, mask, text_len = _batch(seed=seed)
+    # padded region of the batch holds garbage: must not matter
+    audio_g = audio.clone()
+    for b in range(3):
+        audio_g[b, lengths[b]:] = 5.0
+    with torch.no_grad():
+        batched = m(audio_g, lengths, ids, mask)
+        for b in range(3):
+            alone = m(audio[b:b + 1, :lengths[b]], lengths[b:b + 1], ids[b:b + 1, :text_len[b]],
+                      mask[b:b + 1, :text_len[b]])
+            for k in ("logits", "embedding", "text_gate"):
+                assert (alone[k][0] - batched[k][b]).abs().max().item() <= 1e-4, (k, b)
+
+
+def test_padding_invariance_tiny():
+    _padding_check(tiny_cfg())
+
+
+def test_padding_invariance_group_norm_and_stable_layer_norm():
+    # wav2vec2-base style (GroupNorm in conv 0, masked) and large-lv60 style (stable layer norm)
+    _padding_check(tiny_cfg(**{"audio.feat_extract_norm": "group", "audio.conv_bias": False}), seed=1)
+    _padding_check(tiny_cfg(**{"audio.do_stable_layer_norm": True}), seed=2)
+
+
+def test_padding_invariance_concat():
+    _padding_check(tiny_cfg(fusion="concat"), seed=3)
+
+
+def test_gate_in_unit_interval_and_split_points():
+    for s in (0, 2, 4):
+        cfg = tiny_cfg(num_shallow_layers=s)
+        m = WavFusionModel(cfg).eval()
+        audio, lengths, ids, mask, _ = _batch()
+        with torch.no_grad():
+            h = m(audio, lengths, ids, mask)
+        assert ((h["text_gate"] >= 0) & (h["text_gate"] <= 1)).all()
+    # per-frame, per-channel gates too
+    x = torch.randn(2, 7, cfg.audio.hidden_size)
+    feats = torch.randn(2, 4, cfg.audio.hidden_size)
+    bias = torch.zeros(2, 1, 1, 4)
+    y, gates = m.gca(x, {"text": (feats, bias)})
+    assert y.shape == x.shape
+    assert gates["text"].shape == x.shape
+    assert gates["text"].min() >= 0 and gates["text"].max() <= 1
+
+
+def test_second_auxiliary_modality_plugs_in():
+    from wavfusion.modules import GatedCrossModalAttention
+
+    g = GatedCrossModalAttention(32, 4, ["text", "visual"], dropout=0.0, attention_dropout=0.0).eval()
+    x = torch.randn(2, 5, 32)
+    aux = {"text": (torch.randn(2, 3, 32), torch.zeros(2, 1, 1, 3)),
+           "visual": (torch.randn(2, 6, 32), torch.zeros(2, 1, 1, 6))}
+    y, gates = g(x, aux)
+    assert y.shape == x.shape and set(gates) == {"text", "visual"}
+    # a missing modality (present = 0) contributes nothing
+    y2, gates2 = g(x, aux, present={"visual": torch.tensor([0.0, 1.0])})
+    assert gates2["visual"][0].abs().max() == 0
+
+
+def test_short_audio_and_empty_text():
+    m = WavFusionModel(tiny_cfg()).eval()
+    audio = torch.randn(1, 100)
+    with torch.no_grad():
+        out = m(audio, torch.tensor([100]), torch.tensor([[0, 2]]), torch.tensor([[1, 1]]))
+    assert torch.isfinite(out["logits"]).all()
+
+
+def test_config_validation():
+    with pytest.raises(ValueError):
+        tiny_cfg(num_shallow_layers=9)
+    with pytest.raises(ValueError):
+        tiny_cfg(fusion="sum")

@@ -1,0 +1,181 @@
+"""Configuration objects.
+
+Field names of :class:`AudioConfig` and :class:`TextConfig` follow Hugging Face's
+``Wav2Vec2Config`` / ``RobertaConfig`` so that a ``config.json`` from a real
+checkpoint can be read with :meth:`AudioConfig.from_hf` / :meth:`TextConfig.from_hf`.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+LABELS_4 = ["neutral", "happy", "angry", "sad"]
+
+
+@dataclass
+class AudioConfig:
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    conv_dim: Tuple[int, ...] = (512, 512, 512, 512, 512, 512, 512)
+    conv_kernel: Tuple[int, ...] = (10, 3, 3, 3, 3, 2, 2)
+    conv_stride: Tuple[int, ...] = (5, 2, 2, 2, 2, 2, 2)
+    conv_bias: bool = False
+    feat_extract_norm: str = "group"  # "group" (wav2vec2-base) or "layer" (large-lv60)
+    num_conv_pos_embeddings: int = 128
+    num_conv_pos_embedding_groups: int = 16
+    do_stable_layer_norm: bool = False
+    layer_norm_eps: float = 1e-5
+    hidden_dropout: float = 0.1
+    attention_dropout: float = 0.1
+    activation_dropout: float = 0.0
+    feat_proj_dropout: float = 0.0
+    mask_time_prob: float = 0.0
+    mask_time_length: int = 10
+
+    @classmethod
+    def from_hf(cls, d: Dict[str, Any]) -> "AudioConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        return cls(**kw)
+
+
+@dataclass
+class TextConfig:
+    vocab_size: int = 50265
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    max_position_embeddings: int = 514
+    type_vocab_size: int = 1
+    pad_token_id: int = 1
+    layer_norm_eps: float = 1e-5
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+
+    @classmethod
+    def from_hf(cls, d: Dict[str, Any]) -> "TextConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    @property
+    def max_text_tokens(self) -> int:
+        # RoBERTa positions start at pad_token_id + 1
+        return self.max_position_embeddings - self.pad_token_id - 1
+
+
+@dataclass
+class WavFusionConfig:
+    name: str = "base"
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    # index of the first deep layer: layers [0, num_shallow_layers) are shallow,
+    # the GCA block sits after them, layers [num_shallow_layers, N) are deep.
+    num_shallow_layers: int = 9
+    # "gca" | "concat" | "audio" | "text"
+    fusion: str = "gca"
+    aux_modalities: List[str] = field(default_factory=lambda: ["text"])
+    gca_num_heads: int = 8
+    labels: List[str] = field(default_factory=lambda: list(LABELS_4))
+    classifier_dropout: float = 0.1
+    # homogeneous feature discrepancy learning
+    mar_dim: int = 256
+    mar_margin: float = 0.3
+    lambda_mar: float = 1.0
+    # training-time probability that a sample's transcript is replaced by the
+    # empty-text encoding [<s>, </s>]
+    text_dropout: float = 0.3
+    max_seconds: float = 20.0
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_deep_layers(self) -> int:
+        return self.audio.num_hidden_layers - self.num_shallow_layers
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["audio"]["conv_dim"] = list(self.audio.conv_dim)
+        d["audio"]["conv_kernel"] = list(self.audio.conv_kernel)
+        d["audio"]["conv_stride"] = list(self.audio.conv_stride)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "WavFusionConfig":
+        d = copy.deepcopy(d)
+        audio = AudioConfig.from_hf(d.pop("audio", {}))
+        text = TextConfig.from_hf(d.pop("text", {}))
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(audio=audio, text=text, **{k: v for k, v in d.items() if k in names})
+
+    def validate(self) -> None:
+        a = self.audio
+        if not 0 <= self.num_shallow_layers <= a.num_hidden_layers:
+            raise ValueError(
+                f"num_shallow_layers={self.num_shallow_layers} must be in [0, {a.num_hidden_layers}]")
+        if self.fusion not in ("gca", "concat", "audio", "text"):
+            raise ValueError(f"unknown fusion {self.fusion!r}")
+        if not (len(a.conv_dim) == len(a.conv_kernel) == len(a.conv_stride)):
+            raise ValueError("conv_dim, conv_kernel and conv_stride must have equal length")
+        if a.hidden_size % a.num_attention_heads or a.hidden_size % self.gca_num_heads:
+            raise ValueError("audio hidden_size must be divisible by the attention heads")
+        if self.text.hidden_size % self.text.num_attention_heads:
+            raise ValueError("text hidden_size must be divisible by its attention heads")
+        for m in self.aux_modalities:
+            if m not in ("text", "visual"):
+                raise ValueError(f"unknown auxiliary modality {m!r}")
+
+
+def base_config(**overrides: Any) -> WavFusionConfig:
+    """wav2vec2-base + roberta-base shapes, 9 shallow + 3 deep layers (paper's best split)."""
+    cfg = WavFusionConfig(name="base", audio=AudioConfig(), text=TextConfig(), num_shallow_layers=9,
+                          gca_num_heads=8, mar_dim=256)
+    return _apply(cfg, overrides)
+
+
+def tiny_config(vocab_size: int = 1024, **overrides: Any) -> WavFusionConfig:
+    """Small CPU-trainable model for tests and the demo bundle.
+
+    Same conv strides as wav2vec2 (20 ms frames, 400-sample receptive field), but narrow;
+    4 transformer layers split 3 shallow / 1 deep (the 9/3 ratio of the paper)."""
+    audio = AudioConfig(
+        hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=256,
+        conv_dim=(32, 48, 64, 96, 128, 128, 128), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_bias=True, feat_extract_norm="layer",
+        num_conv_pos_embeddings=32, num_conv_pos_embedding_groups=8, do_stable_layer_norm=False,
+        hidden_dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.0,
+        mask_time_prob=0.05, mask_time_length=5)
+    text = TextConfig(vocab_size=vocab_size, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=256, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
+                      hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    cfg = WavFusionConfig(name="tiny", audio=audio, text=text, num_shallow_layers=3, gca_num_heads=4,
+                          mar_dim=64, max_seconds=10.0)
+    return _apply(cfg, overrides)
+
+
+def _apply(cfg: WavFusionConfig, overrides: Dict[str, Any]) -> WavFusionConfig:
+    for k, v in overrides.items():
+        if v is None:
+            continue
+        if k.startswith("audio."):
+            setattr(cfg.audio, k[6:], v)
+        elif k.startswith("text."):
+            setattr(cfg.text, k[5:], v)
+        else:
+            setattr(cfg, k, v)
+    cfg.validate()
+    return cfg
+
+
+def get_config(name: str, **overrides: Any) -> WavFusionConfig:
+    if name == "tiny":
+        return tiny_config(**overrides)
+    if name == "base":
+        return base_config(**overrides)
+    raise ValueError(f"unknown config {name!r} (expected 'tiny' or 'base')")

@@ -1,0 +1,239 @@
+"""Reading the studio's export format (or a plain manifest) and batching.
+
+Export folder (HF audiofolder layout, written by WavFusion Studio):
+    label_map.json            {"labels": [...], "label2id": {...}, "id2label": {...}}
+    provenance.json
+    train/metadata.csv        file_name,label,text,speaker,start,end,annotator
+    train/*.wav               16 kHz mono 16-bit PCM clips (file_name relative to the split folder)
+    validation/..., test/...
+The export's own (speaker-independent) train/validation/test split is respected.
+
+Manifest: CSV or JSONL with columns path,text,label,speaker (paths relative to the
+manifest or absolute); optional start,end (seconds, segment of ``path``) and split. Without
+a split column a seeded speaker-independent split is made here. The studio's flat
+``dataset.csv`` / ``dataset.jsonl`` exports are manifests of this kind.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from .audio import load_audio
+from .config import LABELS_4
+from .tokenizer import EMPTY_TEXT_IDS, ByteLevelBPETokenizer, pad_batch
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Item:
+    path: str
+    text: str
+    label: str
+    speaker: str
+    split: str = "train"
+    start: Optional[float] = None
+    end: Optional[float] = None
+    audio: Optional[np.ndarray] = None
+
+
+@dataclass
+class Corpus:
+    items: List[Item]
+    labels: List[str]
+    source: str
+    kind: str
+    split_origin: str
+    info: Dict = field(default_factory=dict)
+
+    def split(self, name: str) -> List[Item]:
+        return [it for it in self.items if it.split == name]
+
+    def summary(self) -> Dict:
+        out = {"source": self.source, "kind": self.kind, "split": self.split_origin, "labels": self.labels}
+        for s in SPLITS:
+            items = self.split(s)
+            out[s] = {"items": len(items), "speakers": len({i.speaker for i in items}),
+                      "by_label": {l: sum(1 for i in items if i.label == l) for l in self.labels}}
+        return out
+
+
+def _float(v) -> Optional[float]:
+    if v is None or v == "":
+        return None
+    return float(v)
+
+
+def order_labels(found: Sequence[str]) -> List[str]:
+    found = sorted(set(found))
+    if set(found) <= set(LABELS_4):
+        return [l for l in LABELS_4 if l in found]
+    return found
+
+
+def read_export_dir(folder: str) -> Corpus:
+    items: List[Item] = []
+    for split in SPLITS:
+        meta = os.path.join(folder, split, "metadata.csv")
+        if not os.path.exists(meta):
+            continue
+        with open(meta, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                items.append(Item(path=os.path.join(folder, split, row["file_name"]), text=row.get("text") or "",
+                                  label=row["label"], speaker=row.get("speaker") or f"file:{row['file_name']}",
+                                  split=split))
+    if not items:
+        raise ValueError(f"{folder}: no <split>/metadata.csv found (expected a WavFusion Studio audiofolder export)")
+    labels = None
+    lm = os.path.join(folder, "label_map.json")
+    if os.path.exists(lm):
+        with open(lm, encoding="utf-8") as f:
+            labels = list(json.load(f).get("labels") or []) or None
+    used = {it.label for it in items}
+    if labels is None:
+        labels = order_labels(used)
+    else:
+        # keep the studio's label order; drop labels nobody used, add unknown ones at the end
+        labels = [l for l in labels if l in used] + sorted(used - set(labels))
+    info = {}
+    prov = os.path.join(folder, "provenance.json")
+    if os.path.exists(prov):
+        with open(prov, encoding="utf-8") as f:
+            info["provenance"] = json.load(f)
+    origin = "export"
+    return Corpus(items, labels, os.path.abspath(folder), "studio-export", origin, info)
+
+
+def read_manifest(path: str, seed: int = 0, val_fraction: float = 0.15) -> Corpus:
+    base = os.path.dirname(os.path.abspath(path))
+    rows: List[Dict] = []
+    if path.endswith(".jsonl") or path.endswith(".json"):
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    else:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    items = []
+    for i, r in enumerate(rows):
+        p = r.get("path") or r.get("file_name")
+        if not p:
+            raise ValueError(f"{path}: row {i + 1} has no path")
+        p = p if os.path.isabs(p) else os.path.join(base, p)
+        items.append(Item(path=p, text=r.get("text") or "", label=str(r["label"]),
+                          speaker=str(r.get("speaker") or f"file:{p}"), split=r.get("split") or "",
+                          start=_float(r.get("start")), end=_float(r.get("end"))))
+    if all(it.split in SPLITS for it in items) and any(it.split == "validation" for it in items):
+        origin = "manifest"
+    else:
+        speaker_split(items, seed, val_fraction)
+        origin = f"speaker-independent (seed {seed}, ~{val_fraction:.0%} of items in validation)"
+    return Corpus(items, order_labels(it.label for it in items), os.path.abspath(path), "manifest", origin)
+
+
+def speaker_split(items: List[Item], seed: int, val_fraction: float) -> None:
+    """Assign whole speakers to validation until ~val_fraction of the (non-test) items are there."""
+    pool = [it for it in items if it.split != "test"]
+    speakers = sorted({it.speaker for it in pool})
+    rng = random.Random(seed)
+    rng.shuffle(speakers)
+    target = max(1, int(round(val_fraction * len(pool))))
+    val, n = set(), 0
+    for s in speakers:
+        if n >= target or len(val) >= len(speakers) - 1:
+            break
+        val.add(s)
+        n += sum(1 for it in pool if it.speaker == s)
+    for it in pool:
+        it.split = "validation" if it.speaker in val else "train"
+
+
+def load_corpus(path: str, seed: int = 0) -> Corpus:
+    if os.path.isdir(path):
+        corpus = read_export_dir(path)
+        if not corpus.split("validation"):
+            speaker_split(corpus.items, seed, 0.15)
+            corpus.split_origin = f"export (train/test) + speaker-independent validation (seed {seed})"
+        return corpus
+    return read_manifest(path, seed=seed)
+
+
+def load_audio_cache(items: Sequence[Item], max_samples: Optional[int] = None) -> None:
+    for it in items:
+        if it.audio is None:
+            a = load_audio(it.path, it.start, it.end)
+            if max_samples is not None and len(a) > max_samples:
+                a = a[:max_samples]
+            it.audio = a
+
+
+class Batcher:
+    """Length-bucketed, seeded batches: (audio, lengths, input_ids, attention_mask, labels, text_present)."""
+
+    def __init__(self, items: Sequence[Item], labels: Sequence[str], tokenizer: ByteLevelBPETokenizer,
+                 batch_size: int, max_tokens: int, train: bool, seed: int = 0, text_dropout: float = 0.0,
+                 max_samples: Optional[int] = None, noise: bool = False, use_text: bool = True):
+        self.items = list(items)
+        self.label_ids = {l: i for i, l in enumerate(labels)}
+        self.tok = tokenizer
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.train = train
+        self.rng = random.Random(seed)
+        self.np_rng = np.random.RandomState(seed)
+        self.text_dropout = text_dropout
+        self.max_samples = max_samples
+        self.noise = noise
+        self.use_text = use_text
+        self._ids = [tokenizer.encode(it.text, max_length=max_tokens) for it in self.items]
+
+    def __len__(self) -> int:
+        return (len(self.items) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        idx = list(range(len(self.items)))
+        if self.train:
+            self.rng.shuffle(idx)
+            chunk = self.batch_size * 20
+            groups = [sorted(idx[i:i + chunk], key=lambda j: len(self.items[j].audio)) for i in range(0, len(idx), chunk)]
+            batches = [g[i:i + self.batch_size] for g in groups for i in range(0, len(g), self.batch_size)]
+            self.rng.shuffle(batches)
+        else:
+            idx.sort(key=lambda j: len(self.items[j].audio))
+            batches = [idx[i:i + self.batch_size] for i in range(0, len(idx), self.batch_size)]
+        for b in batches:
+            yield self.collate(b)
+
+    def collate(self, b: Sequence[int]):
+        audios = []
+        for j in b:
+            a = self.items[j].audio
+            if self.max_samples is not None and len(a) > self.max_samples:
+                off = self.rng.randint(0, len(a) - self.max_samples) if self.train else 0
+                a = a[off:off + self.max_samples]
+            if self.train and self.noise:
+                rms = float(np.sqrt(np.mean(a ** 2)) + 1e-8)
+                snr_db = self.rng.uniform(15.0, 40.0)
+                a = a + self.np_rng.randn(len(a)).astype(np.float32) * rms * (10 ** (-snr_db / 20))
+                a = a * self.rng.uniform(0.3, 1.0)
+            audios.append(a.astype(np.float32))
+        n = max(len(a) for a in audios)
+        audio = np.zeros((len(b), n), dtype=np.float32)
+        for i, a in enumerate(audios):
+            audio[i, :len(a)] = a
+        lengths = torch.tensor([len(a) for a in audios], dtype=torch.long)
+        seqs, present = [], []
+        for j in b:
+            drop = (not self.use_text) or (self.train and self.rng.random() < self.text_dropout)
+            seqs.append(list(EMPTY_TEXT_IDS) if drop else self._ids[j])
+            present.append(not drop and len(self._ids[j]) > 2)
+        ids, mask = pad_batch(seqs)
+        labels = torch.tensor([self.label_ids[self.items[j].label] for j in b], dtype=torch.long)
+        return (torch.from_numpy(audio), lengths, torch.tensor(ids, dtype=torch.long),
+                torch.tensor(mask, dtype=torch.long), labels, torch.tensor(present, dtype=torch.bool))

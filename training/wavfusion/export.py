@@ -1,0 +1,148 @@
+"""ONNX export and the model bundle (model.onnx, model.json, tokenizer.json, model.pt)."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import warnings
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+
+from . import __version__
+from .config import WavFusionConfig
+from .modules import OnnxWrapper, WavFusionModel
+from .tokenizer import EMPTY_TEXT_IDS, PAD_ID, ByteLevelBPETokenizer
+
+OPSET = 17
+INPUT_NAMES = ["audio", "audio_lengths", "input_ids", "attention_mask"]
+OUTPUT_NAMES = ["logits", "embedding", "text_gate"]
+DYNAMIC_AXES = {
+    "audio": {0: "batch", 1: "samples"},
+    "audio_lengths": {0: "batch"},
+    "input_ids": {0: "batch", 1: "tokens"},
+    "attention_mask": {0: "batch", 1: "tokens"},
+    "logits": {0: "batch"},
+    "embedding": {0: "batch"},
+    "text_gate": {0: "batch"},
+}
+
+DISCLAIMER = ("Trained on synthetic (espeak-ng) speech with scripted prosody and lexical cues. "
+              "It is a demonstration of the pipeline, not an emotion recogniser for real people.")
+
+
+def example_inputs(batch: int = 2, samples: int = 16000, tokens: int = 7, vocab: int = 100
+                   ) -> Tuple[torch.Tensor, ...]:
+    g = torch.Generator().manual_seed(0)
+    audio = torch.randn(batch, samples, generator=g) * 0.1
+    lengths = torch.full((batch,), samples, dtype=torch.long)
+    lengths[-1] = max(samples // 2, 1)
+    ids = torch.randint(4, max(vocab, 5), (batch, tokens), generator=g)
+    ids[:, 0] = 0
+    ids[:, -1] = 2
+    mask = torch.ones(batch, tokens, dtype=torch.long)
+    if batch > 1 and tokens > 3:
+        ids[-1, 2] = 2
+        ids[-1, 3:] = PAD_ID
+        mask[-1, 3:] = 0
+    return audio, lengths, ids, mask
+
+
+def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: bool = True) -> str:
+    model = model.eval()
+    wrapper = OnnxWrapper(model).eval()
+    args = example_inputs(vocab=model.config.text.vocab_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapper, args, path, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+                          dynamic_axes=DYNAMIC_AXES, opset_version=opset, do_constant_folding=True)
+    if check:
+        import onnx
+
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+    return path
+
+
+def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], version: str = "0.1.0",
+               disclaimer: Optional[str] = DISCLAIMER) -> Dict[str, Any]:
+    cfg = model.config
+    rf = model.audio_encoder.receptive_field if model.uses_audio else 400
+    d: Dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "format": "wavfusion-bundle/1",
+        "architecture": "wavfusion",
+        "labels": list(cfg.labels),
+        "sample_rate": 16000,
+        "max_seconds": cfg.max_seconds,
+        "min_samples": rf,
+        "frame_rate_hz": 16000 / _prod(cfg.audio.conv_stride),
+        "tokenizer": "tokenizer.json",
+        "max_text_tokens": cfg.text.max_text_tokens,
+        "empty_text_ids": list(EMPTY_TEXT_IDS),
+        "pad_token_id": PAD_ID,
+        "model": "model.onnx",
+        "pytorch_weights": "model.pt",
+        "opset": OPSET,
+        "inputs": {
+            "audio": {"dtype": "float32", "shape": ["batch", "samples"],
+                      "description": "raw mono 16 kHz float audio in [-1, 1], zero-padded; the graph normalises "
+                                     "each utterance (zero mean, unit variance over its first audio_lengths samples)"},
+            "audio_lengths": {"dtype": "int64", "shape": ["batch"], "description": "valid samples per row"},
+            "input_ids": {"dtype": "int64", "shape": ["batch", "tokens"],
+                          "description": "tokenizer.json ids with <s> ... </s>, padded with pad_token_id; "
+                                         "no transcript = empty_text_ids; at most max_text_tokens"},
+            "attention_mask": {"dtype": "int64", "shape": ["batch", "tokens"], "description": "1 for real tokens"},
+        },
+        "outputs": {
+            "logits": {"dtype": "float32", "shape": ["batch", "classes"], "description": "softmax gives probabilities in labels order"},
+            "embedding": {"dtype": "float32", "shape": ["batch", "dim"], "description": "fused utterance vector"},
+            "text_gate": {"dtype": "float32", "shape": ["batch"], "description": "mean GCA gate over valid frames (0 = audio only)"},
+        },
+        "front_end": {"channels": "average to mono",
+                      "resampler": "torchaudio.functional.resample defaults (sinc, Hann, width 6, rolloff 0.99) in the "
+                                   "reference; any good band-limited resampler is fine"},
+        "config": cfg.to_dict(),
+        "training": training,
+        "exported_with": {"wavfusion": __version__, "torch": torch.__version__},
+        "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+    }
+    if disclaimer:
+        d["disclaimer"] = disclaimer
+    return d
+
+
+def _prod(xs) -> int:
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def write_bundle(model: WavFusionModel, tokenizer: ByteLevelBPETokenizer, out_dir: str, name: str,
+                 training: Dict[str, Any], save_weights: bool = True, disclaimer: Optional[str] = DISCLAIMER
+                 ) -> Dict[str, Any]:
+    os.makedirs(out_dir, exist_ok=True)
+    export_onnx(model, os.path.join(out_dir, "model.onnx"))
+    tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
+    meta = model_json(model, name, training, disclaimer=disclaimer)
+    if save_weights:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, os.path.join(out_dir, "model.pt"))
+    else:
+        meta.pop("pytorch_weights")
+    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2)
+    return meta
+
+
+def load_bundle(folder: str) -> Tuple[WavFusionModel, ByteLevelBPETokenizer, Dict[str, Any]]:
+    """PyTorch reference model from a bundle written by :func:`write_bundle`."""
+    from .checkpoint import torch_load
+
+    with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    cfg = WavFusionConfig.from_dict(meta["config"])
+    model = WavFusionModel(cfg)
+    model.load_state_dict(torch_load(os.path.join(folder, meta.get("pytorch_weights", "model.pt"))))
+    tok = ByteLevelBPETokenizer.load(os.path.join(folder, meta["tokenizer"]), max_length=meta.get("max_text_tokens"))
+    return model.eval(), tok, meta

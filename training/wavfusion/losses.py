@@ -1,0 +1,49 @@
+"""Multimodal homogeneous feature discrepancy learning: the margin loss L_mar."""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+
+
+def margin_loss(feats: Sequence[torch.Tensor], labels: torch.Tensor,
+                present: Optional[Sequence[Optional[torch.Tensor]]] = None,
+                margin: float = 0.3) -> torch.Tensor:
+    """Triplet-style cosine margin loss over modality-level utterance features.
+
+    feats: one [B, D] tensor per modality (already passed through the shared linear
+    encoder); labels: [B]; present: optional bool [B] per modality (a sample whose
+    transcript was dropped has no text feature).
+
+    For every anchor a = z^m_i, positive p = z^{m'}_j (other modality m' != m, same label,
+    j may equal i) and negative n = z^m_k (same modality, different label):
+        l = max(0, margin + cos(a, n) - cos(a, p))
+    L_mar is the mean of l over all such triplets (0 if there are none). It is exactly 0
+    iff every cross-modal same-emotion pair is closer, by at least the margin, than every
+    within-modality different-emotion pair, and positive otherwise.
+    """
+    M = len(feats)
+    dev = feats[0].device if M else labels.device
+    if M < 2:
+        return torch.zeros((), device=dev)
+    z = [F.normalize(f, dim=-1) for f in feats]
+    B = labels.shape[0]
+    pres = [(torch.ones(B, dtype=torch.bool, device=dev) if (present is None or present[m] is None)
+             else present[m].to(torch.bool)) for m in range(M)]
+    same = labels.view(-1, 1) == labels.view(1, -1)
+    total = torch.zeros((), device=dev)
+    count = torch.zeros((), device=dev)
+    for m in range(M):
+        sim_neg = z[m] @ z[m].t()                      # [i, k]
+        neg_ok = (~same) & pres[m].view(-1, 1) & pres[m].view(1, -1)
+        for m2 in range(M):
+            if m2 == m:
+                continue
+            sim_pos = z[m] @ z[m2].t()                 # [i, j]
+            pos_ok = same & pres[m].view(-1, 1) & pres[m2].view(1, -1)
+            viol = F.relu(margin + sim_neg.unsqueeze(1) - sim_pos.unsqueeze(2))  # [i, j, k]
+            valid = (pos_ok.unsqueeze(2) & neg_ok.unsqueeze(1)).to(viol.dtype)
+            total = total + (viol * valid).sum()
+            count = count + valid.sum()
+    return total / count.clamp(min=1.0)

@@ -1,0 +1,254 @@
+"""Training recipe: CE + lambda * L_mar, modality (text) dropout, speaker-independent validation."""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import random
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import load_roberta, load_wav2vec2
+from .config import get_config
+from .data import Batcher, Corpus, load_audio_cache, load_corpus
+from .losses import margin_loss
+from .metrics import classification_metrics
+from .modules import WavFusionModel
+from .tokenizer import ByteLevelBPETokenizer, train_bpe
+
+
+def set_seed(seed: int, threads: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+
+
+def _fmt_time(s: float) -> str:
+    s = int(max(0, s))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+@torch.no_grad()
+def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
+    model.eval()
+    preds: List[int] = []
+    gold: List[int] = []
+    gates: List[float] = []
+    order: List[int] = []
+    for audio, lengths, ids, mask, labels, _present in batcher:
+        out = model(audio, lengths, ids, mask)
+        preds += out["logits"].argmax(-1).tolist()
+        gold += labels.tolist()
+        gates += out["text_gate"].tolist()
+    m = classification_metrics(gold, preds, model.config.num_labels)
+    m["mean_text_gate"] = float(np.mean(gates)) if gates else 0.0
+    return {"metrics": m, "preds": preds, "gold": gold}
+
+
+def _eval_items_in_order(batcher: Batcher) -> List[int]:
+    idx = list(range(len(batcher.items)))
+    idx.sort(key=lambda j: len(batcher.items[j].audio))
+    return idx
+
+
+def cue_breakdown(corpus: Corpus, split: str, batcher: Batcher, preds: List[int], gold: List[int]) -> Optional[Dict]:
+    """Accuracy per cue type when the corpus has a cues.csv (synthetic corpus)."""
+    root = corpus.source if os.path.isdir(corpus.source) else os.path.dirname(corpus.source)
+    path = os.path.join(root, "cues.csv")
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        cues = {(r["split"], r["file_name"]): r["cue"] for r in csv.DictReader(f)}
+    order = _eval_items_in_order(batcher)
+    acc: Dict[str, List[int]] = {}
+    for k, j in enumerate(order):
+        it = batcher.items[j]
+        cue = cues.get((split, os.path.basename(it.path)))
+        if cue is not None:
+            acc.setdefault(cue, []).append(int(preds[k] == gold[k]))
+    return {c: {"acc": float(np.mean(v)), "n": len(v)} for c, v in sorted(acc.items())}
+
+
+def build_model(config: str, labels: List[str], vocab_size: int, overrides: Dict[str, Any]) -> WavFusionModel:
+    kw = dict(overrides)
+    kw["labels"] = list(labels)
+    if config == "tiny":
+        kw["vocab_size"] = vocab_size
+    cfg = get_config(config, **kw)
+    if cfg.text.vocab_size < vocab_size:
+        raise ValueError(f"tokenizer has {vocab_size} ids but the text encoder only {cfg.text.vocab_size}")
+    return WavFusionModel(cfg)
+
+
+def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int = 12, batch_size: int = 16,
+          lr: float = 1e-3, encoder_lr: Optional[float] = None, seed: int = 0, threads: int = 2,
+          fusion: Optional[str] = None, lambda_mar: Optional[float] = None, text_dropout: Optional[float] = None,
+          num_shallow_layers: Optional[int] = None, audio_checkpoint: Optional[str] = None,
+          text_checkpoint: Optional[str] = None, tokenizer: Optional[str] = None, vocab_size: int = 1000,
+          max_seconds: Optional[float] = None, max_train_items: Optional[int] = None, name: Optional[str] = None,
+          noise: bool = True, log=print, quiet_progress: bool = False) -> Dict[str, Any]:
+    t0 = time.time()
+    set_seed(seed, threads)
+    corpus = load_corpus(data, seed=seed)
+    train_items = corpus.split("train")
+    val_items = corpus.split("validation")
+    test_items = corpus.split("test")
+    if max_train_items is not None and len(train_items) > max_train_items:
+        rng = random.Random(seed)
+        train_items = rng.sample(train_items, max_train_items)
+    if not train_items or not val_items:
+        raise ValueError(f"{data}: need train and validation items (got {len(train_items)} / {len(val_items)})")
+    log(f"data: {corpus.source} ({corpus.kind}, split: {corpus.split_origin})")
+    log(f"  labels: {corpus.labels}")
+    log(f"  train {len(train_items)} items / {len({i.speaker for i in train_items})} speakers, "
+        f"validation {len(val_items)} / {len({i.speaker for i in val_items})}, test {len(test_items)}")
+
+    if tokenizer:
+        tok = ByteLevelBPETokenizer.load(tokenizer)
+    else:
+        tok = train_bpe([it.text for it in train_items], vocab_size=vocab_size)
+    overrides: Dict[str, Any] = {"fusion": fusion, "lambda_mar": lambda_mar, "text_dropout": text_dropout,
+                                 "num_shallow_layers": num_shallow_layers, "max_seconds": max_seconds}
+    model = build_model(config, corpus.labels, tok.vocab_size, overrides)
+    cfg = model.config
+    tok.max_length = cfg.text.max_text_tokens
+    if audio_checkpoint and model.uses_audio:
+        load_wav2vec2(model.audio_encoder, audio_checkpoint)
+        log(f"  loaded audio encoder from {audio_checkpoint}")
+    if text_checkpoint and model.uses_text:
+        load_roberta(model.text_encoder, text_checkpoint)
+        log(f"  loaded text encoder from {text_checkpoint}")
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"model: {cfg.name}, fusion={cfg.fusion}, {cfg.num_shallow_layers} shallow + {cfg.num_deep_layers} deep "
+        f"layers, lambda_mar={cfg.lambda_mar}, text_dropout={cfg.text_dropout}, {n_params / 1e6:.2f}M parameters")
+
+    max_samples = int(cfg.max_seconds * 16000)
+    t_load = time.time()
+    load_audio_cache(train_items + val_items + test_items, max_samples=None)
+    log(f"  audio loaded in {time.time() - t_load:.1f}s")
+
+    use_text = model.uses_text
+    train_b = Batcher(train_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=True, seed=seed,
+                      text_dropout=cfg.text_dropout if cfg.fusion == "gca" or cfg.fusion == "concat" else 0.0,
+                      max_samples=max_samples, noise=noise, use_text=use_text)
+    val_b = Batcher(val_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
+                    max_samples=max_samples, use_text=use_text)
+    test_b = Batcher(test_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
+                     max_samples=max_samples, use_text=use_text) if test_items else None
+
+    pretrained = set()
+    if audio_checkpoint and model.uses_audio:
+        pretrained |= {id(p) for p in model.audio_encoder.parameters()}
+    if text_checkpoint and model.uses_text:
+        pretrained |= {id(p) for p in model.text_encoder.parameters()}
+    enc_lr = encoder_lr if encoder_lr is not None else lr
+    groups = [{"params": [p for p in model.parameters() if id(p) not in pretrained], "lr": lr}]
+    if pretrained:
+        groups.append({"params": [p for p in model.parameters() if id(p) in pretrained], "lr": enc_lr})
+    opt = torch.optim.AdamW(groups, weight_decay=0.01)
+    steps = epochs * len(train_b)
+    warm = max(1, int(0.08 * steps))
+    base_lrs = [g["lr"] for g in opt.param_groups]
+
+    def set_lr(step: int) -> None:
+        f = step / warm if step < warm else 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+        for g, b in zip(opt.param_groups, base_lrs):
+            g["lr"] = b * f
+
+    history = []
+    best = {"score": -1.0}
+    step = 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        te = time.time()
+        tot = {"loss": 0.0, "ce": 0.0, "mar": 0.0}
+        nb = 0
+        report_every = max(1, len(train_b) // 4)
+        for audio, lengths, ids, mask, labels, present in train_b:
+            set_lr(step)
+            # the model sees dropped transcripts exactly as at inference: input_ids = [<s>, </s>]
+            out = model(audio, lengths, ids, mask)
+            ce = F.cross_entropy(out["logits"], labels)
+            feats = model.mar_features(out)
+            if cfg.lambda_mar > 0 and len(feats) > 1:
+                mar = margin_loss(feats, labels, [None, present], margin=cfg.mar_margin)
+            else:
+                mar = torch.zeros(())
+            loss = ce + cfg.lambda_mar * mar
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            nb += 1
+            tot["loss"] += float(loss)
+            tot["ce"] += float(ce)
+            tot["mar"] += float(mar)
+            if not quiet_progress and (nb % report_every == 0 or nb == len(train_b)):
+                el = time.time() - te
+                eta = el / nb * (len(train_b) - nb) + el * (epochs - epoch) * len(train_b) / nb
+                log(f"  epoch {epoch}/{epochs} [{nb}/{len(train_b)}] loss {tot['loss'] / nb:.4f} "
+                    f"(ce {tot['ce'] / nb:.4f}, mar {tot['mar'] / nb:.4f}) {nb / el:.2f} batch/s, eta {_fmt_time(eta)}")
+        ev = evaluate(model, val_b)
+        vm = ev["metrics"]
+        rec = {"epoch": epoch, "loss": tot["loss"] / nb, "ce": tot["ce"] / nb, "mar": tot["mar"] / nb,
+               "validation": vm, "seconds": time.time() - te}
+        history.append(rec)
+        log(f"epoch {epoch}/{epochs} loss {rec['loss']:.4f} ce {rec['ce']:.4f} mar {rec['mar']:.4f} | validation "
+            f"WA {vm['WA']:.4f} UA {vm['UA']:.4f} macro-F1 {vm['macro_F1']:.4f} weighted-F1 {vm['weighted_F1']:.4f} "
+            f"gate {vm['mean_text_gate']:.3f} ({rec['seconds']:.0f}s)")
+        sys.stdout.flush()
+        if vm["UA"] > best["score"]:
+            best = {"score": vm["UA"], "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "validation": vm}
+    model.load_state_dict(best["state"])
+    model.eval()
+    result: Dict[str, Any] = {"best_epoch": best["epoch"], "validation": best["validation"], "history": history}
+    ev = evaluate(model, val_b)
+    result["validation_cues"] = cue_breakdown(corpus, "validation", val_b, ev["preds"], ev["gold"])
+    if test_b is not None:
+        ev = evaluate(model, test_b)
+        result["test"] = ev["metrics"]
+        result["test_cues"] = cue_breakdown(corpus, "test", test_b, ev["preds"], ev["gold"])
+        tm = ev["metrics"]
+        log(f"test (best epoch {best['epoch']}): WA {tm['WA']:.4f} UA {tm['UA']:.4f} macro-F1 {tm['macro_F1']:.4f} "
+            f"weighted-F1 {tm['weighted_F1']:.4f}")
+        # audio-only (no transcript) evaluation of the same model, as the studio runs it without text
+        if use_text and model.uses_audio:
+            nb = Batcher(test_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
+                         max_samples=max_samples, use_text=False)
+            result["test_without_text"] = evaluate(model, nb)["metrics"]
+    result["seconds"] = time.time() - t0
+    result["model"] = model
+    result["tokenizer"] = tok
+    result["corpus"] = corpus
+    training_info = {
+        "data": corpus.summary(),
+        "recipe": {"config": config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "encoder_lr": enc_lr,
+                   "seed": seed, "threads": threads, "optimizer": "AdamW wd 0.01, warmup 8% + cosine",
+                   "loss": f"CE + {cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
+                   "text_dropout": cfg.text_dropout, "noise_augmentation": noise,
+                   "selection": "best validation UA", "best_epoch": best["epoch"],
+                   "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
+                   "seconds": round(result["seconds"], 1)},
+        "metrics": {k: result[k] for k in ("validation", "test", "test_without_text", "validation_cues", "test_cues")
+                    if result.get(k) is not None},
+    }
+    result["training_info"] = training_info
+    if out_dir:
+        from .export import write_bundle
+
+        bundle_name = name or os.path.basename(os.path.normpath(out_dir))
+        meta = write_bundle(model, tok, out_dir, bundle_name, training_info)
+        with open(os.path.join(out_dir, "history.json"), "w") as f:
+            json.dump(history, f, indent=1)
+        log(f"bundle written to {out_dir} ({', '.join(sorted(os.listdir(out_dir)))})")
+        result["model_json"] = meta
+    return result
