@@ -35,6 +35,7 @@ def main(argv=None) -> int:
     t.add_argument("--tokenizer", default=None, help="tokenizer.json (default: train a byte-level BPE on the transcripts)")
     t.add_argument("--vocab-size", type=int, default=1000)
     t.add_argument("--max-seconds", type=float, default=None)
+    t.add_argument("--train-crop-seconds", type=float, default=None, help="random crop of training clips")
     t.add_argument("--max-train-items", type=int, default=None, help="random subset of the training split")
     t.add_argument("--no-noise", action="store_true", help="disable noise/gain augmentation")
 
@@ -49,9 +50,10 @@ def main(argv=None) -> int:
     a = sub.add_parser("ablation", help="audio / text / concat / GCA / GCA+L_mar on the synthetic test split")
     a.add_argument("--data", default=None, help="corpus folder (default: generate .cache/ablation-corpus)")
     a.add_argument("--out", required=True, help="folder for results.json and table.md")
-    a.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    a.add_argument("--epochs", type=int, default=6)
-    a.add_argument("--max-train-items", type=int, default=800)
+    a.add_argument("--seeds", type=int, nargs="+", default=[0])
+    a.add_argument("--epochs", type=int, default=4)
+    a.add_argument("--max-train-items", type=int, default=400)
+    a.add_argument("--max-seconds", type=float, default=1.5, help="random training crop (evaluation uses whole clips)")
     a.add_argument("--threads", type=int, default=2)
     a.add_argument("--variants", nargs="+", default=None)
 
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
                     lambda_mar=args.lambda_mar, text_dropout=args.text_dropout,
                     num_shallow_layers=args.num_shallow_layers, audio_checkpoint=args.audio_checkpoint,
                     text_checkpoint=args.text_checkpoint, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
-                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, name=args.name, noise=not args.no_noise, log=_flush_print)
+                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, log=_flush_print)
         print(json.dumps(res["training_info"]["metrics"], indent=1))
         return 0
     if args.cmd == "make-corpus":
@@ -94,6 +96,7 @@ def main(argv=None) -> int:
 
         run_ablation(args.out, data=args.data, seeds=args.seeds, epochs=args.epochs,
                      max_train_items=args.max_train_items, threads=args.threads, variants=args.variants,
+                     max_seconds=args.max_seconds,
                      log=_flush_print)
         return 0
     if args.cmd == "parity-fixtures":

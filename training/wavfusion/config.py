@@ -140,19 +140,19 @@ def base_config(**overrides: Any) -> WavFusionConfig:
 
 
 def tiny_config(vocab_size: int = 1024, **overrides: Any) -> WavFusionConfig:
-    """Small CPU-trainable model for tests and the demo bundle.
+    """Small CPU-trainable model for tests and the demo bundle (about 1M parameters).
 
     Same conv strides as wav2vec2 (20 ms frames, 400-sample receptive field), but narrow;
     4 transformer layers split 3 shallow / 1 deep (the 9/3 ratio of the paper)."""
     audio = AudioConfig(
-        hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=256,
-        conv_dim=(32, 48, 64, 96, 128, 128, 128), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        hidden_size=96, num_hidden_layers=4, num_attention_heads=4, intermediate_size=192,
+        conv_dim=(32, 32, 48, 64, 96, 96, 96), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
         conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_bias=True, feat_extract_norm="layer",
-        num_conv_pos_embeddings=32, num_conv_pos_embedding_groups=8, do_stable_layer_norm=False,
+        num_conv_pos_embeddings=32, num_conv_pos_embedding_groups=4, do_stable_layer_norm=False,
         hidden_dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.0,
         mask_time_prob=0.05, mask_time_length=5)
-    text = TextConfig(vocab_size=vocab_size, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
-                      intermediate_size=256, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
+    text = TextConfig(vocab_size=vocab_size, hidden_size=96, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=192, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1,
                       hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
     cfg = WavFusionConfig(name="tiny", audio=audio, text=text, num_shallow_layers=3, gca_num_heads=4,
                           mar_dim=64, max_seconds=10.0)

@@ -93,7 +93,8 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
           fusion: Optional[str] = None, lambda_mar: Optional[float] = None, text_dropout: Optional[float] = None,
           num_shallow_layers: Optional[int] = None, audio_checkpoint: Optional[str] = None,
           text_checkpoint: Optional[str] = None, tokenizer: Optional[str] = None, vocab_size: int = 1000,
-          max_seconds: Optional[float] = None, max_train_items: Optional[int] = None, name: Optional[str] = None,
+          max_seconds: Optional[float] = None, train_crop_seconds: Optional[float] = None,
+          max_train_items: Optional[int] = None, name: Optional[str] = None,
           noise: bool = True, log=print, quiet_progress: bool = False) -> Dict[str, Any]:
     t0 = time.time()
     set_seed(seed, threads)
@@ -136,9 +137,10 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
     log(f"  audio loaded in {time.time() - t_load:.1f}s")
 
     use_text = model.uses_text
+    crop = int(train_crop_seconds * 16000) if train_crop_seconds else max_samples
     train_b = Batcher(train_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=True, seed=seed,
                       text_dropout=cfg.text_dropout if cfg.fusion == "gca" or cfg.fusion == "concat" else 0.0,
-                      max_samples=max_samples, noise=noise, use_text=use_text)
+                      max_samples=min(crop, max_samples), noise=noise, use_text=use_text)
     val_b = Batcher(val_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
                     max_samples=max_samples, use_text=use_text)
     test_b = Batcher(test_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
@@ -235,6 +237,7 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
                    "seed": seed, "threads": threads, "optimizer": "AdamW wd 0.01, warmup 8% + cosine",
                    "loss": f"CE + {cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
                    "text_dropout": cfg.text_dropout, "noise_augmentation": noise,
+                   "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
                    "selection": "best validation UA", "best_epoch": best["epoch"],
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
