@@ -15,6 +15,7 @@ export default defineConfig({
         input: {
           desktop: resolve('src/main/desktop/main.ts'),
           cli: resolve('src/main/cli/main.ts'),
+          'inference-worker': resolve('src/main/inference/inference-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

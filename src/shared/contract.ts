@@ -44,6 +44,17 @@ export const Annotation = AnnotationState.extend({
 });
 export type Annotation = z.infer<typeof Annotation>;
 
+/** The active model's prediction for an utterance, as shown in lists. */
+export const PredictionSummary = z.object({
+  /** The project label with the predicted label's name, if the project has one. */
+  labelId: Id.nullable(),
+  label: z.string(),
+  confidence: z.number(),
+  /** Normalised entropy of the class probabilities, 0 (certain) to 1 (uniform). */
+  entropy: z.number(),
+});
+export type PredictionSummary = z.infer<typeof PredictionSummary>;
+
 export const UtteranceRow = z.object({
   id: Id,
   recordingId: Id,
@@ -58,6 +69,7 @@ export const UtteranceRow = z.object({
   /** A label that came with an imported manifest, if any. */
   importedLabelId: Id.nullable(),
   missing: z.boolean(),
+  prediction: PredictionSummary.nullable(),
 });
 export type UtteranceRow = z.infer<typeof UtteranceRow>;
 
@@ -66,6 +78,12 @@ export const UtteranceFilter = z.object({
   labelId: Id.nullable().default(null),
   speaker: z.string().nullable().default(null),
   search: z.string().max(500).default(''),
+  /** Only utterances whose predicted label's probability is below this. */
+  maxConfidence: z.number().min(0).max(1).nullable().default(null),
+  /** Only utterances where the person's label differs from the model's. */
+  disagreement: z.boolean().default(false),
+  /** `uncertainty`: highest prediction entropy first (unpredicted last). */
+  sort: z.enum(['recording', 'uncertainty']).default('recording'),
 });
 export type UtteranceFilter = z.infer<typeof UtteranceFilter>;
 
@@ -82,6 +100,10 @@ export const ProjectInfo = z.object({
   }),
   speakers: z.array(z.string()),
   annotator: z.string(),
+  /** The model whose predictions are shown, if any. */
+  model: z.object({ id: Id, name: z.string(), version: z.string() }).nullable(),
+  /** Where inference last ran and why there (fallback reason), once it has run. */
+  inference: z.object({ device: z.string(), note: z.string() }).nullable(),
 });
 export type ProjectInfo = z.infer<typeof ProjectInfo>;
 
@@ -100,7 +122,7 @@ export const Waveform = z.object({
 });
 export type Waveform = z.infer<typeof Waveform>;
 
-export const JobKind = z.enum(['import', 'export', 'relink']);
+export const JobKind = z.enum(['import', 'export', 'relink', 'predict']);
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
 export const JobStatus = z.object({
   id: z.string(),
@@ -115,6 +137,8 @@ export const JobStatus = z.object({
   /** The job's result (an ImportReport, ExportSummary, …) once it succeeded. */
   result: z.unknown().optional(),
   error: z.string().optional(),
+  /** Job-specific live figures (inference: audio seconds, × real time, device). */
+  metrics: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
 });
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -164,6 +188,45 @@ export const RelinkReport = z.object({
 });
 export type RelinkReport = z.infer<typeof RelinkReport>;
 
+export const Device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
+export type Device = z.infer<typeof Device>;
+
+export const ModelInfo = z.object({
+  id: Id,
+  name: z.string(),
+  version: z.string(),
+  location: z.string(),
+  labels: z.array(z.string()),
+  builtin: z.boolean(),
+  active: z.boolean(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const Prediction = z.object({
+  utteranceId: Id,
+  model: z.object({ id: Id, name: z.string(), version: z.string() }),
+  scores: z.array(z.object({ label: z.string(), labelId: Id.nullable(), probability: z.number() })),
+  predicted: PredictionSummary,
+  textGate: z.number(),
+  textUsed: z.boolean(),
+  windows: z.number().int(),
+  createdAt: z.string(),
+});
+export type Prediction = z.infer<typeof Prediction>;
+
+export const PredictionReport = z.object({
+  model: z.string(),
+  device: z.string(),
+  deviceNote: z.string(),
+  predicted: z.number().int(),
+  skipped: z.number().int(),
+  failures: z.array(ImportFailure),
+  audioSeconds: z.number(),
+  realtimeFactor: z.number(),
+  cancelled: z.boolean(),
+});
+export type PredictionReport = z.infer<typeof PredictionReport>;
+
 const Empty = z.object({}).strict();
 const JobStarted = z.object({ jobId: z.string() });
 
@@ -209,6 +272,21 @@ export const operations = {
   startImport: op(z.object({ path: z.string().min(1) }), JobStarted),
   startExport: op(ExportRequest, JobStarted),
   startRelink: op(z.object({ folder: z.string().min(1) }), JobStarted),
+  listModels: op(Empty, z.array(ModelInfo)),
+  addModel: op(z.object({ path: z.string().min(1) }), z.array(ModelInfo)),
+  setActiveModel: op(z.object({ id: Id }), z.array(ModelInfo)),
+  getPrediction: op(z.object({ utteranceId: Id }), Prediction.nullable()),
+  /** Accepts the active model's prediction as the person's label (Enter). */
+  acceptPrediction: op(z.object({ utteranceId: Id }), z.object({ row: UtteranceRow, historySeq: z.number().int() })),
+  startPrediction: op(
+    z.object({
+      filter: UtteranceFilter.optional(),
+      device: Device.default('auto'),
+      /** Re-run utterances that already have a prediction from this model version. */
+      recompute: z.boolean().default(false),
+    }),
+    JobStarted,
+  ),
   listJobs: op(Empty, z.array(JobStatus)),
   cancelJob: op(z.object({ jobId: z.string() }), z.object({ cancelled: z.boolean() })),
 } as const;

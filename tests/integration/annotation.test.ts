@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Studio } from '../../src/main/api/studio';
+import type { UtteranceFilter } from '../../src/shared/contract';
 import { createHandlers, invokeOperation } from '../../src/main/api/handlers';
 import { demoClips, openTempStudio, runImport, tempDir, copyInto } from '../helpers/fixtures';
 
@@ -14,9 +15,7 @@ beforeEach(async () => {
   const clips = demoClips('spk_b', 4);
   copyInto(root, [...clips, ...clips.map((c) => c.replace(/\.wav$/, '.txt'))]);
   await runImport(studio, root);
-  ids = studio.store.utterances
-    .list({ status: 'all', labelId: null, speaker: null, search: '' }, 'annotator', new Set())
-    .map((r) => r.id);
+  ids = studio.store.rows().map((r) => r.id);
   label = (name) => studio.store.labels.byName(name)!.id;
 });
 afterEach(async () => {
@@ -129,10 +128,7 @@ describe('labelling', () => {
   it('filters the list by status, label, speaker and transcript search', () => {
     studio.annotations.setLabel(ids[0]!, label('happy'));
     studio.annotations.setLabel(ids[1]!, label('sad'));
-    const list = (f: object) =>
-      studio.store.utterances
-        .list({ status: 'all', labelId: null, speaker: null, search: '', ...f }, 'annotator', new Set())
-        .map((r) => r.id);
+    const list = (f: Partial<UtteranceFilter>) => studio.store.rows(f).map((r) => r.id);
     expect(list({ status: 'unlabelled' })).toEqual(ids.slice(2));
     expect(list({ status: 'labelled' })).toEqual(ids.slice(0, 2));
     expect(list({ labelId: label('sad') })).toEqual([ids[1]]);

@@ -28,11 +28,7 @@ beforeEach(async () => {
   ({ studio } = openTempStudio());
   await runImport(studio, DEMO_CORPUS);
   // Label 24 utterances across the 4 speakers: the IEMOCAP labels by sentence style.
-  const rows = studio.store.utterances.list(
-    { status: 'all', labelId: null, speaker: null, search: '' },
-    'annotator',
-    new Set(),
-  );
+  const rows = studio.store.rows();
   const style = ['neutral', 'neutral', 'happy', 'happy', 'angry', 'angry', 'sad', 'sad', 'neutral'];
   rows.forEach((r, i) => {
     if (i % 9 < 6 || i % 9 === 6) studio.annotations.setLabel(r.id, label(style[i % 9]!));

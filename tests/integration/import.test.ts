@@ -55,11 +55,7 @@ describe('folder import', () => {
     fs.writeFileSync(path.join(root, 'notes.md'), 'not audio, ignored');
     const report = await reportOf(studio, root);
     expect(report.failures).toEqual([]);
-    const rows = studio.store.utterances.list(
-      { status: 'all', labelId: null, speaker: null, search: '' },
-      'x',
-      new Set(),
-    );
+    const rows = studio.store.rows();
     expect(rows.map((r) => [r.recordingName, r.speaker, r.transcript])).toEqual([
       [path.basename(b!), 'alice', 'spaced text'],
       ['top.wav', null, 'from a lab file'],
@@ -136,11 +132,7 @@ describe('manifest import', () => {
     ]);
     expect(report.failures[0]!.reason).toMatch(/end 999 s is past the end/);
     expect(report.failures[1]!.reason).toBe('file not found');
-    const rows = studio.store.utterances.list(
-      { status: 'all', labelId: null, speaker: null, search: '' },
-      'annotator',
-      new Set(),
-    );
+    const rows = studio.store.rows();
     const labels = new Map(studio.store.labels.list().map((l) => [l.id, l.name]));
     expect(
       rows.map((r) => [r.transcript, r.speaker, r.importedLabelId && labels.get(r.importedLabelId), r.labelId]),
@@ -171,11 +163,7 @@ describe('moved files', () => {
     const root = tempDir();
     copyInto(root, demoClips('spk_a', 2));
     await reportOf(studio, root);
-    const first = studio.store.utterances.list(
-      { status: 'all', labelId: null, speaker: null, search: '' },
-      'annotator',
-      new Set(),
-    )[0]!;
+    const first = studio.store.rows()[0]!;
     studio.annotations.setLabel(first.id, studio.store.labels.byName('sad')!.id);
     await studio.close();
 

@@ -48,7 +48,7 @@ export class AnnotationService {
   }
 
   row(utteranceId: number): UtteranceRow {
-    const row = this.store.utterances.row(utteranceId, this.store.annotator, this.store.missingRecordings);
+    const row = this.store.row(utteranceId);
     if (!row) throw notFound(`Utterance ${utteranceId}`);
     return row;
   }

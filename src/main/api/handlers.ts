@@ -28,7 +28,7 @@ export function createHandlers(studio: Studio): Handlers {
     saveLabel: (input) => studio.labels.save(input),
     deleteLabel: ({ id }) => studio.labels.delete(id),
     listUtterances: (filter) => {
-      const rows = store.utterances.list(filter, store.annotator, store.missingRecordings);
+      const rows = store.utterances.list(filter, store.rowContext());
       return { rows, total: store.utterances.count() };
     },
     getAnnotation: ({ utteranceId }) => store.annotations.get(utteranceId, 'human', store.annotator) ?? null,
@@ -61,6 +61,30 @@ export function createHandlers(studio: Studio): Handlers {
       ),
     startRelink: ({ folder }) =>
       afterJob(studio.jobs.start('relink', `Relink from ${folder}`, (ctx) => studio.relinker.relink(folder, ctx))),
+    listModels: async () => {
+      await studio.predictions.ensureActiveModel();
+      return studio.predictions.listModels();
+    },
+    addModel: async ({ path }) => {
+      const models = await studio.predictions.addModel(path);
+      studio.emit('projectChanged', studio.info());
+      return models;
+    },
+    setActiveModel: ({ id }) => {
+      const models = studio.predictions.setActiveModel(id);
+      studio.emit('projectChanged', studio.info());
+      return models;
+    },
+    getPrediction: ({ utteranceId }) => studio.predictions.prediction(utteranceId),
+    acceptPrediction: ({ utteranceId }) => {
+      const result = studio.predictions.accept(utteranceId);
+      studio.emit('annotationChanged', { row: result.row });
+      return result;
+    },
+    startPrediction: ({ filter, device, recompute }) =>
+      afterJob(
+        studio.jobs.start('predict', 'Run model', (ctx) => studio.predictions.run({ filter, device, recompute }, ctx)),
+      ),
     listJobs: () => studio.jobs.list(),
     cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
   };

@@ -5,6 +5,7 @@ import { WaveformService } from '../audio/waveform-service';
 import { LATEST_SCHEMA_VERSION } from '../db/open-database';
 import { ExportService } from '../export/export-service';
 import { ImportService } from '../import/import-service';
+import { PredictionService } from '../inference/prediction-service';
 import { RelinkService } from '../import/relink-service';
 import { JobRunner } from '../jobs/job-runner';
 import { ProjectStore } from '../project/project-store';
@@ -25,6 +26,7 @@ export class Studio {
   readonly exporter: ExportService;
   readonly relinker: RelinkService;
   readonly waveforms: WaveformService;
+  readonly predictions: PredictionService;
   private readonly listeners = new Set<Listener>();
 
   constructor(readonly store: ProjectStore) {
@@ -35,6 +37,7 @@ export class Studio {
     this.exporter = new ExportService(store, this.audio);
     this.relinker = new RelinkService(store);
     this.waveforms = new WaveformService(store, this.audio);
+    this.predictions = new PredictionService(store, this.annotations);
   }
 
   static open(file: string, options?: { create?: boolean; name?: string }): Studio {
@@ -65,11 +68,17 @@ export class Studio {
       },
       speakers: store.utterances.speakers(),
       annotator: store.annotator,
+      model: (() => {
+        const m = store.activeModelId ? store.models.byId(store.activeModelId) : undefined;
+        return m ? { id: m.id, name: m.name, version: m.version } : null;
+      })(),
+      inference: this.predictions.lastDevice,
     };
   }
 
   async close(): Promise<void> {
     await this.jobs.shutdown();
+    await this.predictions.close();
     this.store.close();
   }
 }

@@ -10,6 +10,7 @@ import { RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../project/demo-project';
 import type { JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
+import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
 
@@ -19,10 +20,9 @@ Usage:
   wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
   wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
                    [--overwrite] [--include-imported]
+${PREDICT_USAGE}
   wavfusion --help | --version
 `;
-
-class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await importCommand(rest);
       case 'export':
         return await exportCommand(rest);
+      case 'predict':
+        return await predictCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

@@ -13,6 +13,13 @@ export interface UtteranceRecord extends NewUtterance {
   id: number;
 }
 
+/** Who is looking and with which model: what a list row depends on besides the utterance. */
+export interface RowContext {
+  annotator: string;
+  missing: ReadonlySet<number>;
+  modelId: number | null;
+}
+
 interface RowRecord {
   id: number;
   recordingId: number;
@@ -24,6 +31,10 @@ interface RowRecord {
   labelId: number | null;
   annotator: string | null;
   importedLabelId: number | null;
+  predLabel: string | null;
+  predLabelId: number | null;
+  predConfidence: number | null;
+  predEntropy: number | null;
 }
 
 /** The list row: the current annotator's label and the first imported label, per utterance. */
@@ -33,10 +44,25 @@ const ROW_SELECT = `
          h.label_id AS labelId, CASE WHEN h.label_id IS NULL THEN NULL ELSE h.annotator END AS annotator,
          (SELECT i.label_id FROM annotations i
            WHERE i.utterance_id = u.id AND i.origin = 'import' AND i.label_id IS NOT NULL
-           ORDER BY i.id LIMIT 1) AS importedLabelId
+           ORDER BY i.id LIMIT 1) AS importedLabelId,
+         p.predicted_label AS predLabel, pl.id AS predLabelId, p.confidence AS predConfidence, p.entropy AS predEntropy
   FROM utterances u
   JOIN recordings r ON r.id = u.recording_id
-  LEFT JOIN annotations h ON h.utterance_id = u.id AND h.origin = 'human' AND h.annotator = @annotator`;
+  LEFT JOIN annotations h ON h.utterance_id = u.id AND h.origin = 'human' AND h.annotator = @annotator
+  LEFT JOIN predictions p ON p.utterance_id = u.id AND p.model_id = @modelId
+  LEFT JOIN labels pl ON pl.name = p.predicted_label`;
+
+function toRow(rec: RowRecord, missing: ReadonlySet<number>): UtteranceRow {
+  const { predLabel, predLabelId, predConfidence, predEntropy, ...rest } = rec;
+  return {
+    ...rest,
+    missing: missing.has(rec.recordingId),
+    prediction:
+      predLabel === null
+        ? null
+        : { label: predLabel, labelId: predLabelId, confidence: predConfidence!, entropy: predEntropy! },
+  };
+}
 
 export class UtterancesRepository {
   constructor(private readonly db: Db) {}
@@ -93,17 +119,16 @@ export class UtterancesRepository {
       .map((r) => r.speaker);
   }
 
-  row(id: number, annotator: string, missing: ReadonlySet<number>): UtteranceRow | undefined {
-    const rec = this.db.prepare<{ annotator: string; id: number }, RowRecord>(`${ROW_SELECT} WHERE u.id = @id`).get({
-      annotator,
-      id,
-    });
-    return rec && { ...rec, missing: missing.has(rec.recordingId) };
+  row(id: number, context: RowContext): UtteranceRow | undefined {
+    const rec = this.db
+      .prepare<{ annotator: string; id: number; modelId: number | null }, RowRecord>(`${ROW_SELECT} WHERE u.id = @id`)
+      .get({ annotator: context.annotator, modelId: context.modelId, id });
+    return rec && toRow(rec, context.missing);
   }
 
-  list(filter: UtteranceFilter, annotator: string, missing: ReadonlySet<number>): UtteranceRow[] {
+  list(filter: UtteranceFilter, context: RowContext): UtteranceRow[] {
     const where: string[] = [];
-    const params: Record<string, unknown> = { annotator };
+    const params: Record<string, unknown> = { annotator: context.annotator, modelId: context.modelId };
     if (filter.status === 'unlabelled') where.push('h.label_id IS NULL');
     if (filter.status === 'labelled') where.push('h.label_id IS NOT NULL');
     if (filter.labelId !== null) {
@@ -119,11 +144,21 @@ export class UtterancesRepository {
       where.push(`(u.transcript LIKE @search ESCAPE '\\' OR r.file_name LIKE @search ESCAPE '\\')`);
       params.search = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    const sql = `${ROW_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.path, u.start_s, u.id`;
+    if (filter.maxConfidence !== null) {
+      where.push('p.confidence < @maxConfidence');
+      params.maxConfidence = filter.maxConfidence;
+    }
+    if (filter.disagreement)
+      where.push('h.label_id IS NOT NULL AND p.utterance_id IS NOT NULL AND pl.id IS NOT h.label_id');
+    const order =
+      filter.sort === 'uncertainty'
+        ? 'p.entropy IS NULL, p.entropy DESC, r.path, u.start_s, u.id'
+        : 'r.path, u.start_s, u.id';
+    const sql = `${ROW_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
     return this.db
       .prepare<Record<string, unknown>, RowRecord>(sql)
       .all(params)
-      .map((rec) => ({ ...rec, missing: missing.has(rec.recordingId) }));
+      .map((rec) => toRow(rec, context.missing));
   }
 
   labelledCount(annotator: string): number {

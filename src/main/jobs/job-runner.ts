@@ -7,7 +7,7 @@ export type JobKind = JobStatus['kind'];
 export interface JobContext {
   readonly signal: AbortSignal;
   /** Reports progress; cheap to call often (events are throttled). */
-  progress(done: number, total: number, message?: string): void;
+  progress(done: number, total: number, message?: string, metrics?: Record<string, number | string>): void;
 }
 
 export class JobCancelledError extends Error {
@@ -57,10 +57,11 @@ export class JobRunner {
     let lastEmit = 0;
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (done, total, message) => {
+      progress: (done, total, message, metrics) => {
         status.done = done;
         status.total = total;
         if (message !== undefined) status.message = message;
+        if (metrics !== undefined) status.metrics = metrics;
         const elapsed = (Date.now() - startedMs) / 1000;
         status.etaSeconds = done > 0 && total > done ? (elapsed / done) * (total - done) : done >= total ? 0 : null;
         const now = Date.now();

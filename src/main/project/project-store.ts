@@ -3,9 +3,11 @@ import path from 'node:path';
 import { AnnotationsRepository } from '../db/annotations-repository';
 import { LabelsRepository } from '../db/labels-repository';
 import { MetaRepository } from '../db/meta-repository';
+import { ModelsRepository } from '../db/models-repository';
 import { openDatabase, type Db } from '../db/open-database';
 import { RecordingsRepository } from '../db/recordings-repository';
-import { UtterancesRepository } from '../db/utterances-repository';
+import { UtterancesRepository, type RowContext } from '../db/utterances-repository';
+import { UtteranceFilter, type UtteranceRow } from '../../shared/contract';
 
 export const DEFAULT_ANNOTATOR = 'annotator';
 
@@ -16,6 +18,7 @@ export class ProjectStore {
   readonly labels: LabelsRepository;
   readonly annotations: AnnotationsRepository;
   readonly meta: MetaRepository;
+  readonly models: ModelsRepository;
   /** Recordings whose file is not where the project expects it. */
   readonly missingRecordings = new Set<number>();
 
@@ -28,6 +31,7 @@ export class ProjectStore {
     this.labels = new LabelsRepository(db);
     this.annotations = new AnnotationsRepository(db);
     this.meta = new MetaRepository(db);
+    this.models = new ModelsRepository(db);
   }
 
   static open(file: string, options: { create?: boolean; name?: string } = {}): ProjectStore {
@@ -51,6 +55,29 @@ export class ProjectStore {
 
   set annotator(name: string) {
     this.meta.set('annotator', name);
+  }
+
+  /** The model whose predictions the project shows (set when a model first runs, or by the user). */
+  get activeModelId(): number | null {
+    const v = this.meta.get('active_model_id');
+    return v === undefined ? null : Number(v);
+  }
+
+  set activeModelId(id: number | null) {
+    this.meta.set('active_model_id', id === null ? '' : String(id));
+  }
+
+  rowContext(): RowContext {
+    return { annotator: this.annotator, missing: this.missingRecordings, modelId: this.activeModelId || null };
+  }
+
+  /** List rows for the current annotator and active model; the filter's defaults fill what is left out. */
+  rows(filter: Partial<UtteranceFilter> = {}): UtteranceRow[] {
+    return this.utterances.list(UtteranceFilter.parse(filter), this.rowContext());
+  }
+
+  row(utteranceId: number): UtteranceRow | undefined {
+    return this.utterances.row(utteranceId, this.rowContext());
   }
 
   /** Runs `fn` in one transaction (committed, and so on disk, when it returns). */

@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Device } from '../../shared/contract';
+import { scanFolder } from '../import/folder';
+import { isManifestPath, readManifest } from '../import/manifest';
+import type { PredictRequest } from '../inference/engine';
+import { InferenceWorker } from '../inference/inference-worker-client';
+import { DEMO_MODEL_LOCATION, resolveModelLocation } from '../inference/prediction-service';
+
+export class UsageError extends Error {}
+
+export const PREDICT_USAGE = `  wavfusion predict INPUT [--model DIR] [--out FILE.jsonl] [--device auto|cpu|cuda|webgpu]
+                   [--batch-seconds N] [--threads N]
+                                                   pre-label a folder or a .csv/.jsonl manifest;
+                                                   exit 0: all predicted, 3: some inputs failed`;
+
+interface Line {
+  path: string;
+  [key: string]: unknown;
+}
+
+/** `wavfusion predict`: one JSON line per input, a summary on stderr, a progress bar on a TTY. */
+export async function predictCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      'batch-seconds': { type: 'string', default: '60' },
+      threads: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1)
+    throw new UsageError('predict needs exactly one INPUT (a folder or a .csv/.jsonl manifest)');
+  const requestedDevice = Device.safeParse(values.device);
+  if (!requestedDevice.success)
+    throw new UsageError(`--device must be auto, cpu, cuda or webgpu, got ${values.device}`);
+  const batchSeconds = Number(values['batch-seconds']);
+  if (!(batchSeconds > 0))
+    throw new UsageError(`--batch-seconds must be a positive number, got ${values['batch-seconds']}`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0))
+    throw new UsageError(`--threads must be a positive integer`);
+  const input = path.resolve(positionals[0]!);
+  if (!fs.existsSync(input)) throw new UsageError(`INPUT not found: ${input}`);
+
+  const lines: Line[] = [];
+  const requests: PredictRequest[] = [];
+  if (fs.statSync(input).isDirectory()) {
+    for (const item of await scanFolder(input)) {
+      requests.push({ key: item.path, path: item.path, start: null, end: null, text: item.transcript });
+    }
+  } else if (isManifestPath(input)) {
+    const { rows, problems } = readManifest(input);
+    for (const p of problems) lines.push({ path: `${input}:${p.line}`, error: p.reason });
+    rows.forEach((r, i) => requests.push({ key: `${i}`, path: r.path, start: r.start, end: r.end, text: r.text }));
+  } else throw new UsageError('INPUT must be a folder or a .csv/.jsonl manifest');
+
+  const out = values.out ? fs.createWriteStream(values.out) : process.stdout;
+  const write = (line: Line) => out.write(`${JSON.stringify(line)}\n`);
+  for (const l of lines) write(l);
+
+  const modelDir = path.resolve(values.model ?? resolveModelLocation(DEMO_MODEL_LOCATION));
+  const worker = new InferenceWorker();
+  const started = Date.now();
+  let ok = 0;
+  let failed = lines.length;
+  let audioSeconds = 0;
+  let loadedOn = { device: 'none', note: 'the model did not load' };
+  const tty = process.stderr.isTTY;
+  try {
+    const loaded = await worker.load(modelDir, { device: requestedDevice.data, threads, batchSeconds });
+    loadedOn = { device: loaded.device, note: loaded.note };
+    const labels = loaded.manifest.labels;
+    const byKey = new Map(requests.map((r) => [r.key, r]));
+    let done = 0;
+    for await (const results of worker.predict(requests)) {
+      for (const r of results) {
+        const request = byKey.get(r.key)!;
+        const segment =
+          request.start !== null || request.end !== null ? { start: request.start, end: request.end } : {};
+        if (!r.ok) {
+          failed++;
+          write({ path: request.path, ...segment, error: r.error });
+          continue;
+        }
+        ok++;
+        audioSeconds += r.durationS;
+        const best = r.probabilities.indexOf(Math.max(...r.probabilities));
+        write({
+          path: request.path,
+          ...segment,
+          label: labels[best],
+          scores: Object.fromEntries(labels.map((l, i) => [l, round(r.probabilities[i]!)])),
+          text_gate: round(r.textGate),
+          text_used: r.textUsed,
+          duration_s: round(r.durationS),
+        });
+      }
+      done += results.length;
+      if (tty) progressBar(done, requests.length, audioSeconds, (Date.now() - started) / 1000);
+    }
+  } finally {
+    await worker.close();
+    if (out !== process.stdout) await new Promise((r) => (out as fs.WriteStream).end(r));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  if (tty) process.stderr.write('\n');
+  process.stderr.write(
+    `predicted ${ok}, failed ${failed}; audio ${(audioSeconds / 3600).toFixed(3)} h in ${elapsed.toFixed(1)} s ` +
+      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loadedOn.device} (${loadedOn.note})\n`,
+  );
+  return failed > 0 ? 3 : 0;
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+function progressBar(done: number, total: number, audioSeconds: number, elapsed: number): void {
+  const width = 30;
+  const filled = total ? Math.round((width * done) / total) : width;
+  const rate = elapsed > 0 ? audioSeconds / elapsed : 0;
+  const eta = done > 0 ? ((total - done) * elapsed) / done : 0;
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}  ${rate.toFixed(1)}× real time  ETA ${eta.toFixed(0)} s `,
+  );
+}

@@ -1,0 +1,118 @@
+import type { Db } from './open-database';
+
+export interface ModelRecord {
+  id: number;
+  location: string;
+  name: string;
+  version: string;
+  checksum: string;
+  labels: string[];
+}
+
+export interface StoredPrediction {
+  utteranceId: number;
+  modelId: number;
+  probabilities: number[];
+  predictedLabel: string;
+  confidence: number;
+  entropy: number;
+  textGate: number;
+  textUsed: boolean;
+  windows: number;
+  embedding: Float32Array;
+  createdAt: string;
+}
+
+interface PredictionRecord extends Omit<StoredPrediction, 'probabilities' | 'textUsed' | 'embedding'> {
+  probabilities: string;
+  textUsed: number;
+  embedding: Buffer;
+}
+
+/** Model bundles the project has used, and their predictions per utterance. */
+export class ModelsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** The id of this exact model version, registering it the first time. */
+  register(location: string, name: string, version: string, checksum: string, labels: string[]): number {
+    const existing = this.db
+      .prepare<[string, string, string], { id: number }>(
+        'SELECT id FROM models WHERE name = ? AND version = ? AND checksum = ?',
+      )
+      .get(name, version, checksum);
+    if (existing) {
+      this.db.prepare('UPDATE models SET location = ? WHERE id = ?').run(location, existing.id);
+      return existing.id;
+    }
+    const info = this.db
+      .prepare('INSERT INTO models (location, name, version, checksum, labels, added_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(location, name, version, checksum, JSON.stringify(labels), new Date().toISOString());
+    return Number(info.lastInsertRowid);
+  }
+
+  list(): ModelRecord[] {
+    return this.db
+      .prepare<[], Omit<ModelRecord, 'labels'> & { labels: string }>(
+        'SELECT id, location, name, version, checksum, labels FROM models ORDER BY id',
+      )
+      .all()
+      .map((m) => ({ ...m, labels: JSON.parse(m.labels) as string[] }));
+  }
+
+  byId(id: number): ModelRecord | undefined {
+    return this.list().find((m) => m.id === id);
+  }
+
+  putPrediction(p: StoredPrediction): void {
+    this.db
+      .prepare(
+        `INSERT INTO predictions (utterance_id, model_id, probabilities, predicted_label, confidence, entropy, text_gate,
+           text_used, windows, embedding, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (utterance_id, model_id) DO UPDATE SET probabilities = excluded.probabilities,
+           predicted_label = excluded.predicted_label, confidence = excluded.confidence, entropy = excluded.entropy,
+           text_gate = excluded.text_gate, text_used = excluded.text_used, windows = excluded.windows,
+           embedding = excluded.embedding, created_at = excluded.created_at`,
+      )
+      .run(
+        p.utteranceId,
+        p.modelId,
+        JSON.stringify(p.probabilities),
+        p.predictedLabel,
+        p.confidence,
+        p.entropy,
+        p.textGate,
+        p.textUsed ? 1 : 0,
+        p.windows,
+        Buffer.from(p.embedding.buffer, p.embedding.byteOffset, p.embedding.byteLength),
+        p.createdAt,
+      );
+  }
+
+  prediction(utteranceId: number, modelId: number): StoredPrediction | undefined {
+    const r = this.db
+      .prepare<[number, number], PredictionRecord>(
+        `SELECT utterance_id AS utteranceId, model_id AS modelId, probabilities, predicted_label AS predictedLabel,
+                confidence, entropy, text_gate AS textGate, text_used AS textUsed, windows, embedding, created_at AS createdAt
+         FROM predictions WHERE utterance_id = ? AND model_id = ?`,
+      )
+      .get(utteranceId, modelId);
+    if (!r) return undefined;
+    const copy = Buffer.from(r.embedding);
+    return {
+      ...r,
+      probabilities: JSON.parse(r.probabilities) as number[],
+      textUsed: r.textUsed === 1,
+      embedding: new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4),
+    };
+  }
+
+  predictedUtterances(modelId: number): Set<number> {
+    return new Set(
+      this.db
+        .prepare<[number], { id: number }>('SELECT utterance_id AS id FROM predictions WHERE model_id = ?')
+        .all(modelId)
+        .map((r) => r.id),
+    );
+  }
+}

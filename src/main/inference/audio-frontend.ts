@@ -1,0 +1,41 @@
+import type { DecodedAudio } from '../audio/decode';
+import { downmix, resample } from '../audio/signal';
+
+/**
+ * Decoded audio → the model's input: averaged to mono and resampled (libsamplerate sinc) to the
+ * model's rate. The graph normalises each utterance itself, so raw samples go in.
+ */
+export async function modelInput(
+  audio: DecodedAudio,
+  start: number,
+  end: number,
+  sampleRate: number,
+): Promise<Float32Array> {
+  const mono = downmix(audio.channels);
+  const from = Math.max(0, Math.floor(start * audio.sampleRate));
+  const to = Math.min(mono.length, Math.ceil(end * audio.sampleRate));
+  return resample(mono.slice(from, to), audio.sampleRate, sampleRate);
+}
+
+export interface Window {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Cuts a signal longer than `maxSamples` into windows of `maxSamples` overlapping by `overlap`
+ * (fraction); the last window is aligned to the end. One window covers a short signal.
+ */
+export function windowsFor(samples: number, maxSamples: number, overlap = 0.25): Window[] {
+  if (samples <= maxSamples) return [{ offset: 0, length: samples }];
+  const hop = Math.max(1, Math.floor(maxSamples * (1 - overlap)));
+  const windows: Window[] = [];
+  for (let offset = 0; ; offset += hop) {
+    if (offset + maxSamples >= samples) {
+      windows.push({ offset: samples - maxSamples, length: maxSamples });
+      break;
+    }
+    windows.push({ offset, length: maxSamples });
+  }
+  return windows;
+}

@@ -1,0 +1,225 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Device, ModelInfo, Prediction, PredictionReport, UtteranceFilter } from '../../shared/contract';
+import type { AnnotationService } from '../annotation/annotation-service';
+import type { ModelRecord } from '../db/models-repository';
+import { StudioError, notFound } from '../errors';
+import type { JobContext } from '../jobs/job-runner';
+import { RESOURCES_DIR } from '../paths';
+import type { ProjectStore } from '../project/project-store';
+import { normalisedEntropy, type PredictRequest } from './engine';
+import { InferenceWorker, type LoadedModel } from './inference-worker-client';
+import { readModelBundle } from './model-bundle';
+
+export const BUILTIN_MODELS_DIR = path.join(RESOURCES_DIR, 'models');
+export const DEMO_MODEL_LOCATION = 'builtin:wavfusion-demo';
+
+export function resolveModelLocation(location: string): string {
+  return location.startsWith('builtin:') ? path.join(BUILTIN_MODELS_DIR, location.slice('builtin:'.length)) : location;
+}
+
+/**
+ * Pre-labelling: registers model bundles with the project, runs the active one over utterances on
+ * a worker thread (skipping those it already predicted: resume), stores label scores, text gate and
+ * embedding per model version.
+ */
+export class PredictionService {
+  private worker: InferenceWorker | null = null;
+  private loaded: (LoadedModel & { location: string; device: Device }) | null = null;
+  /** Where inference last ran, for the status bar. */
+  lastDevice: { device: string; note: string } | null = null;
+
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly annotations: AnnotationService,
+  ) {}
+
+  /** The demo bundle is the default model of a project that has none. */
+  async ensureActiveModel(): Promise<ModelRecord | null> {
+    const { store } = this;
+    const active = store.activeModelId ? store.models.byId(store.activeModelId) : undefined;
+    if (active) return active;
+    if (!fs.existsSync(path.join(resolveModelLocation(DEMO_MODEL_LOCATION), 'model.json'))) return null;
+    const id = await this.register(DEMO_MODEL_LOCATION);
+    store.activeModelId = id;
+    return store.models.byId(id)!;
+  }
+
+  private async register(location: string): Promise<number> {
+    const bundle = await readModelBundle(resolveModelLocation(location));
+    const m = bundle.manifest;
+    return this.store.models.register(location, m.name, m.version, bundle.checksum, m.labels);
+  }
+
+  listModels(): ModelInfo[] {
+    const active = this.store.activeModelId;
+    return this.store.models.list().map((m) => ({
+      id: m.id,
+      name: m.name,
+      version: m.version,
+      location: m.location,
+      labels: m.labels,
+      builtin: m.location.startsWith('builtin:'),
+      active: m.id === active,
+    }));
+  }
+
+  /** Adds a bundle folder after loading its graph once (a bundle that does not fit is refused). */
+  async addModel(folder: string): Promise<ModelInfo[]> {
+    const dir = path.resolve(folder);
+    await this.workerFor(dir, 'cpu');
+    const id = await this.register(dir);
+    this.store.activeModelId = id;
+    return this.listModels();
+  }
+
+  setActiveModel(id: number): ModelInfo[] {
+    if (!this.store.models.byId(id)) throw notFound(`Model ${id}`);
+    this.store.activeModelId = id;
+    return this.listModels();
+  }
+
+  private async workerFor(dir: string, device: Device): Promise<LoadedModel> {
+    if (this.loaded && this.loaded.location === dir && this.loaded.device === device) return this.loaded;
+    this.worker ??= new InferenceWorker();
+    try {
+      const loaded = await this.worker.load(dir, { device });
+      this.loaded = { ...loaded, location: dir, device };
+    } catch (err) {
+      // A failed load can leave the worker unusable; start fresh next time.
+      await this.worker.close().catch(() => {});
+      this.worker = null;
+      this.loaded = null;
+      throw new StudioError('unsupported', (err as Error).message);
+    }
+    this.lastDevice = { device: this.loaded.device, note: this.loaded.note };
+    return this.loaded;
+  }
+
+  async run(
+    options: { filter?: UtteranceFilter; device: Device; recompute: boolean },
+    ctx: JobContext,
+  ): Promise<PredictionReport> {
+    const { store } = this;
+    const model = await this.ensureActiveModel();
+    if (!model) throw new StudioError('not_found', 'No model: add a model bundle first');
+    const loaded = await this.workerFor(resolveModelLocation(model.location), options.device);
+    const done = options.recompute ? new Set<number>() : store.models.predictedUtterances(model.id);
+    const rows = store.rows(options.filter ?? {});
+    const recordings = new Map(store.recordings.list().map((r) => [r.id, r]));
+    const todo = rows.filter((r) => !done.has(r.id));
+    const report: PredictionReport = {
+      model: `${model.name} ${model.version}`,
+      device: loaded.device,
+      deviceNote: loaded.note,
+      predicted: 0,
+      skipped: rows.length - todo.length,
+      failures: [],
+      audioSeconds: 0,
+      realtimeFactor: 0,
+      cancelled: false,
+    };
+    const requests: PredictRequest[] = todo
+      .map((r) => ({
+        key: String(r.id),
+        path: recordings.get(r.recordingId)!.path,
+        start: r.start,
+        end: r.end,
+        text: r.transcript,
+      }))
+      .sort((a, b) => a.path.localeCompare(b.path) || a.start! - b.start!);
+    const started = Date.now();
+    let processed = 0;
+    ctx.progress(0, requests.length, `Running ${model.name} on ${loaded.device}`, {
+      device: loaded.device,
+      audioSeconds: 0,
+      realtimeFactor: 0,
+    });
+    for await (const results of this.worker!.predict(requests, ctx.signal)) {
+      const createdAt = new Date().toISOString();
+      store.transaction(() => {
+        for (const r of results) {
+          const utteranceId = Number(r.key);
+          if (!r.ok) {
+            report.failures.push({
+              path: `${requests.find((q) => q.key === r.key)!.path} (utterance ${utteranceId})`,
+              reason: r.error,
+            });
+            continue;
+          }
+          const best = r.probabilities.indexOf(Math.max(...r.probabilities));
+          store.models.putPrediction({
+            utteranceId,
+            modelId: model.id,
+            probabilities: r.probabilities,
+            predictedLabel: model.labels[best]!,
+            confidence: r.probabilities[best]!,
+            entropy: normalisedEntropy(r.probabilities),
+            textGate: r.textGate,
+            textUsed: r.textUsed,
+            windows: r.windows,
+            embedding: r.embedding,
+            createdAt,
+          });
+          report.predicted++;
+          report.audioSeconds += r.durationS;
+        }
+      });
+      processed += results.length;
+      const elapsed = (Date.now() - started) / 1000;
+      report.realtimeFactor = elapsed > 0 ? report.audioSeconds / elapsed : 0;
+      ctx.progress(processed, requests.length, `${report.predicted} predicted`, {
+        device: loaded.device,
+        audioSeconds: Math.round(report.audioSeconds * 10) / 10,
+        realtimeFactor: Math.round(report.realtimeFactor * 10) / 10,
+      });
+    }
+    report.cancelled = ctx.signal.aborted;
+    return report;
+  }
+
+  prediction(utteranceId: number): Prediction | null {
+    const { store } = this;
+    const modelId = store.activeModelId;
+    if (!modelId) return null;
+    const model = store.models.byId(modelId);
+    const p = model && store.models.prediction(utteranceId, modelId);
+    if (!model || !p) return null;
+    const labelIds = model.labels.map((name) => store.labels.byName(name)?.id ?? null);
+    const best = model.labels.indexOf(p.predictedLabel);
+    return {
+      utteranceId,
+      model: { id: model.id, name: model.name, version: model.version },
+      scores: model.labels.map((label, i) => ({ label, labelId: labelIds[i]!, probability: p.probabilities[i]! })),
+      predicted: {
+        label: p.predictedLabel,
+        labelId: labelIds[best] ?? null,
+        confidence: p.confidence,
+        entropy: p.entropy,
+      },
+      textGate: p.textGate,
+      textUsed: p.textUsed,
+      windows: p.windows,
+      createdAt: p.createdAt,
+    };
+  }
+
+  /** Enter: the model's label becomes the person's label (one undoable edit). */
+  accept(utteranceId: number) {
+    const p = this.prediction(utteranceId);
+    if (!p) throw new StudioError('not_found', `Utterance ${utteranceId} has no prediction from the active model`);
+    if (p.predicted.labelId === null) {
+      throw new StudioError(
+        'conflict',
+        `The model's label "${p.predicted.label}" is not in this project's label set; add it first`,
+      );
+    }
+    return this.annotations.setLabel(utteranceId, p.predicted.labelId);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.worker = null;
+    this.loaded = null;
+  }
+}
