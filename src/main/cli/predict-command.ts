@@ -69,7 +69,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   let ok = 0;
   let failed = lines.length;
   let audioSeconds = 0;
-  let loadedOn = { device: 'none', note: 'the model did not load' };
+  let loadedOn: { device: string; note: string } | null = null;
   const tty = process.stderr.isTTY;
   try {
     const loaded = await worker.load(modelDir, { device: requestedDevice.data, threads, batchSeconds });
@@ -111,7 +111,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stderr.write(
     `predicted ${ok}, failed ${failed}; audio ${(audioSeconds / 3600).toFixed(3)} h in ${elapsed.toFixed(1)} s ` +
-      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loadedOn.device} (${loadedOn.note})\n`,
+      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loadedOn?.device ?? 'none'} (${loadedOn?.note ?? 'the model did not load'})\n`,
   );
   return failed > 0 ? 3 : 0;
 }
