@@ -69,11 +69,15 @@ export async function predictCommand(args: string[]): Promise<number> {
   let ok = 0;
   let failed = lines.length;
   let audioSeconds = 0;
-  let loadedOn: { device: string; note: string } | null = null;
   const tty = process.stderr.isTTY;
+  let loaded;
   try {
-    const loaded = await worker.load(modelDir, { device: requestedDevice.data, threads, batchSeconds });
-    loadedOn = { device: loaded.device, note: loaded.note };
+    loaded = await worker.load(modelDir, { device: requestedDevice.data, threads, batchSeconds });
+  } catch (err) {
+    await worker.close();
+    throw err;
+  }
+  try {
     const labels = loaded.manifest.labels;
     const byKey = new Map(requests.map((r) => [r.key, r]));
     let done = 0;
@@ -111,7 +115,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stderr.write(
     `predicted ${ok}, failed ${failed}; audio ${(audioSeconds / 3600).toFixed(3)} h in ${elapsed.toFixed(1)} s ` +
-      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loadedOn?.device ?? 'none'} (${loadedOn?.note ?? 'the model did not load'})\n`,
+      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loaded.device} (${loaded.note})\n`,
   );
   return failed > 0 ? 3 : 0;
 }
