@@ -115,7 +115,8 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stderr.write(
     `predicted ${ok}, failed ${failed}; audio ${(audioSeconds / 3600).toFixed(3)} h in ${elapsed.toFixed(1)} s ` +
-      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loaded.device} (${loaded.note})\n`,
+      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loaded.device} (${loaded.note}); ` +
+      `peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
   );
   return failed > 0 ? 3 : 0;
 }
