@@ -68,6 +68,23 @@ describe('project database', () => {
     expect(() => openDatabase(file)).toThrow(/not a WavFusion Studio project/);
   });
 
+  it('migration 002 adds models and predictions (cascading nothing, keyed by utterance and model)', () => {
+    const file = path.join(tempDir(), 'v1.sqlite');
+    const v1 = openDatabase(file, { migrations: [migration001] });
+    expect(v1.pragma('user_version', { simple: true })).toBe(1);
+    v1.close();
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    const columns = (table: string) =>
+      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    expect(columns('models')).toEqual(['id', 'location', 'name', 'version', 'checksum', 'labels', 'added_at']);
+    expect(columns('predictions')).toContain('embedding');
+    expect(() =>
+      db.prepare(`INSERT INTO predictions VALUES (1, 1, '[]', 'x', 1, 0, 0, 0, 1, x'', 'now')`).run(),
+    ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
   it('upgrades an older project in place, keeping its data', () => {
     const file = path.join(tempDir(), 'old.sqlite');
     const db = openDatabase(file, { migrations: [migration001] });
