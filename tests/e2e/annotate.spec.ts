@@ -96,7 +96,10 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
   const splits = fs.readdirSync(out).filter((d) => fs.existsSync(path.join(out, d, 'metadata.csv')));
   expect(splits.length).toBeGreaterThan(0);
   const rows = splits.flatMap((split) =>
-    parseCsv(fs.readFileSync(path.join(out, split, 'metadata.csv'), 'utf8')).map((r) => ({ split, ...r })),
+    parseCsv(fs.readFileSync(path.join(out, split, 'metadata.csv'), 'utf8')).map((r): Record<string, string> => ({
+      split,
+      ...r,
+    })),
   );
   const expected = [
     { stem: 'spk_a_01', label: 'happy', index: 0 },
@@ -115,7 +118,7 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
       annotator: 'e2e-tester',
     });
     expect(Number(row!.end)).toBeCloseTo(round3(wavDuration(wavs[e.index]!)), 3);
-    expect(fs.statSync(path.join(out, row!.split, row!.file_name!)).size).toBeGreaterThan(44);
+    expect(fs.statSync(path.join(out, row!.split!, row!.file_name!)).size).toBeGreaterThan(44);
   }
   expect(Object.keys(rows[0]!).slice(1)).toEqual([
     'file_name',

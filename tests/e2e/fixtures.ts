@@ -32,7 +32,7 @@ export async function startHost(options: { project?: string } = {}): Promise<Stu
     );
   }
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wavfusion-e2e-home-'));
-  const env = { ...process.env, WAVFUSION_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, WAVFUSION_HOME: home };
   delete env.WAVFUSION_TOKEN;
   const args = [
     'bin/wavfusion.mjs',

@@ -1,0 +1,252 @@
+import WaveSurfer from 'wavesurfer.js';
+import RegionsPlugin, { type Region } from 'wavesurfer.js/plugins/regions';
+import TimelinePlugin from 'wavesurfer.js/plugins/timeline';
+import type { Waveform } from '../../../../shared/contract';
+import { errorMessage, formatSeconds, withAlpha } from '../util/format';
+
+/** Clips longer than this are drawn from the core's precomputed peaks instead of being decoded. */
+export const DECODE_LIMIT_SECONDS = 30;
+export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
+const ZOOM_STEP = 1.5;
+const MAX_PX_PER_SECOND = 4000;
+
+/** How one region of the waveform is drawn. */
+export interface RegionStyle {
+  utteranceId: number;
+  colour: string;
+  label: string;
+  current: boolean;
+}
+
+export interface MountOptions {
+  container: HTMLElement;
+  timeline: HTMLElement;
+  waveform: Waveform;
+  url: string;
+  /** Where the current utterance lies in recording time. */
+  start: number;
+  end: number;
+}
+
+/**
+ * The waveform player: one WaveSurfer instance per selected utterance (created by `mount`, torn down
+ * by the function it returns), plus the settings that outlive it: loop, rate and zoom.
+ */
+export class PlayerState {
+  playing = $state(false);
+  ready = $state(false);
+  loop = $state(false);
+  rate = $state(1);
+  /** Pixels per second; 0 fits the clip to the panel. */
+  zoom = $state(0);
+  /** Playback position in recording time. */
+  time = $state(0);
+  error = $state<string | null>(null);
+  canZoomOut = $derived(this.zoom > 0);
+
+  private ws: WaveSurfer | null = null;
+  private regions: ReturnType<typeof RegionsPlugin.create> | null = null;
+  private clipStart = 0;
+  /** The utterance, in clip time. */
+  private regionStart = 0;
+  private regionEnd = 0;
+  private styles: RegionStyle[] = [];
+
+  mount({ container, timeline, waveform, url, start, end }: MountOptions): () => void {
+    const clipDuration = waveform.clipEnd - waveform.clipStart;
+    this.clipStart = waveform.clipStart;
+    this.regionStart = Math.max(0, start - waveform.clipStart);
+    this.regionEnd = Math.min(clipDuration, end - waveform.clipStart);
+    this.ready = false;
+    this.playing = false;
+    this.error = null;
+    this.time = start;
+
+    const regions = RegionsPlugin.create();
+    const usePeaks = clipDuration > DECODE_LIMIT_SECONDS && waveform.peaks.length > 0;
+    const ws = WaveSurfer.create({
+      container,
+      height: 132,
+      waveColor: '#97a3b6',
+      progressColor: '#3654c4',
+      cursorColor: '#d6336c',
+      cursorWidth: 2,
+      normalize: true,
+      minPxPerSec: this.zoom,
+      audioRate: this.rate,
+      dragToSeek: true,
+      autoScroll: true,
+      autoCenter: false,
+      hideScrollbar: false,
+      url,
+      ...(usePeaks ? { peaks: [waveform.peaks], duration: clipDuration } : {}),
+      plugins: [
+        regions,
+        TimelinePlugin.create({
+          container: timeline,
+          height: 18,
+          ...timelineSteps(clipDuration),
+          formatTimeCallback: (s) => formatSeconds(s + this.clipStart),
+          style: { color: '#5f6b7c', fontSize: '10px' },
+        }),
+      ],
+    });
+    this.ws = ws;
+    this.regions = regions;
+
+    const offs = [
+      ws.on('decode', () => {
+        this.drawRegions(waveform);
+        ws.setTime(this.regionStart);
+      }),
+      ws.on('ready', () => {
+        this.ready = true;
+        ws.setPlaybackRate(this.rate);
+      }),
+      ws.on('play', () => (this.playing = true)),
+      ws.on('pause', () => (this.playing = false)),
+      ws.on('finish', () => {
+        this.playing = false;
+        if (this.loop) void ws.play(this.regionStart);
+      }),
+      ws.on('timeupdate', (t) => {
+        this.time = t + this.clipStart;
+        if (this.loop && ws.isPlaying() && t >= this.regionEnd) ws.setTime(this.regionStart);
+      }),
+      ws.on('zoom', (pxPerSec) => {
+        if (this.zoom !== 0) this.zoom = pxPerSec;
+      }),
+      ws.on('error', (err) => {
+        this.error = `The audio could not be loaded: ${errorMessage(err)}`;
+      }),
+    ];
+
+    const onWheel = (event: WheelEvent) => {
+      if (!event.ctrlKey && !event.metaKey) return;
+      event.preventDefault();
+      if (event.deltaY < 0) this.zoomIn();
+      else if (event.deltaY > 0) this.zoomOut();
+    };
+    container.addEventListener('wheel', onWheel, { passive: false });
+
+    return () => {
+      container.removeEventListener('wheel', onWheel);
+      for (const off of offs) off();
+      if (this.ws === ws) {
+        this.ws = null;
+        this.regions = null;
+        this.ready = false;
+        this.playing = false;
+      }
+      ws.destroy();
+    };
+  }
+
+  /** Plays the utterance (from the cursor, or from its start when the cursor is past it), or pauses. */
+  async playPause(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || !this.ready) return;
+    if (ws.isPlaying()) {
+      ws.pause();
+      return;
+    }
+    // Past the utterance (e.g. after it played through): start it over.
+    let from = ws.getCurrentTime();
+    if (from >= this.regionEnd - 0.02) from = this.regionStart;
+    try {
+      if (this.loop) await ws.play(from);
+      else await ws.play(from, this.regionEnd);
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') this.error = `Playback failed: ${errorMessage(err)}`;
+    }
+  }
+
+  toggleLoop(): void {
+    this.loop = !this.loop;
+    const ws = this.ws;
+    // A play started without loop stops at the utterance's end; restart it so it loops instead.
+    if (this.loop && ws?.isPlaying()) void ws.play(ws.getCurrentTime());
+  }
+
+  setRate(rate: number): void {
+    this.rate = rate;
+    this.ws?.setPlaybackRate(rate);
+  }
+
+  zoomIn(): void {
+    this.applyZoom(Math.min(MAX_PX_PER_SECOND, this.currentPxPerSecond() * ZOOM_STEP));
+  }
+
+  zoomOut(): void {
+    const next = this.currentPxPerSecond() / ZOOM_STEP;
+    this.applyZoom(next <= this.fitPxPerSecond() * 1.01 ? 0 : next);
+  }
+
+  zoomToFit(): void {
+    this.applyZoom(0);
+  }
+
+  /** Colours the regions (label colours, the current utterance emphasised) without reloading audio. */
+  setRegionStyles(styles: RegionStyle[]): void {
+    this.styles = styles;
+    if (!this.regions) return;
+    for (const region of this.regions.getRegions()) this.styleRegion(region);
+  }
+
+  private drawRegions(waveform: Waveform): void {
+    const regions = this.regions;
+    if (!regions) return;
+    regions.clearRegions();
+    const clipDuration = waveform.clipEnd - waveform.clipStart;
+    // Neighbours first, so the current utterance's region sits on top.
+    const ordered = [...waveform.regions].sort(
+      (a, b) => Number(a.utteranceId === waveform.utteranceId) - Number(b.utteranceId === waveform.utteranceId),
+    );
+    for (const r of ordered) {
+      const region = regions.addRegion({
+        id: String(r.utteranceId),
+        start: Math.max(0, r.start - waveform.clipStart),
+        end: Math.min(clipDuration, r.end - waveform.clipStart),
+        drag: false,
+        resize: false,
+      });
+      this.styleRegion(region);
+    }
+  }
+
+  private styleRegion(region: Region): void {
+    const style = this.styles.find((s) => String(s.utteranceId) === region.id);
+    const colour = style?.colour ?? '#8a94a6';
+    const current = style?.current ?? false;
+    region.setOptions({ color: withAlpha(colour, current ? 0.22 : 0.1) });
+    const el = region.element;
+    if (!el) return;
+    el.style.borderLeft = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${colour}`;
+    el.style.borderRight = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${colour}`;
+    el.style.boxSizing = 'border-box';
+    el.setAttribute('title', style ? `${style.label}${current ? ' (this utterance)' : ''}` : '');
+    el.setAttribute('data-region', current ? 'current' : 'neighbour');
+  }
+
+  private fitPxPerSecond(): number {
+    const ws = this.ws;
+    if (!ws || !ws.getDuration()) return 100;
+    return ws.getWidth() / ws.getDuration();
+  }
+
+  private currentPxPerSecond(): number {
+    return this.zoom > 0 ? this.zoom : this.fitPxPerSecond();
+  }
+
+  private applyZoom(pxPerSecond: number): void {
+    this.zoom = pxPerSecond;
+    if (this.ws && this.ready) this.ws.zoom(pxPerSecond);
+  }
+}
+
+/** Label and tick spacing for a clip: about ten labelled notches whatever its length. */
+function timelineSteps(duration: number) {
+  const steps = [0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+  const step = steps.find((s) => duration / s <= 10) ?? 1200;
+  return { timeInterval: step / 5, primaryLabelInterval: step, secondaryLabelInterval: step };
+}

@@ -1,0 +1,463 @@
+import { SvelteMap } from 'svelte/reactivity';
+import {
+  UtteranceFilter as UtteranceFilterSchema,
+  type Annotation,
+  type Label,
+  type ProjectInfo,
+  type StudioClient,
+  type UtteranceFilter,
+  type UtteranceRow,
+  type Waveform,
+} from '../../../../shared/contract';
+import { mapBy } from '../util/collections';
+import { debounce } from '../util/debounce';
+import { errorMessage } from '../util/format';
+import { EditTracker } from './edit-tracker';
+import { JobsState } from './jobs.svelte';
+
+/** Where one utterance's latest edit stands. */
+export type SaveState = { state: 'saving' } | { state: 'saved' } | { state: 'error'; message: string };
+
+/** The dimensional part of an annotation, as edited in the ratings panel. */
+export interface Dimensions {
+  valence: number | null;
+  arousal: number | null;
+  dominance: number | null;
+  note: string;
+}
+
+export const DIMENSION_KEYS = ['valence', 'arousal', 'dominance'] as const;
+export type DimensionKey = (typeof DIMENSION_KEYS)[number];
+
+const EMPTY_DIMENSIONS: Dimensions = { valence: null, arousal: null, dominance: null, note: '' };
+const AUTO_ADVANCE_KEY = 'wavfusion.autoAdvance';
+const SEARCH_DEBOUNCE_MS = 250;
+const NOTE_DEBOUNCE_MS = 600;
+const SELECTION_SETTLE_MS = 60;
+
+/**
+ * The annotation view's state: project, labels, the filtered utterance list, selection, the selected
+ * utterance's waveform and dimensions, save state and jobs. Components read it and call its methods;
+ * only this class (and JobsState) talks to the StudioClient.
+ */
+export class StudioState {
+  info = $state.raw<ProjectInfo | null>(null);
+  labels = $state.raw<Label[]>([]);
+  rows = $state.raw<UtteranceRow[]>([]);
+  /** Utterances in the project, whatever the filter. */
+  total = $state(0);
+  filter = $state<UtteranceFilter>(defaultFilter());
+  /** The search box's text; `filter.search` follows it after a pause in typing. */
+  searchText = $state('');
+  loading = $state(true);
+  loadError = $state<string | null>(null);
+  selectedId = $state<number | null>(null);
+  autoAdvance = $state(readAutoAdvance());
+
+  waveform = $state.raw<Waveform | null>(null);
+  waveformError = $state<string | null>(null);
+  dimensions = $state<Dimensions>({ ...EMPTY_DIMENSIONS });
+  /** Which utterance `dimensions` belongs to (null while it loads). */
+  dimensionsFor = $state<number | null>(null);
+
+  readonly saveStates = new SvelteMap<number, SaveState>();
+  /** The latest error to show in the banner, until dismissed or superseded. */
+  error = $state<string | null>(null);
+  /** A passing remark for the status bar ("Nothing to undo"). */
+  notice = $state<string | null>(null);
+  pendingSaves = $state(0);
+
+  readonly jobs: JobsState;
+
+  labelsById = $derived(mapBy(this.labels, (l) => l.id));
+  labelsByHotkey = $derived(
+    mapBy(
+      this.labels.filter((l) => l.hotkey),
+      (l) => l.hotkey!,
+    ),
+  );
+  indexById = $derived(
+    mapBy(
+      this.rows,
+      (r) => r.id,
+      (_, i) => i,
+    ),
+  );
+  selectedIndex = $derived(this.selectedId === null ? -1 : (this.indexById.get(this.selectedId) ?? -1));
+  selectedRow = $derived(this.selectedIndex >= 0 ? this.rows[this.selectedIndex]! : null);
+  filtered = $derived(
+    this.filter.status !== 'all' ||
+      this.filter.labelId !== null ||
+      this.filter.speaker !== null ||
+      this.filter.search.trim() !== '',
+  );
+  saveSummary = $derived.by((): SaveState | null => {
+    if (this.pendingSaves > 0) return { state: 'saving' };
+    if (this.error) return { state: 'error', message: this.error };
+    return this.saveStates.size > 0 ? { state: 'saved' } : null;
+  });
+
+  private queue: Promise<unknown> = Promise.resolve();
+  private rowsRequest = 0;
+  private selectionRequest = 0;
+  private readonly edits = new EditTracker();
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private readonly applySearch = debounce((text: string) => {
+    this.filter.search = text;
+    void this.loadRows();
+  }, SEARCH_DEBOUNCE_MS);
+  private readonly saveNote = debounce(
+    (utteranceId: number) => void this.saveDimensions(utteranceId),
+    NOTE_DEBOUNCE_MS,
+  );
+  private readonly loadSelection = debounce((id: number) => void this.loadSelected(id), SELECTION_SETTLE_MS);
+  private readonly refreshInfoSoon = debounce(() => void this.refreshInfo(), 300);
+
+  constructor(readonly client: StudioClient) {
+    this.jobs = new JobsState(client);
+  }
+
+  /** Loads the project and subscribes to the core's events; returns the unsubscribe. */
+  connect(): () => void {
+    const offs = [
+      this.client.on('projectChanged', (info) => {
+        this.info = info;
+        void this.loadRows();
+        void this.loadLabels();
+      }),
+      this.client.on('annotationChanged', ({ row }) => {
+        // Our own edits come back here too; rows with edits in flight are settled by their responses.
+        if (!this.edits.isPending(row.id)) this.replaceRow(row);
+      }),
+      this.jobs.connect(),
+    ];
+    void this.load();
+    return () => {
+      for (const off of offs) off();
+      this.applySearch.cancel();
+      this.saveNote.flush();
+      this.loadSelection.cancel();
+      this.refreshInfoSoon.cancel();
+      if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    };
+  }
+
+  async load(): Promise<void> {
+    this.loading = true;
+    try {
+      await Promise.all([this.refreshInfo(), this.loadLabels(), this.loadRows()]);
+      this.loadError = null;
+    } catch (err) {
+      this.loadError = errorMessage(err);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async refreshInfo(): Promise<void> {
+    this.info = await this.client.getProjectInfo({});
+  }
+
+  async loadLabels(): Promise<void> {
+    this.labels = await this.client.listLabels({});
+  }
+
+  /** Reloads the list for the current filter, keeping the selection when it is still listed. */
+  async loadRows(): Promise<void> {
+    const request = ++this.rowsRequest;
+    const filter = $state.snapshot(this.filter);
+    try {
+      const { rows, total } = await this.client.listUtterances(filter);
+      if (request !== this.rowsRequest) return;
+      this.rows = rows;
+      this.total = total;
+      this.loadError = null;
+      const keep = this.selectedId !== null && rows.some((r) => r.id === this.selectedId);
+      if (!keep) this.select(rows[0]?.id ?? null);
+    } catch (err) {
+      if (request === this.rowsRequest) this.loadError = errorMessage(err);
+    } finally {
+      if (request === this.rowsRequest) this.loading = false;
+    }
+  }
+
+  // ---------- filter ----------
+
+  setSearch(text: string): void {
+    this.searchText = text;
+    this.applySearch(text);
+  }
+
+  setFilter(change: Partial<Omit<UtteranceFilter, 'search'>>): void {
+    Object.assign(this.filter, change);
+    void this.loadRows();
+  }
+
+  clearFilters(): void {
+    this.applySearch.cancel();
+    this.searchText = '';
+    this.filter = defaultFilter();
+    void this.loadRows();
+  }
+
+  // ---------- selection ----------
+
+  select(id: number | null): void {
+    if (id === this.selectedId) return;
+    if (this.selectedId !== null && this.saveNote.pending) this.saveNote.flush();
+    this.selectedId = id;
+    this.waveform = null;
+    this.waveformError = null;
+    this.dimensionsFor = null;
+    this.dimensions = { ...EMPTY_DIMENSIONS };
+    this.selectionRequest++;
+    if (id === null) this.loadSelection.cancel();
+    else this.loadSelection(id);
+  }
+
+  selectOffset(delta: number): void {
+    if (this.rows.length === 0) return;
+    const from = this.selectedIndex < 0 ? (delta > 0 ? -1 : this.rows.length) : this.selectedIndex;
+    const to = Math.min(this.rows.length - 1, Math.max(0, from + delta));
+    this.select(this.rows[to]!.id);
+  }
+
+  private async loadSelected(id: number): Promise<void> {
+    const request = this.selectionRequest;
+    const [waveform, annotation] = await Promise.allSettled([
+      this.client.getWaveform({ utteranceId: id, contextSeconds: 0.5 }),
+      this.client.getAnnotation({ utteranceId: id }),
+    ]);
+    if (request !== this.selectionRequest) return;
+    if (waveform.status === 'fulfilled') this.waveform = waveform.value;
+    else this.waveformError = errorMessage(waveform.reason);
+    if (annotation.status === 'fulfilled') this.setDimensionsFrom(id, annotation.value);
+    else this.showError(`Could not load the ratings: ${errorMessage(annotation.reason)}`);
+  }
+
+  private setDimensionsFrom(id: number, annotation: Annotation | null): void {
+    this.dimensions = annotation
+      ? {
+          valence: annotation.valence,
+          arousal: annotation.arousal,
+          dominance: annotation.dominance,
+          note: annotation.note,
+        }
+      : { ...EMPTY_DIMENSIONS };
+    this.dimensionsFor = id;
+  }
+
+  // ---------- labelling ----------
+
+  setAutoAdvance(on: boolean): void {
+    this.autoAdvance = on;
+    try {
+      localStorage.setItem(AUTO_ADVANCE_KEY, on ? '1' : '0');
+    } catch {
+      // Storage may be unavailable; the toggle still works for this session.
+    }
+  }
+
+  labelByHotkey(hotkey: string): void {
+    const label = this.labelsByHotkey.get(hotkey);
+    if (label) void this.setLabel(label.id);
+  }
+
+  /** Sets (or, with null, clears) the selected utterance's label; advances when asked to. */
+  async setLabel(labelId: number | null): Promise<void> {
+    const row = this.selectedRow;
+    if (!row) return;
+    const annotator = this.info?.annotator ?? null;
+    if (labelId !== null && this.autoAdvance) this.selectOffset(1);
+    if (row.labelId === labelId && !this.edits.isPending(row.id)) return;
+    await this.edit(row, { ...row, labelId, annotator: labelId === null ? null : annotator }, () =>
+      this.client.setLabel({ utteranceId: row.id, labelId }),
+    );
+  }
+
+  setDimension(key: DimensionKey, value: number | null): void {
+    const id = this.dimensionsFor;
+    if (id === null) return;
+    this.dimensions[key] = value;
+    void this.saveDimensions(id);
+  }
+
+  setNote(note: string): void {
+    const id = this.dimensionsFor;
+    if (id === null) return;
+    this.dimensions.note = note;
+    this.saveNote(id);
+  }
+
+  flushNote(): void {
+    this.saveNote.flush();
+  }
+
+  private async saveDimensions(utteranceId: number): Promise<void> {
+    const row = this.rowById(utteranceId);
+    if (!row || this.dimensionsFor !== utteranceId) return;
+    const dims = $state.snapshot(this.dimensions);
+    await this.edit(row, row, () => this.client.setDimensions({ utteranceId, ...dims }), 'ratings');
+  }
+
+  /**
+   * One edit: shows `optimistic` at once, marks the utterance as saving, sends the request in order
+   * after earlier edits, then shows what the core saved, or reverts and reports the core's message.
+   */
+  private async edit(
+    before: UtteranceRow,
+    optimistic: UtteranceRow,
+    send: () => Promise<{ row: UtteranceRow }>,
+    what = 'label',
+  ): Promise<void> {
+    const id = before.id;
+    const seq = this.edits.begin(before);
+    this.pendingSaves++;
+    this.replaceRow(optimistic);
+    this.saveStates.set(id, { state: 'saving' });
+    try {
+      const { row } = await this.enqueue(send);
+      this.edits.confirm(row);
+      if (this.edits.isLatest(id, seq)) {
+        this.replaceRow(row);
+        this.saveStates.set(id, { state: 'saved' });
+      }
+    } catch (err) {
+      const message = errorMessage(err);
+      if (this.edits.isLatest(id, seq)) {
+        const revert = this.edits.confirmed(id);
+        if (revert) this.replaceRow(revert);
+        this.saveStates.set(id, { state: 'error', message });
+      }
+      this.showError(`Could not save the ${what} of ${before.recordingName}: ${message}`);
+      if (what === 'ratings' && this.dimensionsFor === id) void this.reloadDimensions(id);
+    } finally {
+      this.edits.end(id);
+      this.pendingSaves--;
+      this.refreshInfoSoon();
+    }
+  }
+
+  async undo(): Promise<void> {
+    await this.history('undo');
+  }
+
+  async redo(): Promise<void> {
+    await this.history('redo');
+  }
+
+  private async history(which: 'undo' | 'redo'): Promise<void> {
+    this.saveNote.flush();
+    this.pendingSaves++;
+    try {
+      const { row } = await this.enqueue(() => (which === 'undo' ? this.client.undo({}) : this.client.redo({})));
+      if (!row) {
+        this.showNotice(which === 'undo' ? 'Nothing to undo' : 'Nothing to redo');
+        return;
+      }
+      this.replaceRow(row);
+      this.saveStates.set(row.id, { state: 'saved' });
+      if (this.indexById.has(row.id)) this.select(row.id);
+      if (this.dimensionsFor === row.id || this.selectedId === row.id) void this.reloadDimensions(row.id);
+      this.showNotice(`${which === 'undo' ? 'Undid' : 'Redid'} a change to ${row.recordingName}`);
+    } catch (err) {
+      this.showError(`Could not ${which}: ${errorMessage(err)}`);
+    } finally {
+      this.pendingSaves--;
+      this.refreshInfoSoon();
+    }
+  }
+
+  private async reloadDimensions(id: number): Promise<void> {
+    try {
+      const annotation = await this.client.getAnnotation({ utteranceId: id });
+      if (this.selectedId === id) this.setDimensionsFrom(id, annotation);
+    } catch (err) {
+      this.showError(`Could not load the ratings: ${errorMessage(err)}`);
+    }
+  }
+
+  // ---------- project ----------
+
+  async setAnnotator(name: string): Promise<void> {
+    const annotator = name.trim();
+    if (!annotator || annotator === this.info?.annotator) return;
+    try {
+      this.info = await this.client.setAnnotator({ annotator });
+      await this.loadRows();
+      if (this.selectedId !== null) void this.reloadDimensions(this.selectedId);
+    } catch (err) {
+      this.showError(`Could not change the annotator: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Saves a label (new when `id` is missing); returns the core's error message, if any. */
+  async saveLabel(input: { id?: number; name: string; color: string; hotkey: string | null }): Promise<string | null> {
+    try {
+      this.labels = await this.client.saveLabel(input);
+      return null;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+
+  async deleteLabel(id: number): Promise<string | null> {
+    try {
+      this.labels = await this.client.deleteLabel({ id });
+      if (this.filter.labelId === id) this.setFilter({ labelId: null });
+      return null;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+
+  // ---------- messages ----------
+
+  showError(message: string): void {
+    this.error = message;
+  }
+
+  dismissError(): void {
+    this.error = null;
+  }
+
+  showNotice(message: string): void {
+    this.notice = message;
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice = null), 4000);
+  }
+
+  // ---------- helpers ----------
+
+  rowById(id: number): UtteranceRow | null {
+    const index = this.indexById.get(id);
+    return index === undefined ? null : this.rows[index]!;
+  }
+
+  private replaceRow(row: UtteranceRow): void {
+    const index = this.indexById.get(row.id);
+    if (index === undefined) return;
+    this.rows = this.rows.with(index, row);
+  }
+
+  /** Runs edits one after another, in the order they were made. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn, fn);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** The core's default filter (everything, in recording order), whatever fields the contract grows. */
+function defaultFilter(): UtteranceFilter {
+  return UtteranceFilterSchema.parse({});
+}
+
+function readAutoAdvance(): boolean {
+  try {
+    return localStorage.getItem(AUTO_ADVANCE_KEY) !== '0';
+  } catch {
+    return true;
+  }
+}
