@@ -142,6 +142,32 @@ describe('inference engine', () => {
   });
 });
 
+describe('long recordings', () => {
+  it('streams a large whole file window by window with the same result as decoding it at once', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'long.wav');
+    writeTestWav(file, 27);
+    const inMemory = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
+    const streaming = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu', streamAboveBytes: 1000 });
+    try {
+      const request = { key: 'long', path: file, start: null, end: null, text: 'a long recording' };
+      const [a] = (await collect(inMemory, [request])).map(ok);
+      const [b] = (await collect(streaming, [request])).map(ok);
+      expect(b!.windows).toBe(a!.windows);
+      expect(b!.durationS).toBeCloseTo(a!.durationS, 6);
+      const diff = Math.max(...a!.probabilities.map((p, k) => Math.abs(p - b!.probabilities[k]!)));
+      expect(diff).toBeLessThanOrEqual(1e-5);
+      // Errors are reported the same way on the streaming path.
+      fs.writeFileSync(path.join(dir, 'cut.wav'), fs.readFileSync(file).subarray(0, 400_000));
+      const [bad] = await collect(streaming, [{ ...request, key: 'cut', path: path.join(dir, 'cut.wav') }]);
+      expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/^truncated WAV/) });
+    } finally {
+      await inMemory.close();
+      await streaming.close();
+    }
+  });
+});
+
 describe('wavfusion predict', () => {
   it('predicts every good file and reports every bad one by name and reason, with bounded memory', () => {
     const dir = tempDir('predict-');

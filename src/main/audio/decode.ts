@@ -59,21 +59,26 @@ export async function decodeAudioFile(file: string): Promise<DecodedAudio> {
   return decodeAudioBytes(file, bytes);
 }
 
-export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise<DecodedAudio> {
-  if (bytes.length === 0) throw new AudioFileError(file, 'empty', 'empty file (0 bytes)');
-  const format = sniffFormat(bytes);
+/**
+ * Checks what can be told from a file's first bytes and its size: empty, not audio, unsupported, a
+ * truncated WAV. Returns the container format.
+ */
+export function preflightAudio(file: string, head: Uint8Array, size: number): string {
+  if (size === 0) throw new AudioFileError(file, 'empty', 'empty file (0 bytes)');
+  const format = sniffFormat(head);
   if (format === null) {
     throw new AudioFileError(file, 'not-audio', `not an audio file: its content is not ${SUPPORTED}`);
   }
   if (format === 'aiff')
     throw new AudioFileError(file, 'unsupported', 'AIFF is not supported; convert it to WAV or FLAC');
   if (format === 'wav') {
-    const layout = inspectWav(bytes);
+    const layout = inspectWav(head);
     if (!layout) throw new AudioFileError(file, 'corrupt', 'WAV header is damaged (no fmt/data chunk)');
-    if (layout.availableDataBytes < layout.declaredDataBytes) {
+    const available = size - layout.dataOffset;
+    if (available < layout.declaredDataBytes && layout.declaredDataBytes !== layout.availableDataBytes) {
       const bytesPerSecond = layout.sampleRate * layout.channels * (layout.bitsPerSample / 8);
       const declared = (layout.declaredDataBytes / bytesPerSecond).toFixed(2);
-      const present = (layout.availableDataBytes / bytesPerSecond).toFixed(2);
+      const present = (available / bytesPerSecond).toFixed(2);
       throw new AudioFileError(
         file,
         'truncated',
@@ -81,6 +86,11 @@ export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise
       );
     }
   }
+  return format;
+}
+
+export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise<DecodedAudio> {
+  const format = preflightAudio(file, bytes, bytes.length);
   let decoded: { channelData: Float32Array[]; sampleRate: number };
   try {
     decoded = await decodeAudio(bytes);

@@ -5,6 +5,7 @@ import { describeError } from '../errors';
 import { modelInput, windowsFor } from './audio-frontend';
 import { createSession, physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
+import { inspectAudioFile, slidingWindows, streamMonoAudio } from './streaming-audio';
 import { TextEncoder } from './text-encoder';
 
 export interface PredictRequest {
@@ -39,6 +40,11 @@ export interface EngineOptions {
   batchSeconds?: number;
   /** Fraction of overlap between windows of utterances longer than the model's max_seconds. */
   windowOverlap?: number;
+  /**
+   * Whole files larger than this (bytes; a fifth of it for compressed formats) are decoded and run
+   * as a stream of windows, so memory stays bounded on hour-long recordings.
+   */
+  streamAboveBytes?: number;
 }
 
 interface Piece {
@@ -71,7 +77,7 @@ export class InferenceEngine {
     readonly device: Exclude<Device, 'auto'>,
     readonly deviceNote: string,
     readonly threads: number,
-    private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap'>>,
+    private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes'>>,
   ) {
     this.text = new TextEncoder(bundle.tokenizerJson, bundle.manifest);
   }
@@ -94,6 +100,7 @@ export class InferenceEngine {
     const engine = new InferenceEngine(bundle, choice.session, choice.device, choice.note, threads, {
       batchSeconds: options.batchSeconds ?? 60,
       windowOverlap: options.windowOverlap ?? 0.25,
+      streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
     });
     await engine.selfCheck();
     return engine;
@@ -132,8 +139,18 @@ export class InferenceEngine {
         textUsed?: boolean;
       }[] = [];
       let seconds = 0;
+      let streamed: PredictRequest | null = null;
       while (index < requests.length && chunk.length < CHUNK_ITEMS && seconds < CHUNK_AUDIO_SECONDS) {
         const request = requests[index++]!;
+        if (
+          request.start === null &&
+          request.end === null &&
+          !decoded.has(request.path) &&
+          (await this.isLong(request.path))
+        ) {
+          streamed = request;
+          break;
+        }
         if (!decoded.has(request.path)) decoded.set(request.path, decodeAudioFile(request.path));
         try {
           const audio = await decoded.get(request.path)!;
@@ -155,7 +172,7 @@ export class InferenceEngine {
       }
       // Keep only the last file decoded (its next segments may follow in the next chunk).
       const last = requests[index - 1]!.path;
-      decoded = new Map([[last, decoded.get(last)!]]);
+      decoded = decoded.has(last) ? new Map([[last, decoded.get(last)!]]) : new Map();
 
       const pieces: Piece[] = [];
       chunk.forEach((c, item) => {
@@ -169,17 +186,70 @@ export class InferenceEngine {
       if (signal?.aborted) return;
       const perItem = new Map<number, PieceOutput[]>();
       pieces.forEach((p, i) => perItem.set(p.item, [...(perItem.get(p.item) ?? []), outputs[i]!]));
-      yield chunk.map((c, item): PredictResult => {
-        if (!c.audio) return { key: c.request.key, ok: false, error: c.error!, durationS: 0 };
-        return {
-          key: c.request.key,
-          ok: true,
-          textUsed: c.textUsed!,
-          durationS: c.audio.length / sr,
-          ...pool(perItem.get(item)!),
-        };
-      });
+      if (chunk.length) {
+        yield chunk.map((c, item): PredictResult => {
+          if (!c.audio) return { key: c.request.key, ok: false, error: c.error!, durationS: 0 };
+          return {
+            key: c.request.key,
+            ok: true,
+            textUsed: c.textUsed!,
+            durationS: c.audio.length / sr,
+            ...pool(perItem.get(item)!),
+          };
+        });
+      }
+      if (streamed) {
+        const result = await this.predictStreamed(streamed, signal);
+        if (signal?.aborted) return;
+        yield [result];
+      }
     }
+  }
+
+  /** Whether a whole file is big enough to be streamed rather than decoded at once. */
+  private async isLong(file: string): Promise<boolean> {
+    try {
+      const { format, size } = await inspectAudioFile(file);
+      return size > (format === 'wav' ? this.options.streamAboveBytes : this.options.streamAboveBytes / 5);
+    } catch {
+      return false; // the in-memory path reports the problem
+    }
+  }
+
+  /** A long file as a stream of windows, run in batches as they come; only pooled outputs are kept. */
+  private async predictStreamed(request: PredictRequest, signal?: AbortSignal): Promise<PredictResult> {
+    const sr = this.bundle.manifest.sample_rate;
+    const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
+    const perBatch = Math.max(1, Math.floor((this.options.batchSeconds * sr) / maxSamples));
+    const { ids, textUsed } = this.text.encode(request.text);
+    const outputs: PieceOutput[] = [];
+    let pending: Piece[] = [];
+    let total = 0;
+    try {
+      const { format } = await inspectAudioFile(request.path);
+      const windows = slidingWindows(streamMonoAudio(request.path, format, sr), maxSamples, this.options.windowOverlap);
+      for await (const w of windows) {
+        if (signal?.aborted) break;
+        if (w.total !== undefined) total = w.total;
+        pending.push({ item: 0, audio: w.audio, ids });
+        if (pending.length >= perBatch) {
+          outputs.push(...(await this.runPieces(pending)));
+          pending = [];
+        }
+      }
+      if (pending.length) outputs.push(...(await this.runPieces(pending)));
+      const minSamples = this.bundle.manifest.min_samples;
+      if (total < minSamples)
+        throw new Error(`too short: the model needs at least ${((1000 * minSamples) / sr).toFixed(0)} ms`);
+    } catch (err) {
+      return {
+        key: request.key,
+        ok: false,
+        error: err instanceof AudioFileError ? err.message : describeError(err),
+        durationS: 0,
+      };
+    }
+    return { key: request.key, ok: true, textUsed, durationS: total / sr, ...pool(outputs) };
   }
 
   /** Sorts pieces by length and runs them in batches of at most `batchSeconds` padded audio. */
