@@ -47,17 +47,13 @@ export async function* streamMonoAudio(file: string, format: string, sampleRate:
   const chunked = CHUNKED_FORMAT[format];
   if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
   let converter: Awaited<ReturnType<typeof create>> | null = null;
-  let sourceRate = 0;
   let produced = 0;
   try {
     for await (const chunk of decodeAudio(fs.createReadStream(file, { highWaterMark: 1 << 20 }), chunked)) {
       const mono = downmix(chunk.channelData);
       if (mono.length === 0) continue;
-      if (!converter) {
-        sourceRate = chunk.sampleRate;
-        if (sourceRate !== sampleRate) {
-          converter = await create(1, sourceRate, sampleRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
-        }
+      if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
+        converter = await create(1, chunk.sampleRate, sampleRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
       }
       const out = converter ? converter.full(mono) : mono;
       produced += out.length;
