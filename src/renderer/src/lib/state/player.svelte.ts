@@ -2,7 +2,7 @@ import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin, { type Region } from 'wavesurfer.js/plugins/regions';
 import TimelinePlugin from 'wavesurfer.js/plugins/timeline';
 import type { Waveform } from '../../../../shared/contract';
-import { errorMessage, formatSeconds, withAlpha } from '../util/format';
+import { errorMessage, formatSeconds, textColourOn, withAlpha } from '../util/format';
 
 /** Clips longer than this are drawn from the core's precomputed peaks instead of being decoded. */
 export const DECODE_LIMIT_SECONDS = 30;
@@ -66,9 +66,9 @@ export class PlayerState {
     const usePeaks = clipDuration > DECODE_LIMIT_SECONDS && waveform.peaks.length > 0;
     const ws = WaveSurfer.create({
       container,
-      height: 132,
-      waveColor: '#97a3b6',
-      progressColor: '#3654c4',
+      height: 'auto',
+      waveColor: '#8794aa',
+      progressColor: '#56647f',
       cursorColor: '#d6336c',
       cursorWidth: 2,
       normalize: true,
@@ -209,6 +209,7 @@ export class PlayerState {
         end: Math.min(clipDuration, r.end - waveform.clipStart),
         drag: false,
         resize: false,
+        content: regionTag(),
       });
       this.styleRegion(region);
     }
@@ -218,14 +219,23 @@ export class PlayerState {
     const style = this.styles.find((s) => String(s.utteranceId) === region.id);
     const colour = style?.colour ?? '#8a94a6';
     const current = style?.current ?? false;
-    region.setOptions({ color: withAlpha(colour, current ? 0.22 : 0.1) });
+    region.setOptions({ color: withAlpha(colour, current ? 0.16 : 0.06) });
     const el = region.element;
     if (!el) return;
-    el.style.borderLeft = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${colour}`;
-    el.style.borderRight = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${colour}`;
+    const border = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${withAlpha(colour, current ? 1 : 0.7)}`;
+    el.style.borderLeft = border;
+    el.style.borderRight = border;
     el.style.boxSizing = 'border-box';
+    el.style.zIndex = current ? '3' : '2';
     el.setAttribute('title', style ? `${style.label}${current ? ' (this utterance)' : ''}` : '');
     el.setAttribute('data-region', current ? 'current' : 'neighbour');
+    const tag = region.content;
+    if (tag) {
+      tag.textContent = style ? style.label : '';
+      tag.style.background = current ? colour : withAlpha(colour, 0.18);
+      tag.style.color = current ? textColourOn(colour) : '#3a4455';
+      tag.style.opacity = current ? '1' : '0.85';
+    }
   }
 
   private fitPxPerSecond(): number {
@@ -249,4 +259,19 @@ function timelineSteps(duration: number) {
   const steps = [0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
   const step = steps.find((s) => duration / s <= 10) ?? 1200;
   return { timeInterval: step / 5, primaryLabelInterval: step, secondaryLabelInterval: step };
+}
+
+/** The small name tag drawn at the top of a region (styled per label in styleRegion). */
+function regionTag(): HTMLElement {
+  const tag = document.createElement('span');
+  Object.assign(tag.style, {
+    display: 'inline-block',
+    margin: '3px',
+    padding: '1px 6px',
+    borderRadius: '3px',
+    font: '600 10px/14px system-ui, sans-serif',
+    whiteSpace: 'nowrap',
+    pointerEvents: 'none',
+  });
+  return tag;
 }
