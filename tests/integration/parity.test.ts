@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudioFile } from '../../src/main/audio/decode';
+import { modelInput } from '../../src/main/inference/audio-frontend';
+import { InferenceEngine, type PredictResult } from '../../src/main/inference/engine';
+import { DEMO_MODEL, REPO_ROOT } from '../helpers/fixtures';
+
+/**
+ * The TypeScript front-end + tokenizer + onnxruntime-node against the PyTorch reference on the same
+ * files (fixtures written by `python -m wavfusion parity-fixtures`, see training/README.md).
+ * Tolerances are the fixtures' own: 16 kHz mono inputs are read identically by both runtimes, so
+ * only float arithmetic differs (1e-4); the 44.1 kHz stereo case also differs by resampler
+ * (libsamplerate here, torchaudio there), so it is held to the same top label and 0.05.
+ */
+const FIXTURES = process.env.WAVFUSION_TEST_PARITY ?? path.join(REPO_ROOT, 'tests', 'fixtures', 'parity');
+
+interface Case {
+  id: string;
+  wav: string;
+  text: string;
+  input_ids: number[];
+  audio_samples_16k: number;
+  tolerance: 'exact' | 'resampler';
+  logits: number[];
+  probabilities: number[];
+  text_gate: number;
+  embedding: number[];
+  audio_16k_first_samples?: number[];
+}
+interface Fixtures {
+  model: { name: string; labels: string[]; model_onnx_sha256: string };
+  tolerances: {
+    exact: {
+      logits_max_rel_err: number;
+      probabilities_max_abs_err: number;
+      text_gate_max_abs_err: number;
+      embedding_max_rel_err: number;
+    };
+    resampler: { probabilities_max_abs_err: number; text_gate_max_abs_err: number };
+  };
+  cases: Case[];
+  batched_exact_cases: { case_ids: string[]; logits: number[][]; text_gate: number[] };
+}
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  maxAbs(a, b) / Math.max(1e-6, ...Array.from(b, Math.abs));
+
+let fixtures: Fixtures;
+let engine: InferenceEngine;
+const results = new Map<string, Extract<PredictResult, { ok: true }>>();
+
+beforeAll(async () => {
+  fixtures = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'parity.json'), 'utf8')) as Fixtures;
+  engine = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
+  const requests = fixtures.cases.map((c) => ({
+    key: c.id,
+    path: path.join(FIXTURES, c.wav),
+    start: null,
+    end: null,
+    text: c.text,
+  }));
+  for await (const chunk of engine.predict(requests)) {
+    for (const r of chunk) {
+      if (!r.ok) throw new Error(`${r.key}: ${r.error}`);
+      results.set(r.key, r);
+    }
+  }
+});
+afterAll(async () => {
+  await engine?.close();
+});
+
+describe('parity with the PyTorch reference', () => {
+  it('fixtures were made from the bundled demo model', () => {
+    const sha = createHash('sha256')
+      .update(fs.readFileSync(path.join(DEMO_MODEL, 'model.onnx')))
+      .digest('hex');
+    expect(sha, 'tests/fixtures/parity is stale: regenerate it with parity-fixtures').toBe(
+      fixtures.model.model_onnx_sha256,
+    );
+    expect(engine.labels).toEqual(fixtures.model.labels);
+  });
+
+  it('tokenizes transcripts exactly like the Python tokenizer (empty transcript included)', () => {
+    for (const c of fixtures.cases) expect(engine.text.encode(c.text).ids, c.id).toEqual(c.input_ids);
+  });
+
+  it('reads, downmixes and resamples to the same number of samples, and 16 kHz files to the same samples', async () => {
+    for (const c of fixtures.cases) {
+      const audio = await decodeAudioFile(path.join(FIXTURES, c.wav));
+      const samples = await modelInput(audio, 0, audio.durationS, 16000);
+      expect(Math.abs(samples.length - c.audio_samples_16k), c.id).toBeLessThanOrEqual(1);
+      if (c.audio_16k_first_samples)
+        expect(maxAbs(samples.subarray(0, 8), c.audio_16k_first_samples), c.id).toBeLessThan(1e-6);
+    }
+  });
+
+  it('gives the reference logits, probabilities, text gate and embedding on 16 kHz inputs (≤ 1e-4)', () => {
+    const tol = fixtures.tolerances.exact;
+    const exact = fixtures.cases.filter((c) => c.tolerance === 'exact');
+    expect(exact.length).toBeGreaterThanOrEqual(4);
+    for (const c of exact) {
+      const r = results.get(c.id)!;
+      expect(relErr(r.logits, c.logits), `${c.id} logits`).toBeLessThanOrEqual(tol.logits_max_rel_err);
+      expect(maxAbs(r.probabilities, c.probabilities), `${c.id} probabilities`).toBeLessThanOrEqual(
+        tol.probabilities_max_abs_err,
+      );
+      expect(Math.abs(r.textGate - c.text_gate), `${c.id} text gate`).toBeLessThanOrEqual(tol.text_gate_max_abs_err);
+      expect(relErr(r.embedding, c.embedding), `${c.id} embedding`).toBeLessThanOrEqual(tol.embedding_max_rel_err);
+      expect(r.textUsed, c.id).toBe(c.text.trim() !== '');
+    }
+  });
+
+  it('gives the reference label on a 44.1 kHz stereo file resampled by libsamplerate (≤ 0.05)', () => {
+    const tol = fixtures.tolerances.resampler;
+    const cases = fixtures.cases.filter((c) => c.tolerance === 'resampler');
+    expect(cases.length).toBeGreaterThanOrEqual(1);
+    for (const c of cases) {
+      const r = results.get(c.id)!;
+      const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+      expect(argmax(r.probabilities), c.id).toBe(argmax(c.probabilities));
+      expect(maxAbs(r.probabilities, c.probabilities), c.id).toBeLessThanOrEqual(tol.probabilities_max_abs_err);
+      expect(Math.abs(r.textGate - c.text_gate), c.id).toBeLessThanOrEqual(tol.text_gate_max_abs_err);
+    }
+  });
+
+  it('matches the reference run of the same cases as one zero-padded batch', () => {
+    const b = fixtures.batched_exact_cases;
+    b.case_ids.forEach((id, i) => {
+      expect(relErr(results.get(id)!.logits, b.logits[i]!), id).toBeLessThanOrEqual(
+        fixtures.tolerances.exact.logits_max_rel_err,
+      );
+    });
+  });
+});
