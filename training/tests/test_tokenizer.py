@@ -41,3 +41,27 @@ def test_hf_json_format_and_reload(tmp_path):
 def test_pretokenize_matches_gpt2_style():
     assert pretokenize("Hello world's end!!") == ["Hello", "Ġworld", "'s", "Ġend", "!!"]
     assert pretokenize("a  b") == ["a", "Ġ", "Ġb"]
+
+
+def test_same_ids_as_huggingface_tokenizers_js(tmp_path):
+    """The studio tokenises with the npm package @huggingface/tokenizers: same ids."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if shutil.which("node") is None:
+        pytest.fail("node is required")
+    if not os.path.isdir(os.path.join(repo, "node_modules", "@huggingface", "tokenizers")):
+        pytest.fail(f"@huggingface/tokenizers is missing: run `npm install` in {repo}")
+    tok = train_bpe(TEXTS, vocab_size=330)
+    tok.save(str(tmp_path / "tokenizer.json"))
+    texts = TEXTS[:5] + ["", "Zürich — the bus leaves at 9:15, doesn't it?", "a  b   c\n d", "Hello world's end!!"]
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run(["node", os.path.join(here, "tok_run.mjs"), str(tmp_path / "tokenizer.json"),
+                        str(tmp_path / "texts.json")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [tok.encode(t) for t in texts]

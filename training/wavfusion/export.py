@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import os
 import warnings
@@ -52,10 +53,13 @@ def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: boo
     model = model.eval()
     wrapper = OnnxWrapper(model).eval()
     args = example_inputs(vocab=model.config.text.vocab_size)
+    extra = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        extra["dynamo"] = False  # newer torch defaults to the dynamo exporter; we use TorchScript tracing
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(wrapper, args, path, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
-                          dynamic_axes=DYNAMIC_AXES, opset_version=opset, do_constant_folding=True)
+                          dynamic_axes=DYNAMIC_AXES, opset_version=opset, do_constant_folding=True, **extra)
     if check:
         import onnx
 
@@ -105,7 +109,7 @@ def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], versi
         "config": cfg.to_dict(),
         "training": training,
         "exported_with": {"wavfusion": __version__, "torch": torch.__version__},
-        "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+        "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
     }
     if disclaimer:
         d["disclaimer"] = disclaimer

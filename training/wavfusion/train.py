@@ -94,7 +94,7 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
           num_shallow_layers: Optional[int] = None, audio_checkpoint: Optional[str] = None,
           text_checkpoint: Optional[str] = None, tokenizer: Optional[str] = None, vocab_size: int = 1000,
           max_seconds: Optional[float] = None, train_crop_seconds: Optional[float] = None,
-          max_train_items: Optional[int] = None, name: Optional[str] = None,
+          max_train_items: Optional[int] = None, max_val_items: Optional[int] = None, name: Optional[str] = None,
           noise: bool = True, log=print, quiet_progress: bool = False) -> Dict[str, Any]:
     t0 = time.time()
     set_seed(seed, threads)
@@ -105,6 +105,8 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
     if max_train_items is not None and len(train_items) > max_train_items:
         rng = random.Random(seed)
         train_items = rng.sample(train_items, max_train_items)
+    if max_val_items is not None and len(val_items) > max_val_items:
+        val_items = random.Random(seed + 1).sample(val_items, max_val_items)
     if not train_items or not val_items:
         raise ValueError(f"{data}: need train and validation items (got {len(train_items)} / {len(val_items)})")
     log(f"data: {corpus.source} ({corpus.kind}, split: {corpus.split_origin})")
@@ -238,6 +240,7 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
                    "loss": f"CE + {cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
                    "text_dropout": cfg.text_dropout, "noise_augmentation": noise,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
+                   "max_val_items": max_val_items,
                    "selection": "best validation UA", "best_epoch": best["epoch"],
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
