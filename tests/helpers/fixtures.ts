@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Studio } from '../../src/main/api/studio';
+import { encodeWav16 } from '../../src/main/audio/wav';
 import type { JobStatus } from '../../src/shared/contract';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -50,30 +51,16 @@ export const DEMO_MODEL =
 
 /** Writes a 16-bit mono WAV of `seconds` of a speech-like test signal (vowel-ish harmonics, AM). */
 export function writeTestWav(file: string, seconds: number, sampleRate = 16000): void {
-  const n = Math.round(seconds * sampleRate);
-  const data = Buffer.alloc(44 + n * 2);
-  data.write('RIFF', 0, 'ascii');
-  data.writeUInt32LE(36 + n * 2, 4);
-  data.write('WAVEfmt ', 8, 'ascii');
-  data.writeUInt32LE(16, 16);
-  data.writeUInt16LE(1, 20);
-  data.writeUInt16LE(1, 22);
-  data.writeUInt32LE(sampleRate, 24);
-  data.writeUInt32LE(sampleRate * 2, 28);
-  data.writeUInt16LE(2, 32);
-  data.writeUInt16LE(16, 34);
-  data.write('data', 36, 'ascii');
-  data.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
+  const samples = new Float32Array(Math.round(seconds * sampleRate));
+  for (let i = 0; i < samples.length; i++) {
     const t = i / sampleRate;
     const f0 = 120 + 30 * Math.sin(2 * Math.PI * 0.5 * t);
     const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    const v =
+    samples[i] =
       env *
       (0.3 * Math.sin(2 * Math.PI * f0 * t) +
         0.15 * Math.sin(4 * Math.PI * f0 * t) +
         0.08 * Math.sin(6 * Math.PI * f0 * t));
-    data.writeInt16LE(Math.round(v * 0x7fff), 44 + i * 2);
   }
-  fs.writeFileSync(file, data);
+  fs.writeFileSync(file, encodeWav16(samples, sampleRate));
 }

@@ -24,24 +24,21 @@ export class AnnotationService {
   }
 
   undo(): UtteranceRow | null {
-    const { store } = this;
-    const annotator = store.annotator;
-    const utteranceId = store.transaction(() => {
-      const target = store.annotations.nextUndo(annotator);
-      if (!target) return null;
-      this.apply(target.utteranceId, annotator, target.before, 'undo', target.seq);
-      return target.utteranceId;
-    });
-    return utteranceId === null ? null : this.row(utteranceId);
+    return this.step('undo');
   }
 
   redo(): UtteranceRow | null {
+    return this.step('redo');
+  }
+
+  /** Reverts the next undoable entry (undo) or re-applies the last undo (redo): state := entry.before. */
+  private step(op: 'undo' | 'redo'): UtteranceRow | null {
     const { store } = this;
     const annotator = store.annotator;
     const utteranceId = store.transaction(() => {
-      const target = store.annotations.nextRedo(annotator);
+      const target = op === 'undo' ? store.annotations.nextUndo(annotator) : store.annotations.nextRedo(annotator);
       if (!target) return null;
-      this.apply(target.utteranceId, annotator, target.before, 'redo', target.seq);
+      this.apply(target.utteranceId, annotator, target.before, op, target.seq);
       return target.utteranceId;
     });
     return utteranceId === null ? null : this.row(utteranceId);

@@ -14,6 +14,18 @@ export function downmix(channels: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/** Mono samples of [start, end) seconds of decoded audio (clamped to the signal). */
+export function monoSegment(
+  audio: { channels: readonly Float32Array[]; sampleRate: number },
+  start: number,
+  end: number,
+): Float32Array {
+  const mono = downmix(audio.channels);
+  const from = Math.max(0, Math.floor(start * audio.sampleRate));
+  const to = Math.min(mono.length, Math.ceil(end * audio.sampleRate));
+  return mono.slice(from, Math.max(from, to));
+}
+
 /**
  * Max-abs peaks, `perSecond` bins a second, over all channels. Values in 0..1; what wavesurfer draws
  * when given precomputed peaks.

@@ -2,7 +2,7 @@ import type { Waveform } from '../../shared/contract';
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
-import { downmix } from './signal';
+import { monoSegment } from './signal';
 import { encodeWav16 } from './wav';
 
 /** Waveform peaks (from the project file, no decoding) and playable clips of utterances. */
@@ -58,9 +58,6 @@ export class WaveformService {
         `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`,
       );
     }
-    const mono = downmix(audio.channels);
-    const from = Math.floor(Math.max(0, u.start - contextSeconds) * audio.sampleRate);
-    const to = Math.min(mono.length, Math.ceil((u.end + contextSeconds) * audio.sampleRate));
-    return encodeWav16(mono.subarray(from, to), audio.sampleRate);
+    return encodeWav16(monoSegment(audio, u.start - contextSeconds, u.end + contextSeconds), audio.sampleRate);
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ExportRequest, ExportSummary } from '../../shared/contract';
 import { ExportRequest as ExportRequestSchema } from '../../shared/contract';
 import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
-import { downmix, resample } from '../audio/signal';
+import { monoSegment, resample } from '../audio/signal';
 import { encodeWav16 } from '../audio/wav';
 import { StudioError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
@@ -183,10 +183,7 @@ export class ExportService {
           `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`,
         );
       }
-      const mono = downmix(audio.channels);
-      const from = Math.floor(row.start * audio.sampleRate);
-      const to = Math.min(mono.length, Math.ceil(row.end * audio.sampleRate));
-      const clip = await resample(mono.slice(from, to), audio.sampleRate, EXPORT_SAMPLE_RATE);
+      const clip = await resample(monoSegment(audio, row.start, row.end), audio.sampleRate, EXPORT_SAMPLE_RATE);
       const fileName = `${String(row.utteranceId).padStart(6, '0')}_${safeStem(row.recordingName)}.wav`;
       await write(`${row.split}/${fileName}`, encodeWav16(clip, EXPORT_SAMPLE_RATE));
       metadata.get(row.split)!.push({

@@ -1,5 +1,5 @@
 import type { DecodedAudio } from '../audio/decode';
-import { downmix, resample } from '../audio/signal';
+import { monoSegment, resample } from '../audio/signal';
 
 /**
  * Decoded audio → the model's input: averaged to mono and resampled (libsamplerate sinc) to the
@@ -11,10 +11,7 @@ export async function modelInput(
   end: number,
   sampleRate: number,
 ): Promise<Float32Array> {
-  const mono = downmix(audio.channels);
-  const from = Math.max(0, Math.floor(start * audio.sampleRate));
-  const to = Math.min(mono.length, Math.ceil(end * audio.sampleRate));
-  return resample(mono.slice(from, to), audio.sampleRate, sampleRate);
+  return resample(monoSegment(audio, start, end), audio.sampleRate, sampleRate);
 }
 
 export interface Window {

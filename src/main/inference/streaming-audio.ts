@@ -53,7 +53,9 @@ export async function* streamMonoAudio(file: string, format: string, sampleRate:
       const mono = downmix(chunk.channelData);
       if (mono.length === 0) continue;
       if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
-        converter = await create(1, chunk.sampleRate, sampleRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+        converter = await create(1, chunk.sampleRate, sampleRate, {
+          converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY,
+        });
       }
       const out = converter ? converter.full(mono) : mono;
       produced += out.length;
