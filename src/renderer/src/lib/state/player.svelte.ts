@@ -9,6 +9,7 @@ export const DECODE_LIMIT_SECONDS = 30;
 export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 const ZOOM_STEP = 1.5;
 const MAX_PX_PER_SECOND = 4000;
+const MAX_NEIGHBOUR_REGIONS = 24;
 
 /** How one region of the waveform is drawn. */
 export interface RegionStyle {
@@ -198,18 +199,24 @@ export class PlayerState {
     if (!regions) return;
     regions.clearRegions();
     const clipDuration = waveform.clipEnd - waveform.clipStart;
-    // Neighbours first, so the current utterance's region sits on top.
-    const ordered = [...waveform.regions].sort(
-      (a, b) => Number(a.utteranceId === waveform.utteranceId) - Number(b.utteranceId === waveform.utteranceId),
-    );
-    for (const r of ordered) {
+    const self = waveform.regions.find((r) => r.utteranceId === waveform.utteranceId);
+    const centre = self ? (self.start + self.end) / 2 : (waveform.clipStart + waveform.clipEnd) / 2;
+    // Densely segmented recordings can have hundreds of neighbours in a clip: draw the nearest few.
+    const neighbours = waveform.regions
+      .filter((r) => r !== self)
+      .sort((a, b) => Math.abs((a.start + a.end) / 2 - centre) - Math.abs((b.start + b.end) / 2 - centre))
+      .slice(0, MAX_NEIGHBOUR_REGIONS);
+    // Neighbours first, so the current utterance's region sits on top. Name tags go on the current
+    // region and on neighbours that do not overlap it (overlapping tags would stack).
+    for (const r of [...neighbours, ...(self ? [self] : [])]) {
+      const tagged = r === self || !self || r.end <= self.start || r.start >= self.end;
       const region = regions.addRegion({
         id: String(r.utteranceId),
         start: Math.max(0, r.start - waveform.clipStart),
         end: Math.min(clipDuration, r.end - waveform.clipStart),
         drag: false,
         resize: false,
-        content: regionTag(),
+        ...(tagged ? { content: regionTag() } : {}),
       });
       this.styleRegion(region);
     }
