@@ -61,7 +61,11 @@ export function shortcutFor(event: KeyboardEvent): ShortcutAction | null {
   if (key === 'k' || key === 'K') return { kind: 'previous' };
   if ((key === 'ArrowDown' || key === 'ArrowUp') && !ownsArrowKeys(target))
     return { kind: key === 'ArrowDown' ? 'next' : 'previous' };
-  if (key === ' ' || key === 'Spacebar') return { kind: 'playPause' };
+  if (key === ' ' || key === 'Spacebar') {
+    // Space still toggles checkboxes and picks radios; everywhere else (buttons included) it plays.
+    if (target instanceof HTMLInputElement && (target.type === 'checkbox' || target.type === 'radio')) return null;
+    return { kind: 'playPause' };
+  }
   if (key === 'l' || key === 'L') return { kind: 'toggleLoop' };
   return null;
 }
