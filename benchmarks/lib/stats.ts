@@ -55,7 +55,7 @@ export function fmtMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 100) return `${ms.toFixed(0)} ms`;
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
-  if (ms >= 1) return `${ms.toFixed(2)} ms`;
+  if (ms >= 0.9995) return `${ms.toFixed(2)} ms`;
   return `${(ms * 1000).toFixed(0)} µs`;
 }
 
