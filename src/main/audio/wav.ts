@@ -1,6 +1,10 @@
+import fs from 'node:fs/promises';
+
 /** RIFF/WAVE header inspection (to catch truncated files a decoder would silently accept) and PCM encoding. */
 
 export interface WavLayout {
+  /** 1: integer PCM, 3: IEEE float (WAVE_FORMAT_EXTENSIBLE resolved to its sub-format). */
+  encoding: number;
   channels: number;
   sampleRate: number;
   bitsPerSample: number;
@@ -20,13 +24,16 @@ export function inspectWav(bytes: Uint8Array): WavLayout | null {
   if (!isRiffWave(bytes)) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 12;
-  let fmt: Pick<WavLayout, 'channels' | 'sampleRate' | 'bitsPerSample'> | null = null;
+  let fmt: Pick<WavLayout, 'encoding' | 'channels' | 'sampleRate' | 'bitsPerSample'> | null = null;
   while (at + 8 <= bytes.length) {
     const id = ascii(bytes, at);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === 'fmt ' && body + 16 <= bytes.length) {
+      const tag = view.getUint16(body, true);
+      const extensible = tag === 0xfffe && size >= 26 && body + 26 <= bytes.length;
       fmt = {
+        encoding: extensible ? view.getUint16(body + 24, true) : tag,
         channels: view.getUint16(body + 2, true),
         sampleRate: view.getUint32(body + 4, true),
         bitsPerSample: view.getUint16(body + 14, true),
@@ -71,4 +78,50 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
     out.writeInt16LE(Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), 44 + i * 2);
   }
   return out;
+}
+
+/**
+ * Reads [start, end) seconds of an integer-PCM (16/24/32-bit) or float WAV straight from the file,
+ * averaged to mono, without decoding the rest. Null when the file is some other WAV encoding.
+ */
+export async function readWavSegment(
+  file: string,
+  start: number,
+  end: number,
+): Promise<{ sampleRate: number; samples: Float32Array } | null> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, 64 * 1024));
+    await handle.read(head, 0, head.length, 0);
+    const layout = inspectWav(head);
+    if (!layout) return null;
+    const { encoding, bitsPerSample: bits, channels, sampleRate } = layout;
+    const integer = encoding === 1 && (bits === 16 || bits === 24 || bits === 32);
+    const float = encoding === 3 && bits === 32;
+    if (!integer && !float) return null;
+    const bytesPerSample = bits / 8;
+    const frameBytes = bytesPerSample * channels;
+    const frames = Math.floor(Math.min(layout.declaredDataBytes, size - layout.dataOffset) / frameBytes);
+    const from = Math.min(frames, Math.max(0, Math.floor(start * sampleRate)));
+    const to = Math.min(frames, Math.max(from, Math.ceil(end * sampleRate)));
+    const raw = Buffer.alloc((to - from) * frameBytes);
+    await handle.read(raw, 0, raw.length, layout.dataOffset + from * frameBytes);
+    const samples = new Float32Array(to - from);
+    const scale = 1 / channels;
+    for (let i = 0; i < samples.length; i++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) {
+        const at = i * frameBytes + c * bytesPerSample;
+        if (float) sum += raw.readFloatLE(at);
+        else if (bits === 16) sum += raw.readInt16LE(at) / 0x8000;
+        else if (bits === 24) sum += raw.readIntLE(at, 3) / 0x800000;
+        else sum += raw.readInt32LE(at) / 0x80000000;
+      }
+      samples[i] = sum * scale;
+    }
+    return { sampleRate, samples };
+  } finally {
+    await handle.close();
+  }
 }

@@ -3,7 +3,7 @@ import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
 import { monoSegment } from './signal';
-import { encodeWav16 } from './wav';
+import { encodeWav16, readWavSegment } from './wav';
 
 /** Waveform peaks (from the project file, no decoding) and playable clips of utterances. */
 export class WaveformService {
@@ -49,8 +49,15 @@ export class WaveformService {
     const u = store.utterances.byId(utteranceId);
     if (!u) throw notFound(`Utterance ${utteranceId}`);
     const rec = store.recordings.byId(u.recordingId)!;
+    const from = u.start - contextSeconds;
+    const to = u.end + contextSeconds;
     let audio;
     try {
+      // PCM WAV: read just the clip's frames (a segment of an hour-long file plays at once).
+      if (rec.format === 'wav') {
+        const segment = await readWavSegment(rec.path, from, to);
+        if (segment) return encodeWav16(segment.samples, segment.sampleRate);
+      }
       audio = await this.audio.get(rec.path);
     } catch (err) {
       throw new StudioError(
@@ -58,6 +65,6 @@ export class WaveformService {
         `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`,
       );
     }
-    return encodeWav16(monoSegment(audio, u.start - contextSeconds, u.end + contextSeconds), audio.sampleRate);
+    return encodeWav16(monoSegment(audio, from, to), audio.sampleRate);
   }
 }

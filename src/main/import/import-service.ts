@@ -5,6 +5,7 @@ import type { ImportReport } from '../../shared/contract';
 import { AudioFileError, decodeAudioFile, isAudioPath } from '../audio/decode';
 import { computePeaks } from '../audio/signal';
 import { colourFor } from '../db/labels-repository';
+import type { NewRecording } from '../db/recordings-repository';
 import { StudioError, describeError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
@@ -97,36 +98,33 @@ export class ImportService {
 
   private async importFile(file: string, segments: Segment[], source: string, report: ImportReport): Promise<void> {
     const { store } = this;
-    const recording = store.recordings.byPath(file);
-    let recordingId: number;
+    const existing = store.recordings.byPath(file);
     let duration: number;
-    if (recording) {
-      recordingId = recording.id;
-      duration = recording.durationS;
+    let newRecording: NewRecording | null = null;
+    if (existing) {
+      duration = existing.durationS;
       report.recordingsReused++;
     } else {
       const audio = await decodeAudioFile(file);
       const stat = await fs.stat(file);
-      const peaks = computePeaks(audio.channels, audio.sampleRate, PEAKS_PER_SECOND);
       duration = audio.durationS;
-      recordingId = -1;
-      store.transaction(() => {
-        recordingId = store.recordings.insert({
-          path: file,
-          fileName: path.basename(file),
-          sizeBytes: stat.size,
-          checksum: createHash('sha256').update(audio.bytes).digest('hex'),
-          format: audio.format,
-          durationS: audio.durationS,
-          sampleRate: audio.sampleRate,
-          channels: audio.channels.length,
-          peaksPerSecond: PEAKS_PER_SECOND,
-          peaks,
-        });
-      });
-      report.recordingsAdded++;
+      newRecording = {
+        path: file,
+        fileName: path.basename(file),
+        sizeBytes: stat.size,
+        checksum: createHash('sha256').update(audio.bytes).digest('hex'),
+        format: audio.format,
+        durationS: audio.durationS,
+        sampleRate: audio.sampleRate,
+        channels: audio.channels.length,
+        peaksPerSecond: PEAKS_PER_SECOND,
+        peaks: computePeaks(audio.channels, audio.sampleRate, PEAKS_PER_SECOND),
+      };
     }
+    // One commit per file: the recording and its utterances and labels land together.
     store.transaction(() => {
+      const recordingId = newRecording ? store.recordings.insert(newRecording) : existing!.id;
+      if (newRecording) report.recordingsAdded++;
       for (const seg of segments) {
         const start = seg.start ?? 0;
         const end = seg.end ?? duration;
