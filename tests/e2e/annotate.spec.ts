@@ -71,7 +71,7 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
   await page.reload();
   await expect(list.getByRole('option').first()).toBeVisible();
   await expect(status.getByTestId('labelled-count')).toHaveText('labelled 2 / total 39');
-  await page.getByRole('radio', { name: 'Labelled', exact: true }).click();
+  await page.getByRole('button', { name: 'Labelled', exact: true }).click();
   await expect(options).toHaveCount(2);
   const labelled = await options.evaluateAll((els) =>
     els.map((e) => [e.querySelector('.file')!.textContent!.trim(), e.getAttribute('data-label')]),

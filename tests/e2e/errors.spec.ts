@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, openStudio, test } from './fixtures';
+import { expect, openStudio, snap, test } from './fixtures';
 
 test('a label change the core refuses reverts the row and shows the core message', async ({ page, host }) => {
   await openStudio(page, host);
@@ -36,6 +36,7 @@ test('a label change the core refuses reverts the row and shows the core message
   await expect(first).toHaveAttribute('data-label', '');
   await expect(page.getByTestId('save-state')).toContainText('Not saved');
   await expect(page.getByTestId('labelled-count')).toHaveText('labelled 0 / total 36');
+  await snap(page, 'save-error');
 
   // Labelling still works, and dismissing the message clears the error state.
   await first.click();

@@ -132,6 +132,35 @@ export function wavDuration(file: string): number {
   throw new Error(`${file} has no data chunk`);
 }
 
+/** Writes a PCM WAV of about `seconds` by repeating the speech of a real WAV (same format). */
+export function writeLongWav(source: string, target: string, seconds: number): void {
+  const b = fs.readFileSync(source);
+  let offset = 12;
+  let fmt: Buffer | null = null;
+  let data: Buffer | null = null;
+  while (offset + 8 <= b.length) {
+    const id = b.toString('ascii', offset, offset + 4);
+    const size = b.readUInt32LE(offset + 4);
+    if (id === 'fmt ') fmt = b.subarray(offset + 8, offset + 8 + size);
+    if (id === 'data') data = b.subarray(offset + 8, offset + 8 + size);
+    offset += 8 + size + (size % 2);
+  }
+  if (!fmt || !data) throw new Error(`${source} is not a PCM WAV`);
+  const byteRate = fmt.readUInt32LE(8);
+  const repeats = Math.ceil((seconds * byteRate) / data.length);
+  const body = Buffer.concat(Array.from({ length: repeats }, () => data));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + body.length, 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16);
+  fmt.copy(header, 20, 0, 16);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(body.length, 40);
+  fs.writeFileSync(target, Buffer.concat([header, body]));
+}
+
 /** A small RFC 4180 CSV reader (quotes, escaped quotes, commas and newlines in fields). */
 export function parseCsv(text: string): Record<string, string>[] {
   const rows: string[][] = [];

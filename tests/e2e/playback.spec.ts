@@ -1,4 +1,6 @@
-import { expect, openStudio, test } from './fixtures';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEMO_CORPUS, expect, openStudio, test, writeLongWav } from './fixtures';
 
 const seconds = async (text: Promise<string | null>) => Number((await text)?.replace(/[^\d.]/g, ''));
 
@@ -52,4 +54,45 @@ test('playback from the keyboard and the toolbar: play, stop at the end, loop, r
   await page.mouse.wheel(0, -100);
   await page.keyboard.up('Control');
   await expect(zoomOut).toBeEnabled();
+});
+
+test('short clips are decoded in the page; long ones are drawn from the core peaks and streamed', async ({
+  page,
+  host,
+  tmp,
+}) => {
+  const folder = path.join(tmp, 'long');
+  fs.mkdirSync(folder);
+  writeLongWav(path.join(DEMO_CORPUS, 'spk_b', 'spk_b_03.wav'), path.join(folder, 'interview.wav'), 45);
+
+  const media: { path: string; type: string }[] = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname.startsWith('/media/')) media.push({ path: url.pathname, type: r.resourceType() });
+  });
+  await openStudio(page, host);
+  await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+  // The short first clip: fetched whole and decoded by the page.
+  expect(media[0]).toEqual({ path: '/media/utterances/1/clip.wav', type: 'fetch' });
+
+  await page.getByRole('button', { name: 'Import…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import audio' });
+  await dialog.getByRole('textbox', { name: 'Folder or manifest' }).fill(folder);
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(dialog.getByTestId('count-recordings-added')).toHaveText('1');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  await page.getByRole('searchbox', { name: 'Search transcripts' }).fill('interview');
+  const option = page.getByRole('listbox', { name: 'Utterances' }).getByRole('option');
+  await expect(option).toHaveCount(1);
+  await expect(page.getByRole('region', { name: 'Waveform' })).toContainText(/4[5-7]\.\d\d s long/);
+  await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+  const long = media.filter((m) => m.path === '/media/utterances/37/clip.wav');
+  expect(long.length).toBeGreaterThan(0);
+  expect(long.every((m) => m.type === 'media')).toBe(true);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press(' ');
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
+  await page.keyboard.press(' ');
+  await expect(page.getByRole('button', { name: 'Play' })).toBeVisible();
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { copyDemoClips, expect, REPO_ROOT, startHost, test } from './fixtures';
+import { copyDemoClips, expect, REPO_ROOT, snap, startHost, test } from './fixtures';
 
 test('moved recordings are marked missing and can be relinked from the waveform panel', async ({ page, tmp }) => {
   // A project whose two recordings are then moved on disk.
@@ -26,6 +26,7 @@ test('moved recordings are marked missing and can be relinked from the waveform 
 
     const panel = page.getByRole('region', { name: 'Waveform' });
     await expect(panel).toContainText('The recording file is missing.');
+    await snap(page, 'missing-recording');
     await panel.getByRole('button', { name: 'Relink…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Relink missing recordings' });
     await dialog.getByRole('textbox', { name: 'Folder to search' }).fill(path.join(tmp, 'archive'));
