@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migration001 } from '../../src/main/db/migrations/001-initial';
+import { migration002 } from '../../src/main/db/migrations/002-predictions';
+import { migration003 } from '../../src/main/db/migrations/003-prediction-embeddings';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
 import { openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
@@ -73,7 +75,7 @@ describe('project database', () => {
     const v1 = openDatabase(file, { migrations: [migration001] });
     expect(v1.pragma('user_version', { simple: true })).toBe(1);
     v1.close();
-    const db = openDatabase(file);
+    const db = openDatabase(file, { migrations: [migration001, migration002] });
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     const columns = (table: string) =>
       (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
@@ -82,6 +84,27 @@ describe('project database', () => {
     expect(() =>
       db.prepare(`INSERT INTO predictions VALUES (1, 1, '[]', 'x', 1, 0, 0, 0, 1, x'', 'now')`).run(),
     ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  it('migration 003 moves embeddings out of predictions, keeping every one', () => {
+    const file = path.join(tempDir(), 'v2.sqlite');
+    const v2 = openDatabase(file, { migrations: [migration001, migration002] });
+    v2.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 1, 16000, 1, x'', 100, 'now');
+             INSERT INTO utterances (recording_id, start_s, end_s) VALUES (1, 0, 1);
+             INSERT INTO models (location, name, version, checksum, labels, added_at) VALUES ('/m', 'm', '1', 'c', '[]', 'now');
+             INSERT INTO predictions VALUES (1, 1, '[0.5,0.5]', 'happy', 0.5, 1, 0.2, 1, 1, x'0000803f', 'now');`);
+    v2.close();
+    const db = openDatabase(file, { migrations: [migration001, migration002, migration003] });
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect((db.prepare('PRAGMA table_info(predictions)').all() as { name: string }[]).map((c) => c.name)).not.toContain(
+      'embedding',
+    );
+    expect(db.prepare('SELECT utterance_id, model_id, hex(embedding) AS e FROM prediction_embeddings').all()).toEqual([
+      { utterance_id: 1, model_id: 1, e: '0000803F' },
+    ]);
+    expect(db.prepare('SELECT predicted_label FROM predictions').get()).toEqual({ predicted_label: 'happy' });
     db.close();
   });
 

@@ -67,12 +67,12 @@ export class ModelsRepository {
     this.db
       .prepare(
         `INSERT INTO predictions (utterance_id, model_id, probabilities, predicted_label, confidence, entropy, text_gate,
-           text_used, windows, embedding, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           text_used, windows, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (utterance_id, model_id) DO UPDATE SET probabilities = excluded.probabilities,
            predicted_label = excluded.predicted_label, confidence = excluded.confidence, entropy = excluded.entropy,
            text_gate = excluded.text_gate, text_used = excluded.text_used, windows = excluded.windows,
-           embedding = excluded.embedding, created_at = excluded.created_at`,
+           created_at = excluded.created_at`,
       )
       .run(
         p.utteranceId,
@@ -84,17 +84,24 @@ export class ModelsRepository {
         p.textGate,
         p.textUsed ? 1 : 0,
         p.windows,
-        Buffer.from(p.embedding.buffer, p.embedding.byteOffset, p.embedding.byteLength),
         p.createdAt,
       );
+    this.db
+      .prepare(
+        `INSERT INTO prediction_embeddings (utterance_id, model_id, embedding) VALUES (?, ?, ?)
+         ON CONFLICT (utterance_id, model_id) DO UPDATE SET embedding = excluded.embedding`,
+      )
+      .run(p.utteranceId, p.modelId, Buffer.from(p.embedding.buffer, p.embedding.byteOffset, p.embedding.byteLength));
   }
 
   prediction(utteranceId: number, modelId: number): StoredPrediction | undefined {
     const r = this.db
       .prepare<[number, number], PredictionRecord>(
         `SELECT utterance_id AS utteranceId, model_id AS modelId, probabilities, predicted_label AS predictedLabel,
-                confidence, entropy, text_gate AS textGate, text_used AS textUsed, windows, embedding, created_at AS createdAt
-         FROM predictions WHERE utterance_id = ? AND model_id = ?`,
+                confidence, entropy, text_gate AS textGate, text_used AS textUsed, windows, e.embedding,
+                created_at AS createdAt
+         FROM predictions JOIN prediction_embeddings e USING (utterance_id, model_id)
+         WHERE utterance_id = ? AND model_id = ?`,
       )
       .get(utteranceId, modelId);
     if (!r) return undefined;

@@ -1,8 +1,9 @@
 import { migration001 } from './001-initial';
 import { migration002 } from './002-predictions';
+import { migration003 } from './003-prediction-embeddings';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
-export const migrations: readonly Migration[] = [migration001, migration002];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
