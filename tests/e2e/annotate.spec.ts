@@ -130,3 +130,58 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
     'annotator',
   ]);
 });
+
+test('redo, clear, the toolbar buttons, and ratings with a note survive a reload', async ({ page, host }) => {
+  await openStudio(page, host);
+  const list = page.getByRole('listbox', { name: 'Utterances' });
+  const options = list.getByRole('option');
+  const panel = page.getByRole('region', { name: 'Waveform' });
+  await options.first().click();
+
+  // Label without advancing, then clear it with 0 and undo the clear.
+  await page.getByRole('checkbox', { name: 'Auto-advance' }).uncheck();
+  await list.focus();
+  await page.keyboard.press('3');
+  await expect(options.first()).toHaveAttribute('data-label', 'angry');
+  await expect(page.getByRole('button', { name: /^angry/ })).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('0');
+  await expect(options.first()).toHaveAttribute('data-label', '');
+  await page.keyboard.press('Control+z');
+  await expect(options.first()).toHaveAttribute('data-label', 'angry');
+  await page.keyboard.press('Control+Shift+z');
+  await expect(options.first()).toHaveAttribute('data-label', '');
+  await page.keyboard.press('Control+z');
+  await expect(options.first()).toHaveAttribute('data-label', 'angry');
+  await page.keyboard.press('Backspace');
+  await expect(options.first()).toHaveAttribute('data-label', '');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(options.first()).toHaveAttribute('data-label', 'angry');
+  await page.getByRole('button', { name: 'Redo' }).click();
+  await expect(options.first()).toHaveAttribute('data-label', '');
+  await page.keyboard.press('Control+y');
+  await expect(page.getByRole('contentinfo')).toContainText('Nothing to redo');
+
+  // Label buttons and the Next/Previous buttons.
+  await page.getByRole('button', { name: /^sad/ }).click();
+  await expect(options.first()).toHaveAttribute('data-label', 'sad');
+  await panel.getByRole('button', { name: 'Next utterance' }).click();
+  await expect(panel).toContainText('2 / 36');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await panel.getByRole('button', { name: 'Previous utterance' }).click();
+  await expect(panel).toContainText('1 / 36');
+
+  // Ratings save at once, the note after a pause in typing.
+  await page.getByRole('radio', { name: 'Valence 4' }).check();
+  await page.getByRole('radio', { name: 'Dominance 2' }).check();
+  await page.getByRole('textbox', { name: 'Note' }).fill('Sarcastic rather than sad.');
+  await expect(page.getByTestId('utterance-save-state')).toHaveText('Saved');
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+
+  await page.reload();
+  await expect(options.first()).toHaveAttribute('data-label', 'sad');
+  await expect(page.getByRole('radio', { name: 'Valence 4' })).toBeChecked();
+  await expect(page.getByRole('radio', { name: 'Dominance 2' })).toBeChecked();
+  await expect(page.getByRole('radio', { name: 'Arousal 1' })).not.toBeChecked();
+  await expect(page.getByRole('textbox', { name: 'Note' })).toHaveValue('Sarcastic rather than sad.');
+  await expect(page.getByRole('checkbox', { name: 'Auto-advance' })).not.toBeChecked();
+});

@@ -66,6 +66,8 @@ export class StudioState {
   /** A passing remark for the status bar ("Nothing to undo"). */
   notice = $state<string | null>(null);
   pendingSaves = $state(0);
+  /** A note typed but not sent yet (it goes after a pause in typing). */
+  notePending = $state(false);
 
   readonly jobs: JobsState;
 
@@ -92,7 +94,7 @@ export class StudioState {
       this.filter.search.trim() !== '',
   );
   saveSummary = $derived.by((): SaveState | null => {
-    if (this.pendingSaves > 0) return { state: 'saving' };
+    if (this.pendingSaves > 0 || this.notePending) return { state: 'saving' };
     if (this.error) return { state: 'error', message: this.error };
     return this.saveStates.size > 0 ? { state: 'saved' } : null;
   });
@@ -107,10 +109,10 @@ export class StudioState {
     this.filter.search = text;
     void this.loadRows();
   }, SEARCH_DEBOUNCE_MS);
-  private readonly saveNote = debounce(
-    (utteranceId: number) => void this.saveDimensions(utteranceId),
-    NOTE_DEBOUNCE_MS,
-  );
+  private readonly saveNote = debounce((utteranceId: number) => {
+    this.notePending = false;
+    void this.saveDimensions(utteranceId);
+  }, NOTE_DEBOUNCE_MS);
   private readonly loadSelection = debounce((id: number) => void this.loadSelected(id), SELECTION_SETTLE_MS);
   private readonly refreshInfoSoon = debounce(() => void this.refreshInfo(), 300);
 
@@ -132,8 +134,12 @@ export class StudioState {
       }),
       this.jobs.connect(),
     ];
+    // Leaving the page sends a note still waiting for its pause in typing.
+    const flush = () => this.saveNote.flush();
+    window.addEventListener('pagehide', flush);
     void this.load();
     return () => {
+      window.removeEventListener('pagehide', flush);
       for (const off of offs) off();
       this.applySearch.cancel();
       this.saveNote.flush();
@@ -170,6 +176,7 @@ export class StudioState {
     try {
       const { rows, total } = await this.client.listUtterances(filter);
       if (request !== this.rowsRequest) return;
+      this.saveNote.flush(); // while its row is still listed
       this.rows = rows;
       this.total = total;
       this.loadError = null;
@@ -287,6 +294,8 @@ export class StudioState {
     const id = this.dimensionsFor;
     if (id === null) return;
     this.dimensions.note = note;
+    this.notePending = true;
+    this.saveStates.set(id, { state: 'saving' });
     this.saveNote(id);
   }
 
@@ -295,10 +304,25 @@ export class StudioState {
   }
 
   private async saveDimensions(utteranceId: number): Promise<void> {
-    const row = this.rowById(utteranceId);
-    if (!row || this.dimensionsFor !== utteranceId) return;
+    if (this.dimensionsFor !== utteranceId) return;
     const dims = $state.snapshot(this.dimensions);
-    await this.edit(row, row, () => this.client.setDimensions({ utteranceId, ...dims }), 'ratings');
+    const send = () => this.client.setDimensions({ utteranceId, ...dims });
+    const row = this.rowById(utteranceId);
+    if (row) {
+      await this.edit(row, row, send, 'ratings');
+      return;
+    }
+    // Filtered out of the list meanwhile: save anyway, just without a row to update.
+    this.pendingSaves++;
+    try {
+      await this.enqueue(send);
+      this.saveStates.set(utteranceId, { state: 'saved' });
+    } catch (err) {
+      this.saveStates.set(utteranceId, { state: 'error', message: errorMessage(err) });
+      this.showError(`Could not save the ratings: ${errorMessage(err)}`);
+    } finally {
+      this.pendingSaves--;
+    }
   }
 
   /**
