@@ -31,6 +31,7 @@ export default ts.config(
     ignores: [
       'out/',
       'node_modules/',
+      '.cache/',
       'training/',
       'test-results/',
       'playwright-report/',

@@ -27,13 +27,20 @@ function ensureBuilt() {
   const marker = path.join(root, 'out', 'main', 'cli.js');
   if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
   console.log('Building WavFusion Studio…');
-  const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  const r = spawnSync('npx', ['electron-vite', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 function serveInBrowser(reason) {
-  if (reason) console.log(`\nThe desktop shell cannot start here (${reason}).\nServing the studio to your browser instead:\n`);
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'wavfusion.mjs'), 'serve', ...rest], { stdio: 'inherit' });
+  if (reason)
+    console.log(`\nThe desktop shell cannot start here (${reason}).\nServing the studio to your browser instead:\n`);
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'wavfusion.mjs'), 'serve', ...rest], {
+    stdio: 'inherit',
+  });
   child.on('exit', (code) => process.exit(code ?? 0));
 }
 
@@ -52,10 +59,18 @@ function electronSqliteBinding(electronVersion) {
   console.log(`Compiling better-sqlite3 for Electron ${electronVersion} (once)…`);
   const r = spawnSync(
     process.execPath,
-    [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers'],
+    [
+      require.resolve('node-gyp/bin/node-gyp.js'),
+      'rebuild',
+      '--release',
+      `--target=${electronVersion}`,
+      '--runtime=electron',
+      '--dist-url=https://electronjs.org/headers',
+    ],
     { cwd: dir, stdio: 'inherit' },
   );
-  if (r.status !== 0 || !fs.existsSync(binding)) throw new Error('could not compile better-sqlite3 for Electron (offline?)');
+  if (r.status !== 0 || !fs.existsSync(binding))
+    throw new Error('could not compile better-sqlite3 for Electron (offline?)');
   return binding;
 }
 
@@ -68,7 +83,10 @@ else {
     const electronBinary = require('electron'); // path to the binary; downloaded on first use (Electron >= 45)
     const project = rest.indexOf('--project');
     const electronArgs = [root, ...(project >= 0 ? [`--project=${path.resolve(rest[project + 1])}`] : [])];
-    const child = spawn(electronBinary, electronArgs, { stdio: 'inherit', env: { ...process.env, WAVFUSION_SQLITE_BINDING: binding } });
+    const child = spawn(electronBinary, electronArgs, {
+      stdio: 'inherit',
+      env: { ...process.env, WAVFUSION_SQLITE_BINDING: binding },
+    });
     child.on('error', (err) => serveInBrowser(err.message));
     child.on('exit', (code, signal) => {
       if (code !== 0 && !signal) serveInBrowser(`Electron exited with code ${code}`);

@@ -5,6 +5,9 @@ import type { DecodedAudioCache } from './decoded-audio-cache';
 import { monoSegment } from './signal';
 import { encodeWav16, readWavSegment } from './wav';
 
+/** Regions returned with a waveform, at most (the selected utterance is always the nearest). */
+export const MAX_REGIONS = 24;
+
 /** Waveform peaks (from the project file, no decoding) and playable clips of utterances. */
 export class WaveformService {
   constructor(
@@ -26,7 +29,14 @@ export class WaveformService {
       (v) => Math.round(v * 1e4) / 1e4,
     );
     const annotator = store.annotator;
-    const regions = store.utterances.overlapping(rec.id, clipStart, clipEnd).map((o) => ({
+    // Densely segmented recordings can overlap a clip a thousand times: keep the nearest few.
+    const middle = (u.start + u.end) / 2;
+    const neighbours = store.utterances
+      .overlapping(rec.id, clipStart, clipEnd)
+      .sort((a, b) => Math.abs((a.start + a.end) / 2 - middle) - Math.abs((b.start + b.end) / 2 - middle))
+      .slice(0, MAX_REGIONS)
+      .sort((a, b) => a.start - b.start);
+    const regions = neighbours.map((o) => ({
       utteranceId: o.id,
       start: o.start,
       end: o.end,
