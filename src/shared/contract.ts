@@ -303,6 +303,8 @@ export const events = {
   jobUpdated: JobStatus,
   annotationChanged: z.object({ row: UtteranceRow }),
   projectChanged: ProjectInfo,
+  /** The label set changed (added, renamed, recoloured, hotkey moved, deleted). */
+  labelsChanged: z.array(Label),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

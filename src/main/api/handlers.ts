@@ -25,8 +25,16 @@ export function createHandlers(studio: Studio): Handlers {
       return info;
     },
     listLabels: () => store.labels.list(),
-    saveLabel: (input) => studio.labels.save(input),
-    deleteLabel: ({ id }) => studio.labels.delete(id),
+    saveLabel: (input) => {
+      const labels = studio.labels.save(input);
+      studio.emit('labelsChanged', labels);
+      return labels;
+    },
+    deleteLabel: ({ id }) => {
+      const labels = studio.labels.delete(id);
+      studio.emit('labelsChanged', labels);
+      return labels;
+    },
     listUtterances: (filter) => {
       const rows = store.utterances.list(filter, store.rowContext());
       return { rows, total: store.utterances.count() };
