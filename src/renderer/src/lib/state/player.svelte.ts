@@ -17,6 +17,8 @@ export interface RegionStyle {
   colour: string;
   label: string;
   current: boolean;
+  /** The colour is the model's prediction, not a person's label: drawn lighter and dotted. */
+  predicted?: boolean;
 }
 
 export interface MountOptions {
@@ -226,21 +228,28 @@ export class PlayerState {
     const style = this.styles.find((s) => String(s.utteranceId) === region.id);
     const colour = style?.colour ?? '#8a94a6';
     const current = style?.current ?? false;
-    region.setOptions({ color: withAlpha(colour, current ? 0.16 : 0.06) });
+    const predicted = style?.predicted ?? false;
+    const fill = current ? (predicted ? 0.09 : 0.16) : predicted ? 0.04 : 0.06;
+    region.setOptions({ color: withAlpha(colour, fill) });
     const el = region.element;
     if (!el) return;
-    const border = `${current ? 2 : 1}px ${current ? 'solid' : 'dashed'} ${withAlpha(colour, current ? 1 : 0.7)}`;
+    const line = predicted ? 'dotted' : current ? 'solid' : 'dashed';
+    const border = `${current ? 2 : 1}px ${line} ${withAlpha(colour, current ? (predicted ? 0.75 : 1) : predicted ? 0.5 : 0.7)}`;
     el.style.borderLeft = border;
     el.style.borderRight = border;
     el.style.boxSizing = 'border-box';
     el.style.zIndex = current ? '3' : '2';
-    el.setAttribute('title', style ? `${style.label}${current ? ' (this utterance)' : ''}` : '');
+    const what = predicted ? ' (predicted by the model, not confirmed)' : '';
+    el.setAttribute('title', style ? `${style.label}${what}${current ? ' (this utterance)' : ''}` : '');
     el.setAttribute('data-region', current ? 'current' : 'neighbour');
+    el.setAttribute('data-origin', predicted ? 'model' : 'human');
     const tag = region.content;
     if (tag) {
       tag.textContent = style ? style.label : '';
-      tag.style.background = current ? colour : withAlpha(colour, 0.18);
-      tag.style.color = current ? textColourOn(colour) : '#3a4455';
+      tag.style.background = current && !predicted ? colour : withAlpha(colour, predicted ? 0.14 : 0.18);
+      tag.style.color = current && !predicted ? textColourOn(colour) : '#3a4455';
+      tag.style.outline = predicted ? `1px dotted ${colour}` : '';
+      tag.style.outlineOffset = predicted ? '-1px' : '';
       tag.style.opacity = current ? '1' : '0.85';
     }
   }

@@ -3,6 +3,7 @@ import {
   UtteranceFilter as UtteranceFilterSchema,
   type Annotation,
   type Label,
+  type Prediction,
   type ProjectInfo,
   type StudioClient,
   type UtteranceFilter,
@@ -14,6 +15,7 @@ import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
 import { EditTracker } from './edit-tracker';
 import { JobsState } from './jobs.svelte';
+import { ModelsState, type RunOptions } from './models.svelte';
 
 /** Where one utterance's latest edit stands. */
 export type SaveState = { state: 'saving' } | { state: 'saved' } | { state: 'error'; message: string };
@@ -59,6 +61,11 @@ export class StudioState {
   dimensions = $state<Dimensions>({ ...EMPTY_DIMENSIONS });
   /** Which utterance `dimensions` belongs to (null while it loads). */
   dimensionsFor = $state<number | null>(null);
+  /** The active model's prediction for the selected utterance (null: none yet, or still loading). */
+  prediction = $state.raw<Prediction | null>(null);
+  /** Which utterance `prediction` was loaded for (null while it loads). */
+  predictionFor = $state<number | null>(null);
+  predictionError = $state<string | null>(null);
 
   readonly saveStates = new SvelteMap<number, SaveState>();
   /** The latest error to show in the banner, until dismissed or superseded. */
@@ -70,6 +77,7 @@ export class StudioState {
   notePending = $state(false);
 
   readonly jobs: JobsState;
+  readonly models: ModelsState;
 
   labelsById = $derived(mapBy(this.labels, (l) => l.id));
   labelsByHotkey = $derived(
@@ -91,6 +99,8 @@ export class StudioState {
     this.filter.status !== 'all' ||
       this.filter.labelId !== null ||
       this.filter.speaker !== null ||
+      this.filter.maxConfidence !== null ||
+      this.filter.disagreement ||
       this.filter.search.trim() !== '',
   );
   saveSummary = $derived.by((): SaveState | null => {
@@ -118,6 +128,7 @@ export class StudioState {
 
   constructor(readonly client: StudioClient) {
     this.jobs = new JobsState(client);
+    this.models = new ModelsState(client, this.jobs);
   }
 
   /** Loads the project and subscribes to the core's events; returns the unsubscribe. */
@@ -127,6 +138,8 @@ export class StudioState {
         this.info = info;
         void this.loadRows();
         void this.loadLabels();
+        // A model run or a model switch changes predictions.
+        if (this.selectedId !== null) void this.reloadPrediction(this.selectedId);
       }),
       this.client.on('annotationChanged', ({ row }) => {
         // Our own edits come back here too; rows with edits in flight are settled by their responses.
@@ -154,6 +167,7 @@ export class StudioState {
     try {
       await Promise.all([this.refreshInfo(), this.loadLabels(), this.loadRows()]);
       this.loadError = null;
+      void this.models.load();
     } catch (err) {
       this.loadError = errorMessage(err);
     } finally {
@@ -218,6 +232,9 @@ export class StudioState {
     this.waveformError = null;
     this.dimensionsFor = null;
     this.dimensions = { ...EMPTY_DIMENSIONS };
+    this.prediction = null;
+    this.predictionFor = null;
+    this.predictionError = null;
     this.selectionRequest++;
     if (id === null) this.loadSelection.cancel();
     else this.loadSelection(id);
@@ -232,15 +249,29 @@ export class StudioState {
 
   private async loadSelected(id: number): Promise<void> {
     const request = this.selectionRequest;
-    const [waveform, annotation] = await Promise.allSettled([
+    const [waveform, annotation, prediction] = await Promise.allSettled([
       this.client.getWaveform({ utteranceId: id, contextSeconds: 0.5 }),
       this.client.getAnnotation({ utteranceId: id }),
+      this.client.getPrediction({ utteranceId: id }),
     ]);
     if (request !== this.selectionRequest) return;
+    this.setPredictionFrom(id, prediction);
     if (waveform.status === 'fulfilled') this.waveform = waveform.value;
     else this.waveformError = errorMessage(waveform.reason);
     if (annotation.status === 'fulfilled') this.setDimensionsFrom(id, annotation.value);
     else this.showError(`Could not load the ratings: ${errorMessage(annotation.reason)}`);
+  }
+
+  private setPredictionFrom(id: number, result: PromiseSettledResult<Prediction | null>): void {
+    this.prediction = result.status === 'fulfilled' ? result.value : null;
+    this.predictionError = result.status === 'rejected' ? errorMessage(result.reason) : null;
+    this.predictionFor = id;
+  }
+
+  private async reloadPrediction(id: number): Promise<void> {
+    const request = this.selectionRequest;
+    const [result] = await Promise.allSettled([this.client.getPrediction({ utteranceId: id })]);
+    if (request === this.selectionRequest && this.selectedId === id) this.setPredictionFrom(id, result);
   }
 
   private setDimensionsFrom(id: number, annotation: Annotation | null): void {
@@ -281,6 +312,25 @@ export class StudioState {
     await this.edit(row, { ...row, labelId, annotator: labelId === null ? null : annotator }, () =>
       this.client.setLabel({ utteranceId: row.id, labelId }),
     );
+  }
+
+  /**
+   * Takes the active model's prediction as the selected utterance's label (Enter): one undoable
+   * edit; advances when auto-advance is on, as a label key does.
+   */
+  async acceptPrediction(): Promise<void> {
+    const row = this.selectedRow;
+    if (!row) return;
+    const predicted = row.prediction;
+    if (!predicted) {
+      this.showNotice('No prediction for this utterance yet: run the model first');
+      return;
+    }
+    if (this.autoAdvance) this.selectOffset(1);
+    if (predicted.labelId !== null && row.labelId === predicted.labelId && !this.edits.isPending(row.id)) return;
+    const annotator = this.info?.annotator ?? null;
+    const optimistic = predicted.labelId === null ? row : { ...row, labelId: predicted.labelId, annotator };
+    await this.edit(row, optimistic, () => this.client.acceptPrediction({ utteranceId: row.id }), 'accepted label');
   }
 
   setDimension(key: DimensionKey, value: number | null): void {
@@ -400,6 +450,39 @@ export class StudioState {
     } catch (err) {
       this.showError(`Could not load the ratings: ${errorMessage(err)}`);
     }
+  }
+
+  // ---------- model ----------
+
+  /** Runs the active model; when the run ends, shows what it did and refreshes the list. */
+  async runModel(options: RunOptions): Promise<void> {
+    await this.models.start(options);
+    const run = this.models.run;
+    if (run.result) {
+      const r = run.result;
+      const failed = r.failures.length ? `, ${r.failures.length} failed` : '';
+      this.showNotice(
+        `Model run ${r.cancelled ? 'cancelled' : 'done'}: ${r.predicted} predicted, ${r.skipped} skipped${failed}`,
+      );
+    } else if (run.phase === 'cancelled') this.showNotice('Model run cancelled');
+    else if (run.error) this.showError(`The model run failed: ${run.error}`);
+    await Promise.allSettled([this.loadRows(), this.refreshInfo(), this.models.load()]);
+    if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+  }
+
+  async setActiveModel(id: number): Promise<void> {
+    if ((await this.models.setActive(id)) !== null) return;
+    await Promise.allSettled([this.loadRows(), this.refreshInfo()]);
+    if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+  }
+
+  async addModel(path: string): Promise<string | null> {
+    const error = await this.models.add(path);
+    if (error === null) {
+      await Promise.allSettled([this.loadRows(), this.refreshInfo()]);
+      if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+    }
+    return error;
   }
 
   // ---------- project ----------

@@ -7,7 +7,8 @@ export type ShortcutAction =
   | { kind: 'playPause' }
   | { kind: 'toggleLoop' }
   | { kind: 'undo' }
-  | { kind: 'redo' };
+  | { kind: 'redo' }
+  | { kind: 'accept' };
 
 const TEXT_INPUT_TYPES = new Set([
   'text',
@@ -30,6 +31,18 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   if (target.isContentEditable) return true;
   if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
   return target instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(target.type);
+}
+
+/** True for controls that Enter activates (buttons, links, checkboxes…): Enter stays theirs. */
+function ownsEnter(target: EventTarget | null): boolean {
+  if (!(target instanceof Element)) return false;
+  if (target.closest('[role="listbox"], [role="option"]')) return false;
+  return (
+    target instanceof HTMLButtonElement ||
+    target instanceof HTMLAnchorElement ||
+    target instanceof HTMLInputElement ||
+    target.closest('button, a[href], summary, [role="button"], [role="menuitem"], [role="tab"]') !== null
+  );
 }
 
 /** True for controls that use the arrow keys themselves (radio groups, sliders). */
@@ -67,5 +80,6 @@ export function shortcutFor(event: KeyboardEvent): ShortcutAction | null {
     return { kind: 'playPause' };
   }
   if (key === 'l' || key === 'L') return { kind: 'toggleLoop' };
+  if (key === 'Enter' && !event.shiftKey && !event.repeat && !ownsEnter(target)) return { kind: 'accept' };
   return null;
 }
