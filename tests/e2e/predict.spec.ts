@@ -96,8 +96,12 @@ test('run the demo model, review predictions, sort by uncertainty, accept with E
   await expect(status.getByTestId('labelled-count')).toHaveText('labelled 3 / total 36');
 
   // The disagreement filter lists only labelled utterances whose label differs from the model's.
+  const listed = () => page.waitForResponse((r) => r.url().includes('/api/listUtterances') && r.ok());
+  let reloaded = listed();
   await page.getByRole('button', { name: 'Disagreement' }).click();
   await expect(page.getByRole('button', { name: 'Disagreement' })).toHaveAttribute('aria-pressed', 'true');
+  await reloaded;
+  await expect(page.getByText(/^[0-2] of 36 utterances$/)).toBeVisible();
   const disagreeing = await options.evaluateAll((els) =>
     els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-predicted')]),
   );
@@ -106,7 +110,9 @@ test('run the demo model, review predictions, sort by uncertainty, accept with E
   await page.getByRole('button', { name: 'Disagreement' }).click();
 
   // Low confidence: every listed prediction is below the threshold.
+  reloaded = listed();
   await page.getByRole('combobox', { name: 'Low confidence' }).selectOption('0.6');
+  await reloaded;
   await expect(options.first()).toBeVisible();
   const lowNames = await options.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   for (const name of lowNames) {
@@ -115,8 +121,9 @@ test('run the demo model, review predictions, sort by uncertainty, accept with E
   }
   await page.getByRole('combobox', { name: 'Low confidence' }).selectOption('');
 
-  // A screenshot with predictions: an unlabelled utterance selected, predicted chips in the list.
-  await byId(ids[3]!).click();
+  // A screenshot with predictions: file order, an unlabelled utterance selected, predicted chips.
+  await page.getByRole('combobox', { name: 'Sort' }).selectOption('recording');
+  await list.getByRole('option', { name: /^spk_a_05\.wav/ }).click();
   await expect(panel.getByRole('list', { name: 'Class probabilities' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
   await list.focus();

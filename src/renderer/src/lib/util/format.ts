@@ -12,6 +12,14 @@ export function formatSpan(start: number, end: number): string {
   return `${formatSeconds(start)}–${formatSeconds(end)} s`;
 }
 
+/** A length of audio for people: `12.3 s`, `1 min 57 s`, `2 h 5 min`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${s.toFixed(1)} s`;
+  return formatEta(s);
+}
+
 /** A job's remaining time, rounded for people: `12 s`, `3 min 5 s`, `1 h 2 min`. */
 export function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '';
