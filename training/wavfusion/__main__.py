@@ -38,6 +38,8 @@ def main(argv=None) -> int:
     t.add_argument("--train-crop-seconds", type=float, default=None, help="random crop of training clips")
     t.add_argument("--max-val-items", type=int, default=None, help="random subset of the validation split")
     t.add_argument("--max-train-items", type=int, default=None, help="random subset of the training split")
+    t.add_argument("--save-each-best", action="store_true",
+                   help="rewrite the bundle whenever validation UA improves (stop the run any time)")
     t.add_argument("--no-noise", action="store_true", help="disable noise/gain augmentation")
 
     c = sub.add_parser("make-corpus", help="synthesise the espeak-ng demo corpus (studio export layout)")
@@ -82,7 +84,7 @@ def main(argv=None) -> int:
                     lambda_mar=args.lambda_mar, text_dropout=args.text_dropout,
                     num_shallow_layers=args.num_shallow_layers, audio_checkpoint=args.audio_checkpoint,
                     text_checkpoint=args.text_checkpoint, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
-                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, log=_flush_print)
+                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, save_each_best=args.save_each_best, log=_flush_print)
         print(json.dumps(res["training_info"]["metrics"], indent=1))
         return 0
     if args.cmd == "make-corpus":

@@ -68,15 +68,15 @@ def write_parity_fixtures(model_dir: str, out: str, corpus: str = None, log=prin
             synth(text or "I will check the garden this morning.", voice, pr, path)
             cases.append((cid, path, text, "exact"))
         # 44.1 kHz stereo file made with sox from a demo clip (channels at different gains)
-        src = os.path.join(out, "happy_text_audio.wav")
-        stereo = os.path.join(out, "happy_44k1_stereo.wav")
+        src = os.path.join(out, "angry_audio_only.wav")
+        stereo = os.path.join(out, "angry_44k1_stereo.wav")
         subprocess.run(["sox", src, "-r", "44100", "-b", "16", stereo, "remix", "1v1.0", "1v0.6"], check=True)
-        cases.append(("happy_44k1_stereo", stereo, CASES[0][3], "resampler"))
+        cases.append(("angry_44k1_stereo", stereo, CASES[1][3], "resampler"))
         # its torchaudio-resampled mono 16 kHz signal, stored as 16-bit PCM: exact case
         res = load_audio(stereo)
-        res_path = os.path.join(out, "happy_44k1_stereo_resampled16k.wav")
+        res_path = os.path.join(out, "angry_44k1_stereo_resampled16k.wav")
         write_wav16(res_path, res)
-        cases.append(("happy_44k1_stereo_resampled16k", res_path, CASES[0][3], "exact"))
+        cases.append(("angry_44k1_stereo_resampled16k", res_path, CASES[1][3], "exact"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

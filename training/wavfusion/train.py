@@ -95,7 +95,7 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
           text_checkpoint: Optional[str] = None, tokenizer: Optional[str] = None, vocab_size: int = 1000,
           max_seconds: Optional[float] = None, train_crop_seconds: Optional[float] = None,
           max_train_items: Optional[int] = None, max_val_items: Optional[int] = None, name: Optional[str] = None,
-          noise: bool = True, log=print, quiet_progress: bool = False) -> Dict[str, Any]:
+          noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False) -> Dict[str, Any]:
     t0 = time.time()
     set_seed(seed, threads)
     corpus = load_corpus(data, seed=seed)
@@ -212,6 +212,20 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
         sys.stdout.flush()
         if vm["UA"] > best["score"]:
             best = {"score": vm["UA"], "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "validation": vm}
+            if out_dir and save_each_best:
+                # keep a loadable bundle of the best epoch so far (long CPU runs can be stopped any time)
+                from .export import write_bundle
+
+                info = {"data": corpus.summary(), "recipe": {"config": config, "epochs_planned": epochs,
+                        "epochs_completed": epoch, "best_epoch": epoch, "seed": seed, "lr": lr,
+                        "batch_size": batch_size, "max_train_items": max_train_items,
+                        "max_val_items": max_val_items, "train_crop_seconds": train_crop_seconds,
+                        "selection": "best validation UA"},
+                        "metrics": {"validation": vm}}
+                write_bundle(model.eval(), tok, out_dir, name or os.path.basename(os.path.normpath(out_dir)), info)
+                with open(os.path.join(out_dir, "history.json"), "w") as f:
+                    json.dump(history, f, indent=1)
+                log(f"  saved best-so-far bundle (epoch {epoch}) to {out_dir}")
     model.load_state_dict(best["state"])
     model.eval()
     result: Dict[str, Any] = {"best_epoch": best["epoch"], "validation": best["validation"], "history": history}
