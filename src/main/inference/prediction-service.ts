@@ -25,7 +25,7 @@ export function resolveModelLocation(location: string): string {
  */
 export class PredictionService {
   private worker: InferenceWorker | null = null;
-  private loaded: (LoadedModel & { location: string; device: Device }) | null = null;
+  private loaded: (LoadedModel & { location: string; requested: Device }) | null = null;
   /** Where inference last ran, for the status bar. */
   lastDevice: { device: string; note: string } | null = null;
 
@@ -80,11 +80,11 @@ export class PredictionService {
   }
 
   private async workerFor(dir: string, device: Device): Promise<LoadedModel> {
-    if (this.loaded && this.loaded.location === dir && this.loaded.device === device) return this.loaded;
+    if (this.loaded && this.loaded.location === dir && this.loaded.requested === device) return this.loaded;
     this.worker ??= new InferenceWorker();
     try {
       const loaded = await this.worker.load(dir, { device });
-      this.loaded = { ...loaded, location: dir, device };
+      this.loaded = { ...loaded, location: dir, requested: device };
     } catch (err) {
       // A failed load can leave the worker unusable; start fresh next time.
       await this.worker.close().catch(() => {});
