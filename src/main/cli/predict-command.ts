@@ -29,7 +29,7 @@ export async function predictCommand(args: string[]): Promise<number> {
       model: { type: 'string' },
       out: { type: 'string' },
       device: { type: 'string', default: 'auto' },
-      'batch-seconds': { type: 'string', default: '60' },
+      'batch-seconds': { type: 'string' },
       threads: { type: 'string' },
     },
   });
@@ -38,8 +38,8 @@ export async function predictCommand(args: string[]): Promise<number> {
   const requestedDevice = Device.safeParse(values.device);
   if (!requestedDevice.success)
     throw new UsageError(`--device must be auto, cpu, cuda or webgpu, got ${values.device}`);
-  const batchSeconds = Number(values['batch-seconds']);
-  if (!(batchSeconds > 0))
+  const batchSeconds = values['batch-seconds'] === undefined ? undefined : Number(values['batch-seconds']);
+  if (batchSeconds !== undefined && !(batchSeconds > 0))
     throw new UsageError(`--batch-seconds must be a positive number, got ${values['batch-seconds']}`);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0))

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -69,9 +70,9 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
   if (new Set(manifest.labels).size !== manifest.labels.length)
     throw bundleError(dir, 'model.json: labels are not unique');
   const modelPath = path.join(dir, manifest.model);
-  let modelBytes: Buffer;
+  let checksum: string;
   try {
-    modelBytes = await fs.readFile(modelPath);
+    checksum = await sha256File(modelPath);
   } catch {
     throw bundleError(dir, `no ${manifest.model} in the folder`);
   }
@@ -87,7 +88,14 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
   if (typeof tokenizerJson.model !== 'object' || tokenizerJson.model === null) {
     throw bundleError(dir, `${manifest.tokenizer} is not a Hugging Face tokenizers file (no "model")`);
   }
-  return { dir, manifest, modelPath, tokenizerJson, checksum: createHash('sha256').update(modelBytes).digest('hex') };
+  return { dir, manifest, modelPath, tokenizerJson, checksum };
+}
+
+/** SHA-256 of a file, streamed (a base-size model.onnx is close to 1 GB). */
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 interface ValueMeta {
