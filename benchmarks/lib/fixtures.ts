@@ -6,17 +6,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
-/** mulberry32: a small seeded PRNG, so every run builds the same inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/main/export/split';
+
+/** The core's seeded PRNG (mulberry32), so every run builds the same inputs. */
+export const prng = seededRandom;
 
 /** Fills `out` with a speech-like signal in roughly -0.7..0.7. */
 export function synthSpeechInto(out: Float32Array, sampleRate: number, seed: number): void {
