@@ -128,6 +128,11 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
     'start',
     'end',
     'annotator',
+    'valence',
+    'arousal',
+    'dominance',
+    'note',
+    'annotated_at',
   ]);
 });
 

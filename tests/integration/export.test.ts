@@ -55,6 +55,11 @@ describe('export', () => {
       'start',
       'end',
       'annotator',
+      'valence',
+      'arousal',
+      'dominance',
+      'note',
+      'annotated_at',
       'split',
     ]);
     for (const r of rows) {

@@ -60,4 +60,33 @@ describe('speaker-independent stratified split', () => {
     expect(result.warnings[0]).toMatch(/only 2 speaker group/);
     expect(result.assignment.size).toBe(2);
   });
+
+  it('warns when a split comes out empty although there are enough speakers', () => {
+    // 13 utterances of 5 speakers with seed 13: the test split gets no speaker.
+    const sizes = [3, 3, 3, 2, 2];
+    const small: SplitItem[] = [];
+    let id = 1;
+    sizes.forEach((n, s) => {
+      for (let i = 0; i < n; i++, id++) small.push({ id, group: `spk${s}`, label: LABELS[(id + 1) % 4]! });
+    });
+    const result = splitByGroup(small, ratios, 13);
+    expect([...result.assignment.values()].filter((s) => s === 'test')).toHaveLength(0);
+    expect(result.warnings).toContain('the test split is empty');
+  });
+
+  it('warns when a class is missing from a split', () => {
+    const items: SplitItem[] = [
+      { id: 1, group: 'a', label: 'sad' },
+      { id: 2, group: 'a', label: 'happy' },
+      { id: 3, group: 'b', label: 'sad' },
+    ];
+    const result = splitByGroup(items, { train: 0.5, validation: 0, test: 0.5 }, 1);
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/^the (train|test) split has no "happy" utterances$/);
+  });
+
+  it('says nothing for a large, balanced corpus, and nothing about splits whose ratio is 0', () => {
+    expect(splitByGroup(items, ratios, 7).warnings).toEqual([]);
+    expect(splitByGroup(items, { train: 0.9, validation: 0, test: 0.1 }, 7).warnings).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@
 Export folder (HF audiofolder layout, written by WavFusion Studio):
     label_map.json            {"labels": [...], "label2id": {...}, "id2label": {...}}
     provenance.json
-    train/metadata.csv        file_name,label,text,speaker,start,end,annotator
+    train/metadata.csv        file_name,label,text,speaker,start,end,annotator[,valence,arousal,dominance,note,annotated_at]
     train/*.wav               16 kHz mono 16-bit PCM clips (file_name relative to the split folder)
     validation/..., test/...
 The export's own (speaker-independent) train/validation/test split is respected.

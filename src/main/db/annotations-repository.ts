@@ -37,6 +37,19 @@ const fromRecord = (r: HistoryRecord): HistoryEntry => ({
   after: r.after === null ? null : (JSON.parse(r.after) as AnnotationState),
 });
 
+/** One annotation as an export writes it: the label and everything else the annotator entered. */
+export interface ExportableAnnotation {
+  utteranceId: number;
+  labelId: number;
+  annotator: string;
+  origin: string;
+  valence: number | null;
+  arousal: number | null;
+  dominance: number | null;
+  note: string;
+  updatedAt: string;
+}
+
 /** Annotations (current state per utterance, origin and annotator) and the append-only history. */
 export class AnnotationsRepository {
   constructor(private readonly db: Db) {}
@@ -134,10 +147,11 @@ export class AnnotationsRepository {
   }
 
   /** For export: per utterance, the newest human annotation with a label (and imported ones if asked). */
-  exportable(includeImported: boolean): { utteranceId: number; labelId: number; annotator: string; origin: string }[] {
+  exportable(includeImported: boolean): ExportableAnnotation[] {
     return this.db
-      .prepare<[number], { utteranceId: number; labelId: number; annotator: string; origin: string }>(
-        `SELECT utterance_id AS utteranceId, label_id AS labelId, annotator, origin FROM (
+      .prepare<[number], ExportableAnnotation>(
+        `SELECT utterance_id AS utteranceId, label_id AS labelId, annotator, origin, valence, arousal, dominance, note,
+                updated_at AS updatedAt FROM (
            SELECT a.*, ROW_NUMBER() OVER (
              PARTITION BY utterance_id ORDER BY (origin = 'human') DESC, updated_at DESC, id DESC) AS rank
            FROM annotations a WHERE label_id IS NOT NULL AND (origin = 'human' OR ?)

@@ -13,7 +13,18 @@ import { APP_VERSION } from '../version';
 import { SPLITS, splitByGroup, type SplitName } from './split';
 
 export const EXPORT_SAMPLE_RATE = 16000;
-export const METADATA_COLUMNS = ['file_name', 'label', 'text', 'speaker', 'start', 'end', 'annotator'] as const;
+/** What the annotator entered besides the label, and when: in every export format, after the older columns. */
+const ANNOTATION_COLUMNS = ['valence', 'arousal', 'dominance', 'note', 'annotated_at'] as const;
+export const METADATA_COLUMNS = [
+  'file_name',
+  'label',
+  'text',
+  'speaker',
+  'start',
+  'end',
+  'annotator',
+  ...ANNOTATION_COLUMNS,
+] as const;
 /** Entries an export writes at the top of its folder; `overwrite` removes only these. */
 const EXPORT_ENTRIES = [...SPLITS, 'dataset.csv', 'dataset.jsonl', 'label_map.json', 'provenance.json'];
 
@@ -29,6 +40,12 @@ interface ExportRow {
   speaker: string | null;
   annotator: string;
   origin: string;
+  valence: number | null;
+  arousal: number | null;
+  dominance: number | null;
+  note: string;
+  /** When the annotation was last changed (ISO 8601). */
+  annotatedAt: string;
   split: SplitName;
 }
 
@@ -153,6 +170,11 @@ export class ExportService {
         speaker: u.speaker,
         annotator: a.annotator,
         origin: a.origin,
+        valence: a.valence,
+        arousal: a.arousal,
+        dominance: a.dominance,
+        note: a.note,
+        annotatedAt: a.updatedAt,
       });
     }
     const { assignment, warnings } = splitByGroup(
@@ -194,6 +216,7 @@ export class ExportService {
         start: round(row.start),
         end: round(row.end),
         annotator: row.annotator,
+        ...annotationColumns(row),
       });
       ctx.progress(++done, rows.length, fileName);
     }
@@ -205,7 +228,18 @@ export class ExportService {
   }
 }
 
-const FLAT_COLUMNS = ['path', 'start', 'end', 'label', 'text', 'speaker', 'annotator', 'split', 'utterance_id'];
+const FLAT_COLUMNS = [
+  'path',
+  'start',
+  'end',
+  'label',
+  'text',
+  'speaker',
+  'annotator',
+  'split',
+  'utterance_id',
+  ...ANNOTATION_COLUMNS,
+];
 const flatRow = (r: ExportRow) => ({
   path: r.recordingPath,
   start: round(r.start),
@@ -216,6 +250,16 @@ const flatRow = (r: ExportRow) => ({
   annotator: r.annotator,
   split: r.split,
   utterance_id: r.utteranceId,
+  ...annotationColumns(r),
+});
+
+/** Ratings are empty (CSV) or null (JSONL) when not given; the note is empty when there is none. */
+const annotationColumns = (r: ExportRow) => ({
+  valence: r.valence,
+  arousal: r.arousal,
+  dominance: r.dominance,
+  note: r.note,
+  annotated_at: r.annotatedAt,
 });
 
 const round = (s: number) => Math.round(s * 1000) / 1000;

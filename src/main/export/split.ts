@@ -86,5 +86,29 @@ export function splitByGroup(
       `only ${groups.size} speaker group(s) for ${active.length} splits: some splits are empty (splits never share a speaker)`,
     );
   }
+  if (items.length > 0) warnings.push(...coverageWarnings(counts, active, labels));
   return { assignment, warnings };
+}
+
+/**
+ * What a split that was asked for (ratio > 0) lacks: every utterance, or every utterance of a class
+ * that the corpus has. Training code fails or misleads on such splits, so they are never silent.
+ */
+function coverageWarnings(
+  counts: Record<SplitName, Map<string, number>>,
+  active: readonly SplitName[],
+  labels: readonly string[],
+): string[] {
+  const warnings: string[] = [];
+  for (const split of active) {
+    const perLabel = counts[split];
+    const size = labels.reduce((n, l) => n + perLabel.get(l)!, 0);
+    if (size === 0) {
+      warnings.push(`the ${split} split is empty`);
+      continue;
+    }
+    const absent = labels.filter((l) => perLabel.get(l) === 0);
+    if (absent.length) warnings.push(`the ${split} split has no ${absent.map((l) => `"${l}"`).join(', ')} utterances`);
+  }
+  return warnings;
 }
