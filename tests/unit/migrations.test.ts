@@ -6,7 +6,7 @@ import { migration001 } from '../../src/main/db/migrations/001-initial';
 import { migration002 } from '../../src/main/db/migrations/002-predictions';
 import { migration003 } from '../../src/main/db/migrations/003-prediction-embeddings';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
-import { openDatabase } from '../../src/main/db/open-database';
+import { APPLICATION_ID, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
 
 describe('project database', () => {
@@ -57,6 +57,7 @@ describe('project database', () => {
     const file = path.join(tempDir(), 'future.sqlite');
     const raw = new Database(file);
     raw.exec('CREATE TABLE future (x)');
+    raw.pragma(`application_id = ${APPLICATION_ID}`);
     raw.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 5}`);
     raw.close();
     const before = fs.readFileSync(file);

@@ -111,16 +111,18 @@ export class LabelService {
 
   delete(id: number): Label[] {
     const { labels } = this.store;
-    const label = labels.byId(id);
-    if (!label) throw notFound(`Label ${id}`);
-    const uses = labels.usageCount(id);
-    if (uses > 0) {
-      throw new StudioError(
-        'conflict',
-        `"${label.name}" is used by ${uses} annotation(s); relabel them before deleting it`,
-      );
-    }
-    labels.delete(id);
+    this.store.transaction(() => {
+      const label = labels.byId(id);
+      if (!label) throw notFound(`Label ${id}`);
+      const uses = labels.usageCount(id);
+      if (uses > 0) {
+        throw new StudioError(
+          'conflict',
+          `"${label.name}" is used by ${uses} annotation(s); relabel them before deleting it`,
+        );
+      }
+      labels.delete(id);
+    });
     return labels.list();
   }
 }

@@ -80,9 +80,12 @@ export class ProjectStore {
     return this.utterances.row(utteranceId, this.rowContext());
   }
 
-  /** Runs `fn` in one transaction (committed, and so on disk, when it returns). */
+  /**
+   * Runs `fn` in one write transaction, committed (and so on disk) when it returns. IMMEDIATE: the write
+   * lock is taken first, so another process's commit makes it wait (busy timeout), never fail.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   refreshMissing(): void {
