@@ -109,6 +109,47 @@ describe('loopback host', () => {
     ws.close();
   });
 
+  it('refuses a WebSocket or a request from another origin, even with the cookie (another port is the same site)', async () => {
+    const cookie = `wavfusion_token=test-token-123`;
+    const open = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${host.port}/events`, { origin, headers: { Cookie: cookie } });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('error', () => {});
+      });
+    expect(await open('http://127.0.0.1:1')).toBe(403);
+    expect(await open('http://localhost:8080')).toBe(403);
+    expect(await open('null')).toBe(403);
+    expect(await open(`http://127.0.0.1:${host.port}`)).toBe(101);
+    expect((await api('getProjectInfo', {}, { Origin: 'http://127.0.0.1:1' })).status).toBe(403);
+    expect((await api('getProjectInfo', {}, { Origin: `http://localhost:${host.port}` })).status).toBe(200);
+  });
+
+  it('answers a malformed URL with 400 and an oversized body with 413 and a message', async () => {
+    const raw = (pathName: string) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get(
+            { host: '127.0.0.1', port: host.port, path: pathName, headers: { Authorization: 'Bearer test-token-123' } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          )
+          .on('error', reject);
+      });
+    expect(await raw('/%E0%A4%A')).toBe(400);
+    expect(await raw('/assets/%zz.js')).toBe(400);
+    const big = await api('setLabel', { utteranceId: 1, labelId: 1, pad: 'x'.repeat(2 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { message: string }).message).toMatch(/too large: the limit is 1 MB/);
+    expect((await api('getProjectInfo', {})).status).toBe(200);
+  });
+
   it('serves utterance clips as WAV, with byte ranges', async () => {
     const rows = (await (await api('listUtterances', {})).json()) as { rows: { id: number }[] };
     const wave = (await (await api('getWaveform', { utteranceId: rows.rows[1]!.id })).json()) as {

@@ -82,6 +82,11 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   const authorised = (req: http.IncomingMessage, url: URL) => {
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return false;
+    // A page of another origin (another port on 127.0.0.1 is the same *site*, so the SameSite cookie goes
+    // along) must not read the API or the event stream: every request that names an origin names ours.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
+      return false;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     return tokenOk(url.searchParams.get('token')) || tokenOk(bearer) || tokenOk(readCookie(req, COOKIE));
   };
@@ -91,7 +96,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = parseUrl(req.url);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
@@ -128,7 +133,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   }
 
   async function serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const relative = pathname === '/' ? 'index.html' : decodePath(pathname).replace(/^\/+/, '');
     const file = path.resolve(rendererDir, relative);
     if (!file.startsWith(rendererDir + path.sep)) throw new StudioError('forbidden', 'outside the renderer folder');
     let data: Buffer;
@@ -148,7 +153,13 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
 
   const sockets = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let url: URL;
+    try {
+      url = parseUrl(req.url);
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      return;
+    }
     if (url.pathname !== '/events' || !authorised(req, url)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
@@ -192,18 +203,46 @@ function readCookie(req: http.IncomingMessage, name: string): string | undefined
   return undefined;
 }
 
+/** A request URL, or a 400 for one that cannot be parsed. */
+function parseUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'http://127.0.0.1');
+  } catch {
+    throw new StudioError('invalid_request', 'Malformed request URL');
+  }
+}
+
+/** A percent-decoded path, or a 400 for malformed escapes (a URIError would be a 500). */
+function decodePath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    throw new StudioError('invalid_request', 'Malformed request URL (bad percent-encoding)');
+  }
+}
+
+/** A body over MAX_BODY_BYTES: answered 413 once the client has finished sending (no reset). */
+class BodyTooLargeError extends StudioError {
+  constructor() {
+    super('invalid_request', `Request body too large: the limit is ${MAX_BODY_BYTES / (1024 * 1024)} MB`);
+  }
+}
+
+/** Past this much discarded body the connection is dropped rather than drained. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new StudioError('invalid_request', 'Request body too large'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      else if (size > MAX_DRAIN_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > MAX_BODY_BYTES ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -221,7 +260,7 @@ function sendError(res: http.ServerResponse, err: unknown): void {
     res.end();
     return;
   }
-  sendJson(res, STATUS[body.code] ?? 500, body);
+  sendJson(res, err instanceof BodyTooLargeError ? 413 : (STATUS[body.code] ?? 500), body);
 }
 
 /** Sends bytes, honouring a single Range request (media elements seek with them). */
