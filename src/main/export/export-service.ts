@@ -1,5 +1,4 @@
 import { stringify } from 'csv-stringify/sync';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportRequest, ExportSummary } from '../../shared/contract';
 import { ExportRequest as ExportRequestSchema } from '../../shared/contract';
@@ -11,6 +10,7 @@ import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
 import { APP_VERSION } from '../version';
 import { SPLITS, splitByGroup, type SplitName } from './split';
+import { StagedFolder } from './staged-folder';
 
 export const EXPORT_SAMPLE_RATE = 16000;
 /** What the annotator entered besides the label, and when: in every export format, after the older columns. */
@@ -25,8 +25,6 @@ export const METADATA_COLUMNS = [
   'annotator',
   ...ANNOTATION_COLUMNS,
 ] as const;
-/** Entries an export writes at the top of its folder; `overwrite` removes only these. */
-const EXPORT_ENTRIES = [...SPLITS, 'dataset.csv', 'dataset.jsonl', 'label_map.json', 'provenance.json'];
 
 interface ExportRow {
   utteranceId: number;
@@ -59,19 +57,12 @@ export class ExportService {
   async export(request: ExportRequest, ctx: JobContext): Promise<ExportSummary> {
     const req = ExportRequestSchema.parse(request);
     const folder = path.resolve(req.folder);
-    await this.prepareFolder(folder, req.overwrite);
+    // Written into a temporary sibling, fsynced and renamed into place: all or nothing.
+    const staged = await StagedFolder.begin(folder, req.overwrite);
 
-    const rows = this.collectRows(req.includeImported, req.split, req.seed);
-    const written: string[] = [];
-    const write = async (relative: string, data: string | Buffer) => {
-      const target = path.resolve(folder, relative);
-      if (!target.startsWith(folder + path.sep))
-        throw new StudioError('forbidden', `refusing to write outside ${folder}: ${relative}`);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.writeFile(target, data);
-      written.push(relative);
-    };
+    const write = (relative: string, data: string | Buffer) => staged.write(relative, data);
     try {
+      const rows = this.collectRows(req.includeImported, req.split, req.seed);
       if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
       else if (req.format === 'csv')
         await write('dataset.csv', stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS }));
@@ -113,39 +104,26 @@ export class ExportService {
         warnings: rows.warnings,
       };
       await write('provenance.json', JSON.stringify(provenance, null, 2));
-      return { folder, format: req.format, rows: rows.rows.length, bySplit, warnings: rows.warnings, files: written };
+      throwIfCancelled(ctx.signal);
+      await staged.commit();
+      return {
+        folder,
+        format: req.format,
+        rows: rows.rows.length,
+        bySplit,
+        warnings: rows.warnings,
+        files: staged.files,
+      };
     } catch (err) {
-      // Leave the folder as it was: remove what this export wrote.
-      await Promise.allSettled(written.map((f) => fs.rm(path.join(folder, f), { force: true })));
-      await Promise.allSettled(SPLITS.map((s) => fs.rmdir(path.join(folder, s))));
+      // The target folder is as it was: only the temporary folder held this export.
+      await staged.abort();
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
         throw new StudioError(
           'internal',
-          `The disk is full: export to ${folder} stopped and its partial files were removed`,
+          `The disk is full: export to ${folder} stopped; nothing was written there (the folder is as it was)`,
         );
       }
       throw err;
-    }
-  }
-
-  private async prepareFolder(folder: string, overwrite: boolean): Promise<void> {
-    let entries: string[];
-    try {
-      entries = await fs.readdir(folder);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.mkdir(folder, { recursive: true });
-      return;
-    }
-    if (entries.length === 0) return;
-    if (!overwrite) {
-      throw new StudioError(
-        'conflict',
-        `Export folder ${folder} is not empty; choose an empty folder or allow overwriting`,
-      );
-    }
-    for (const entry of entries) {
-      if (EXPORT_ENTRIES.includes(entry)) await fs.rm(path.join(folder, entry), { recursive: true, force: true });
     }
   }
 
