@@ -164,6 +164,27 @@ export class PlayerState {
     }
   }
 
+  /** Plays the utterance from its start (R), whatever the cursor. */
+  async replay(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || !this.ready) return;
+    try {
+      if (this.loop) await ws.play(this.regionStart);
+      else await ws.play(this.regionStart, this.regionEnd);
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') this.error = `Playback failed: ${errorMessage(err)}`;
+    }
+  }
+
+  /** Moves the cursor by `seconds` (← / →), within the clip; playing goes on from there. */
+  seek(seconds: number): void {
+    const ws = this.ws;
+    if (!ws || !this.ready) return;
+    const to = Math.min(ws.getDuration(), Math.max(0, ws.getCurrentTime() + seconds));
+    ws.setTime(to);
+    this.time = to + this.clipStart;
+  }
+
   toggleLoop(): void {
     this.loop = !this.loop;
     const ws = this.ws;

@@ -183,8 +183,11 @@ export class StudioState {
     this.labels = await this.client.listLabels({});
   }
 
-  /** Reloads the list for the current filter, keeping the selection when it is still listed. */
-  async loadRows(): Promise<void> {
+  /**
+   * Reloads the list for the current filter, keeping the selection when it is still listed (or, with
+   * `selectFirst`, moving it to the first row: a new order starts from its top).
+   */
+  async loadRows(options: { selectFirst?: boolean } = {}): Promise<void> {
     const request = ++this.rowsRequest;
     const filter = $state.snapshot(this.filter);
     try {
@@ -194,7 +197,7 @@ export class StudioState {
       this.rows = rows;
       this.total = total;
       this.loadError = null;
-      const keep = this.selectedId !== null && rows.some((r) => r.id === this.selectedId);
+      const keep = !options.selectFirst && this.selectedId !== null && rows.some((r) => r.id === this.selectedId);
       if (!keep) this.select(rows[0]?.id ?? null);
     } catch (err) {
       if (request === this.rowsRequest) this.loadError = errorMessage(err);
@@ -210,9 +213,19 @@ export class StudioState {
     this.applySearch(text);
   }
 
-  setFilter(change: Partial<Omit<UtteranceFilter, 'search'>>): void {
-    Object.assign(this.filter, change);
+  /** Clears the search at once (Escape in the search box): the text and the filter it set. */
+  clearSearch(): void {
+    this.applySearch.cancel();
+    this.searchText = '';
+    if (this.filter.search === '') return;
+    this.filter.search = '';
     void this.loadRows();
+  }
+
+  setFilter(change: Partial<Omit<UtteranceFilter, 'search'>>): void {
+    const reordered = change.sort !== undefined && change.sort !== this.filter.sort;
+    Object.assign(this.filter, change);
+    void this.loadRows({ selectFirst: reordered });
   }
 
   clearFilters(): void {
@@ -238,6 +251,12 @@ export class StudioState {
     this.selectionRequest++;
     if (id === null) this.loadSelection.cancel();
     else this.loadSelection(id);
+  }
+
+  /** Selects the first (`'first'`) or last row of the list. */
+  selectEdge(edge: 'first' | 'last'): void {
+    if (this.rows.length === 0) return;
+    this.select(this.rows[edge === 'first' ? 0 : this.rows.length - 1]!.id);
   }
 
   selectOffset(delta: number): void {

@@ -1,85 +1,250 @@
+/** The dimensions rated 1–5 beside the label (kept here so the key table needs no state import). */
+export type RatingDimension = 'valence' | 'arousal' | 'dominance';
+
+/** Actions that need nothing but their name. */
+export type SimpleAction =
+  | 'clear'
+  | 'next'
+  | 'previous'
+  | 'first'
+  | 'last'
+  | 'playPause'
+  | 'replay'
+  | 'seekBack'
+  | 'seekForward'
+  | 'zoomIn'
+  | 'zoomOut'
+  | 'toggleLoop'
+  | 'undo'
+  | 'redo'
+  | 'accept'
+  | 'focusNote'
+  | 'help';
+
 /** What a key press in the annotation view asks for. */
 export type ShortcutAction =
   | { kind: 'label'; hotkey: string }
-  | { kind: 'clear' }
-  | { kind: 'next' }
-  | { kind: 'previous' }
-  | { kind: 'playPause' }
-  | { kind: 'toggleLoop' }
-  | { kind: 'undo' }
-  | { kind: 'redo' }
-  | { kind: 'accept' };
+  | { kind: 'rate'; dimension: RatingDimension; value: number | null }
+  /** A key that does nothing here, with a word on what does. */
+  | { kind: 'hint'; message: string }
+  | { kind: SimpleAction };
 
-const TEXT_INPUT_TYPES = new Set([
-  'text',
-  'search',
-  'email',
-  'number',
-  'password',
-  'tel',
-  'url',
-  'date',
-  'time',
-  'datetime-local',
-  'month',
-  'week',
-]);
+export type ShortcutGroup = 'Labelling' | 'Ratings' | 'Moving' | 'Playback' | 'History' | 'Help';
 
-/** True when the key goes to something the person is typing in. */
-export function isTypingTarget(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable) return true;
-  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
-  return target instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(target.type);
+/** One row of the key table: what the overlay shows, and the test that binds it. */
+export interface Shortcut {
+  group: ShortcutGroup;
+  /** The keys, as shown (each entry one alternative). */
+  keys: string[];
+  description: string;
+  /** The action for this key press, or null when it is not this shortcut. Modal dialogs and fields are already excluded. */
+  match: (event: KeyPress, focus: FocusInfo) => ShortcutAction | null;
 }
 
-/** True for controls that Enter activates (buttons, links, checkboxes…): Enter stays theirs. */
-function ownsEnter(target: EventTarget | null): boolean {
-  if (!(target instanceof Element)) return false;
-  if (target.closest('[role="listbox"], [role="option"]')) return false;
-  return (
-    target instanceof HTMLButtonElement ||
-    target instanceof HTMLAnchorElement ||
-    target instanceof HTMLInputElement ||
-    target.closest('button, a[href], summary, [role="button"], [role="menuitem"], [role="tab"]') !== null
-  );
+/** The key press, as much of a KeyboardEvent as the table looks at (no DOM types: the table is pure). */
+export interface KeyPress {
+  key: string;
+  code: string;
+  shiftKey: boolean;
+  altKey: boolean;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  repeat: boolean;
 }
 
-/** True for controls that use the arrow keys themselves (radio groups, sliders). */
-function ownsArrowKeys(target: EventTarget | null): boolean {
-  return target instanceof HTMLInputElement && (target.type === 'radio' || target.type === 'range');
+/** What the focused element does with keys itself (worked out by shortcut-dom.ts). */
+export interface FocusInfo {
+  /** Enter activates it (a button, link, checkbox…). */
+  ownsEnter: boolean;
+  /** It uses the arrow keys (a radio group, a slider). */
+  ownsArrows: boolean;
+  /** Space toggles it (a checkbox or radio). */
+  ownsSpace: boolean;
+  /** The rating scale it belongs to, if any. */
+  rating: string | null;
 }
+
+const plain = (e: KeyPress) => !e.altKey && !e.ctrlKey && !e.metaKey;
+const noMods = (e: KeyPress) => plain(e) && !e.shiftKey;
+const isKey =
+  (...keys: string[]) =>
+  (e: KeyPress) =>
+    keys.includes(e.key);
+
+/** The digit of the key pressed, by position (Shift+1 types "!" on most layouts), or null. */
+function digitOf(e: KeyPress): number | null {
+  const m = /^(?:Digit|Numpad)([0-9])$/.exec(e.code);
+  if (m) return Number(m[1]);
+  return /^[0-9]$/.test(e.key) ? Number(e.key) : null;
+}
+
+const RATING_MODIFIERS: { dimension: RatingDimension; keys: string; test: (e: KeyPress) => boolean }[] = [
+  { dimension: 'valence', keys: 'Shift', test: (e) => e.shiftKey && !e.altKey },
+  { dimension: 'arousal', keys: 'Alt', test: (e) => e.altKey && !e.shiftKey },
+  { dimension: 'dominance', keys: 'Alt+Shift', test: (e) => e.altKey && e.shiftKey },
+];
+
+const simple =
+  (kind: SimpleAction, test: (e: KeyPress) => boolean) =>
+  (e: KeyPress): ShortcutAction | null =>
+    test(e) ? { kind } : null;
 
 /**
- * Maps a key press to an action, or null when the key is not a shortcut here (typing in a field, a
- * modal dialog open, a modifier combination we do not use).
+ * The key table: the one place keys are bound, and what the `?` overlay lists. Each key does one
+ * thing wherever the focus is, except inside fields (typing), dialogs, and the native keys of a
+ * focused control (arrows in a radio group, Enter and Space on a button).
  */
-export function shortcutFor(event: KeyboardEvent): ShortcutAction | null {
-  if (event.isComposing || event.defaultPrevented) return null;
-  const target = event.target;
-  if (isTypingTarget(target)) return null;
-  if (target instanceof Element && target.closest('dialog[open]')) return null;
-  const mod = event.ctrlKey || event.metaKey;
-  const key = event.key;
-  if (mod && !event.altKey) {
-    const lower = key.toLowerCase();
-    if (lower === 'z') return event.shiftKey ? { kind: 'redo' } : { kind: 'undo' };
-    if (lower === 'y' && !event.shiftKey) return { kind: 'redo' };
-    return null;
+export const SHORTCUTS: readonly Shortcut[] = [
+  {
+    group: 'Labelling',
+    keys: ['1–9'],
+    description: 'Set the label with that key (and move on when auto-advance is on)',
+    match: (e, focus) => {
+      if (!noMods(e) || !/^[1-9]$/.test(e.key)) return null;
+      const rating = focus.rating;
+      if (rating) {
+        const mod = RATING_MODIFIERS.find((m) => m.dimension === rating)!.keys;
+        return { kind: 'hint', message: `Digits set the label; rate ${rating} with ${mod}+1–5` };
+      }
+      return { kind: 'label', hotkey: e.key };
+    },
+  },
+  {
+    group: 'Labelling',
+    keys: ['0', 'Backspace'],
+    description: 'Clear the label',
+    match: (e, focus) => {
+      if (!noMods(e) || (e.key !== '0' && e.key !== 'Backspace')) return null;
+      if (e.key === '0' && focus.rating) return { kind: 'hint', message: 'Digits set the label' };
+      return { kind: 'clear' };
+    },
+  },
+  {
+    group: 'Labelling',
+    keys: ['Enter'],
+    description: "Accept the model's prediction as the label",
+    match: (e, focus) => (e.key === 'Enter' && noMods(e) && !e.repeat && !focus.ownsEnter ? { kind: 'accept' } : null),
+  },
+  ...RATING_MODIFIERS.map((m): Shortcut => ({
+    group: 'Ratings',
+    keys: [`${m.keys}+1–5`, `${m.keys}+0`],
+    description: `Rate ${m.dimension} 1–5 (0: not rated)`,
+    match: (e) => {
+      if (e.ctrlKey || e.metaKey || !m.test(e)) return null;
+      const digit = digitOf(e);
+      if (digit === null || digit > 5) return null;
+      return { kind: 'rate', dimension: m.dimension, value: digit === 0 ? null : digit };
+    },
+  })),
+  {
+    group: 'Ratings',
+    keys: ['N'],
+    description: 'Write a note (Escape leaves the note)',
+    match: simple('focusNote', (e) => noMods(e) && (e.key === 'n' || e.key === 'N')),
+  },
+  {
+    group: 'Moving',
+    keys: ['J', '↓'],
+    description: 'Next utterance',
+    match: (e, focus) =>
+      noMods(e) && (isKey('j', 'J')(e) || (e.key === 'ArrowDown' && !focus.ownsArrows)) ? { kind: 'next' } : null,
+  },
+  {
+    group: 'Moving',
+    keys: ['K', '↑'],
+    description: 'Previous utterance',
+    match: (e, focus) =>
+      noMods(e) && (isKey('k', 'K')(e) || (e.key === 'ArrowUp' && !focus.ownsArrows)) ? { kind: 'previous' } : null,
+  },
+  {
+    group: 'Moving',
+    keys: ['Home'],
+    description: 'First utterance in the list',
+    match: simple('first', (e) => noMods(e) && e.key === 'Home'),
+  },
+  {
+    group: 'Moving',
+    keys: ['End'],
+    description: 'Last utterance in the list',
+    match: simple('last', (e) => noMods(e) && e.key === 'End'),
+  },
+  {
+    group: 'Playback',
+    keys: ['Space'],
+    description: 'Play or pause the utterance',
+    match: (e, focus) => {
+      if (!noMods(e) || (e.key !== ' ' && e.key !== 'Spacebar')) return null;
+      // Space still toggles checkboxes and picks radios; everywhere else (buttons included) it plays.
+      if (focus.ownsSpace) return null;
+      return { kind: 'playPause' };
+    },
+  },
+  {
+    group: 'Playback',
+    keys: ['R'],
+    description: 'Replay the utterance from its start',
+    match: simple('replay', (e) => noMods(e) && isKey('r', 'R')(e)),
+  },
+  {
+    group: 'Playback',
+    keys: ['←', '→'],
+    description: 'Seek 1 s back or forward',
+    match: (e, focus) => {
+      if (!noMods(e) || focus.ownsArrows) return null;
+      if (e.key === 'ArrowLeft') return { kind: 'seekBack' };
+      if (e.key === 'ArrowRight') return { kind: 'seekForward' };
+      return null;
+    },
+  },
+  {
+    group: 'Playback',
+    keys: ['L'],
+    description: 'Loop the utterance on or off',
+    match: simple('toggleLoop', (e) => noMods(e) && isKey('l', 'L')(e)),
+  },
+  {
+    group: 'Playback',
+    keys: ['+', '='],
+    description: 'Zoom in',
+    match: simple('zoomIn', (e) => plain(e) && isKey('+', '=')(e)),
+  },
+  {
+    group: 'Playback',
+    keys: ['-'],
+    description: 'Zoom out',
+    match: simple('zoomOut', (e) => plain(e) && isKey('-', '_')(e)),
+  },
+  {
+    group: 'History',
+    keys: ['Ctrl+Z'],
+    description: 'Undo',
+    match: simple('undo', (e) => (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'z'),
+  },
+  {
+    group: 'History',
+    keys: ['Ctrl+Shift+Z', 'Ctrl+Y'],
+    description: 'Redo',
+    match: simple(
+      'redo',
+      (e) =>
+        (e.ctrlKey || e.metaKey) &&
+        !e.altKey &&
+        ((e.shiftKey && e.key.toLowerCase() === 'z') || (!e.shiftKey && e.key.toLowerCase() === 'y')),
+    ),
+  },
+  {
+    group: 'Help',
+    keys: ['?'],
+    description: 'Show these shortcuts',
+    match: simple('help', (e) => plain(e) && e.key === '?'),
+  },
+];
+
+/** The action the key table gives a key press with this focus, or null. */
+export function actionFor(press: KeyPress, focus: FocusInfo): ShortcutAction | null {
+  for (const shortcut of SHORTCUTS) {
+    const action = shortcut.match(press, focus);
+    if (action) return action;
   }
-  if (event.altKey || event.ctrlKey || event.metaKey) return null;
-  if (/^[1-9]$/.test(key)) return { kind: 'label', hotkey: key };
-  if (key === '0' || key === 'Backspace') return { kind: 'clear' };
-  if (key === 'j' || key === 'J') return { kind: 'next' };
-  if (key === 'k' || key === 'K') return { kind: 'previous' };
-  if ((key === 'ArrowDown' || key === 'ArrowUp') && !ownsArrowKeys(target))
-    return { kind: key === 'ArrowDown' ? 'next' : 'previous' };
-  if (key === ' ' || key === 'Spacebar') {
-    // Space still toggles checkboxes and picks radios; everywhere else (buttons included) it plays.
-    if (target instanceof HTMLInputElement && (target.type === 'checkbox' || target.type === 'radio')) return null;
-    return { kind: 'playPause' };
-  }
-  if (key === 'l' || key === 'L') return { kind: 'toggleLoop' };
-  if (key === 'Enter' && !event.shiftKey && !event.repeat && !ownsEnter(target)) return { kind: 'accept' };
   return null;
 }
