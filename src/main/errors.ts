@@ -26,6 +26,12 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') return 'the disk is full';
+    if (code === 'SQLITE_FULL')
+      return "the project file cannot grow: its disk is full (or it reached SQLite's size limit)";
+    if (code?.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+      return `the project file is damaged (${err.message}); restore a backup (see the project's .backups folder)`;
+    if (code?.startsWith('SQLITE_BUSY'))
+      return 'the project is busy: another window or command kept it locked too long; try again';
     if (code === 'EACCES' || code === 'EPERM') return `permission denied: ${err.message}`;
     if (code === 'ENOENT') return `no such file: ${(err as NodeJS.ErrnoException).path ?? err.message}`;
     return err.message;

@@ -102,5 +102,56 @@ export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise
   if (!decoded.sampleRate || length === 0) {
     throw new AudioFileError(file, 'corrupt', `no audio samples in this ${format.toUpperCase()} file`);
   }
-  return { format, sampleRate: decoded.sampleRate, channels, durationS: length / decoded.sampleRate, bytes };
+  const durationS = length / decoded.sampleRate;
+  if (format === 'mp3' && mp3FrameCoverage(bytes) < 0.5) {
+    // MP3 decoders resynchronise on any 11-bit sync pattern, so random bytes behind an ID3 tag or a
+    // frame header can yield "audio". Real MP3 data is a chain of frames, each header where the
+    // previous frame ends; junk breaks the chain within a frame or two.
+    throw new AudioFileError(file, 'not-audio', 'not an audio file: its content is not MP3 frames after the header');
+  }
+  return { format, sampleRate: decoded.sampleRate, channels, durationS, bytes };
+}
+
+const MP3_BITRATES_V1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+const MP3_BITRATES_V2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+const MP3_RATES: Record<number, number[]> = {
+  3: [44100, 48000, 32000],
+  2: [22050, 24000, 16000],
+  0: [11025, 12000, 8000],
+};
+
+/** The length of the Layer III frame whose header is at `at`, or 0 when there is no valid header there. */
+function mp3FrameLength(b: Uint8Array, at: number): number {
+  if (at + 4 > b.length || b[at] !== 0xff || (b[at + 1]! & 0xe0) !== 0xe0) return 0;
+  const version = (b[at + 1]! >> 3) & 3; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+  const layer = (b[at + 1]! >> 1) & 3; // 1: Layer III
+  const bitrateIndex = b[at + 2]! >> 4;
+  const rateIndex = (b[at + 2]! >> 2) & 3;
+  if (version === 1 || layer !== 1 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return 0;
+  const bitrate = (version === 3 ? MP3_BITRATES_V1 : MP3_BITRATES_V2)[bitrateIndex]! * 1000;
+  const rate = MP3_RATES[version]![rateIndex]!;
+  const padding = (b[at + 2]! >> 1) & 1;
+  return Math.floor(((version === 3 ? 144 : 72) * bitrate) / rate) + padding;
+}
+
+/** The share of the bytes after the ID3v2 tag covered by the longest chain of consecutive MP3 frames. */
+export function mp3FrameCoverage(b: Uint8Array): number {
+  const start = id3v2Size(b);
+  const body = b.length - start;
+  if (body <= 0) return 0;
+  let best = 0;
+  for (let at = start; at < Math.min(b.length, start + 64 * 1024) && best < body / 2; at++) {
+    let pos = at;
+    for (let len = mp3FrameLength(b, pos); len > 0; len = mp3FrameLength(b, pos)) pos += len;
+    // The last frame may run to (or a little past) the end of a file cut at a frame boundary.
+    best = Math.max(best, Math.min(pos, b.length) - at);
+  }
+  return best / body;
+}
+
+/** The size of a leading ID3v2 tag (cover art can make it large), 0 when there is none. */
+function id3v2Size(b: Uint8Array): number {
+  if (b.length < 10 || b[0] !== 0x49 || b[1] !== 0x44 || b[2] !== 0x33) return 0;
+  const size = ((b[6]! & 0x7f) << 21) | ((b[7]! & 0x7f) << 14) | ((b[8]! & 0x7f) << 7) | (b[9]! & 0x7f);
+  return Math.min(b.length, 10 + size + (b[5]! & 0x10 ? 10 : 0));
 }

@@ -50,7 +50,9 @@ export async function predictCommand(args: string[]): Promise<number> {
   const lines: Line[] = [];
   const requests: PredictRequest[] = [];
   if (fs.statSync(input).isDirectory()) {
-    for (const item of await scanFolder(input)) {
+    const scan = await scanFolder(input);
+    for (const p of scan.problems) lines.push({ path: p.path, error: p.reason });
+    for (const item of scan.items) {
       requests.push({ key: item.path, path: item.path, start: null, end: null, text: item.transcript });
     }
   } else if (isManifestPath(input)) {

@@ -29,6 +29,7 @@ export class ImportService {
   constructor(private readonly store: ProjectStore) {}
 
   async importPath(source: string, ctx: JobContext): Promise<ImportReport> {
+    const { store } = this;
     const resolved = path.resolve(source);
     let stat;
     try {
@@ -49,7 +50,9 @@ export class ImportService {
     const byFile = new Map<string, Segment[]>();
     let annotationSource = '';
     if (stat.isDirectory()) {
-      for (const item of await scanFolder(resolved)) {
+      const scan = await scanFolder(resolved);
+      report.failures.push(...scan.problems);
+      for (const item of scan.items) {
         byFile.set(item.path, [
           { start: null, end: null, text: item.transcript, speaker: item.speaker, label: null, origin: item.path },
         ]);
@@ -85,7 +88,17 @@ export class ImportService {
       } catch (err) {
         const reason = err instanceof AudioFileError ? err.message : describeError(err);
         report.failures.push({ path: file, reason });
-        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'ENOSPC' || code === 'SQLITE_FULL') {
+          // Every later file would fail the same way: stop, and say exactly what was committed.
+          throw new StudioError(
+            'internal',
+            `The project's disk is full (${store.file}): import stopped at file ${done + 1} of ${files.length}. ` +
+              `Committed: ${report.recordingsAdded} recordings and ${report.utterancesAdded} utterances added, ` +
+              `${report.recordingsReused} reused; ${report.failures.length} failure(s). ` +
+              'Free some space and import again to add the rest (files already imported are reused).',
+          );
+        }
       }
       done++;
       ctx.progress(done, files.length, path.basename(file));
@@ -96,18 +109,18 @@ export class ImportService {
     return report;
   }
 
+  /**
+   * One file: decoded outside the transaction, then written in one IMMEDIATE transaction that checks
+   * again whether the file is there (another import may have added it meanwhile: then it is reused).
+   * The report counts what committed: its counters change only after the commit.
+   */
   private async importFile(file: string, segments: Segment[], source: string, report: ImportReport): Promise<void> {
     const { store } = this;
     const existing = store.recordings.byPath(file);
-    let duration: number;
     let newRecording: NewRecording | null = null;
-    if (existing) {
-      duration = existing.durationS;
-      report.recordingsReused++;
-    } else {
+    if (!existing) {
       const audio = await decodeAudioFile(file);
       const stat = await fs.stat(file);
-      duration = audio.durationS;
       newRecording = {
         path: file,
         fileName: path.basename(file),
@@ -122,21 +135,34 @@ export class ImportService {
       };
     }
     // One commit per file: the recording and its utterances and labels land together.
+    const delta = { recordingsAdded: 0, recordingsReused: 0, utterancesAdded: 0, annotationsAdded: 0 };
+    const labelsAdded: string[] = [];
+    const failures: ImportReport['failures'] = [];
     store.transaction(() => {
-      const recordingId = newRecording ? store.recordings.insert(newRecording) : existing!.id;
-      if (newRecording) report.recordingsAdded++;
+      const current = store.recordings.byPath(file);
+      let recordingId: number;
+      let duration: number;
+      if (current) {
+        recordingId = current.id;
+        duration = current.durationS;
+        delta.recordingsReused++;
+      } else {
+        recordingId = store.recordings.insert(newRecording!);
+        duration = newRecording!.durationS;
+        delta.recordingsAdded++;
+      }
       for (const seg of segments) {
         const start = seg.start ?? 0;
         const end = seg.end ?? duration;
         if (start >= duration) {
-          report.failures.push({
+          failures.push({
             path: seg.origin,
             reason: `start ${start} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)`,
           });
           continue;
         }
         if (end > duration + 0.05) {
-          report.failures.push({
+          failures.push({
             path: seg.origin,
             reason: `end ${end} s is past the end of ${path.basename(file)} (${duration.toFixed(2)} s)`,
           });
@@ -153,7 +179,7 @@ export class ImportService {
             transcript: seg.text,
           });
           utterance = { id, recordingId, start, end: clippedEnd, speaker: seg.speaker, transcript: seg.text };
-          report.utterancesAdded++;
+          delta.utterancesAdded++;
         } else if ((!utterance.transcript && seg.text) || (!utterance.speaker && seg.speaker)) {
           store.utterances.updateText(utterance.id, utterance.speaker ?? seg.speaker, utterance.transcript || seg.text);
         }
@@ -161,7 +187,7 @@ export class ImportService {
           let label = store.labels.byName(seg.label);
           if (!label) {
             label = store.labels.insert(seg.label, colourFor(seg.label), store.labels.freeHotkey());
-            report.labelsAdded.push(label.name);
+            labelsAdded.push(label.name);
           }
           store.annotations.put(
             utterance.id,
@@ -170,10 +196,16 @@ export class ImportService {
             { labelId: label.id, valence: null, arousal: null, dominance: null, note: '' },
             new Date().toISOString(),
           );
-          report.annotationsAdded++;
+          delta.annotationsAdded++;
         }
       }
     });
+    report.recordingsAdded += delta.recordingsAdded;
+    report.recordingsReused += delta.recordingsReused;
+    report.utterancesAdded += delta.utterancesAdded;
+    report.annotationsAdded += delta.annotationsAdded;
+    report.labelsAdded.push(...labelsAdded);
+    report.failures.push(...failures);
   }
 }
 

@@ -5,6 +5,7 @@ import type { RelinkReport } from '../../shared/contract';
 import { isAudioPath } from '../audio/decode';
 import type { JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
+import { walkFolder } from './folder';
 
 /**
  * Finds moved recordings: files under `folder` with the size and SHA-256 of a missing recording take
@@ -19,21 +20,29 @@ export class RelinkService {
     const missing = store.recordings.list().filter((r) => store.missingRecordings.has(r.id));
     const bySize = new Map<number, typeof missing>();
     for (const r of missing) bySize.set(r.sizeBytes, [...(bySize.get(r.sizeBytes) ?? []), r]);
-    const entries = await fs.readdir(path.resolve(folder), { recursive: true, withFileTypes: true });
-    const candidates = entries
-      .filter((e) => e.isFile() && isAudioPath(e.name))
-      .map((e) => path.join(e.parentPath, e.name));
+    // Symbolic links to audio count (walkFolder follows them); unreadable entries are skipped.
+    const candidates = (await walkFolder(path.resolve(folder))).files.filter((f) => isAudioPath(f));
     let relinked = 0;
     let done = 0;
     for (const file of candidates) {
       if (ctx.signal.aborted) break;
       ctx.progress(done++, candidates.length, path.basename(file));
-      const stat = await fs.stat(file);
-      const sameSize = bySize.get(stat.size)?.filter((r) => store.missingRecordings.has(r.id));
+      let size: number;
+      try {
+        size = (await fs.stat(file)).size;
+      } catch {
+        continue; // gone or unreadable: not a candidate
+      }
+      const sameSize = bySize.get(size)?.filter((r) => store.missingRecordings.has(r.id));
       if (!sameSize?.length) continue;
-      const checksum = createHash('sha256')
-        .update(await fs.readFile(file))
-        .digest('hex');
+      let checksum: string;
+      try {
+        checksum = createHash('sha256')
+          .update(await fs.readFile(file))
+          .digest('hex');
+      } catch {
+        continue;
+      }
       const match = sameSize.find((r) => r.checksum === checksum);
       if (!match || store.recordings.byPath(file)) continue;
       store.recordings.relink(match.id, file);
