@@ -82,6 +82,8 @@ export const UtteranceFilter = z.object({
   maxConfidence: z.number().min(0).max(1).nullable().default(null),
   /** Only utterances where the person's label differs from the model's. */
   disagreement: z.boolean().default(false),
+  /** Only utterances whose recording file is missing (moved or deleted since import). */
+  missing: z.boolean().default(false),
   /** `uncertainty`: highest prediction entropy first (unpredicted last). */
   sort: z.enum(['recording', 'uncertainty']).default('recording'),
 });
@@ -250,6 +252,8 @@ export const operations = {
     z.array(Label),
   ),
   deleteLabel: op(z.object({ id: Id }), z.array(Label)),
+  /** How many annotations use each label (a label in use cannot be deleted). */
+  labelUsage: op(Empty, z.array(z.object({ labelId: Id, annotations: z.number().int() }))),
   listUtterances: op(UtteranceFilter, z.object({ rows: z.array(UtteranceRow), total: z.number().int() })),
   getAnnotation: op(z.object({ utteranceId: Id }), Annotation.nullable()),
   setLabel: op(

@@ -10,13 +10,20 @@ type Handlers = {
 export function createHandlers(studio: Studio): Handlers {
   const { store } = studio;
   const afterJob = (jobId: string) => {
-    void studio.jobs.wait(jobId).then(() => {
-      store.refreshMissing();
-      studio.emit('projectChanged', studio.info());
-    });
+    // Nothing here may reject unhandled: that would end the host process.
+    void studio.jobs
+      .wait(jobId)
+      .then(() => {
+        store.refreshMissing();
+        studio.emit('projectChanged', studio.info());
+      })
+      .catch((err: unknown) => {
+        const error = studio.checkDamage(err);
+        console.error(`after job ${jobId}: ${error instanceof Error ? error.message : String(error)}`);
+      });
     return { jobId };
   };
-  return {
+  const handlers: Handlers = {
     getProjectInfo: () => studio.info(),
     setAnnotator: ({ annotator }) => {
       store.annotator = annotator;
@@ -35,6 +42,7 @@ export function createHandlers(studio: Studio): Handlers {
       studio.emit('labelsChanged', labels);
       return labels;
     },
+    labelUsage: () => store.labels.list().map((l) => ({ labelId: l.id, annotations: store.labels.usageCount(l.id) })),
     listUtterances: (filter) => {
       const rows = store.utterances.list(filter, store.rowContext());
       return { rows, total: store.utterances.count() };
@@ -96,6 +104,20 @@ export function createHandlers(studio: Studio): Handlers {
     listJobs: () => studio.jobs.list(),
     cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
   };
+  // A damaged project file fails every operation from the first damage found on, with one clear
+  // message, instead of some reads failing while some writes half-succeed.
+  const guarded = {} as Record<string, (input: unknown) => Promise<unknown>>;
+  for (const [name, handler] of Object.entries(handlers) as [string, (input: unknown) => unknown][]) {
+    guarded[name] = async (input) => {
+      if (studio.damaged) throw studio.damaged;
+      try {
+        return await handler(input);
+      } catch (err) {
+        throw studio.checkDamage(err);
+      }
+    };
+  }
+  return guarded as unknown as Handlers;
 }
 
 /**

@@ -150,6 +150,10 @@ export class UtterancesRepository {
     }
     if (filter.disagreement)
       where.push('h.label_id IS NOT NULL AND p.utterance_id IS NOT NULL AND pl.id IS NOT h.label_id');
+    if (filter.missing) {
+      const missing = [...context.missing].filter(Number.isInteger);
+      where.push(`u.recording_id IN (${missing.join(', ') || 'NULL'})`);
+    }
     const order =
       filter.sort === 'uncertainty'
         ? 'p.entropy IS NULL, p.entropy DESC, r.path, u.start_s, u.id'

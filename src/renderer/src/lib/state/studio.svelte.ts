@@ -101,6 +101,7 @@ export class StudioState {
       this.filter.speaker !== null ||
       this.filter.maxConfidence !== null ||
       this.filter.disagreement ||
+      this.filter.missing ||
       this.filter.search.trim() !== '',
   );
   saveSummary = $derived.by((): SaveState | null => {
@@ -525,6 +526,19 @@ export class StudioState {
       return null;
     } catch (err) {
       return errorMessage(err);
+    }
+  }
+
+  /** Annotations per label id (labels in use cannot be deleted); null until loaded or when it failed. */
+  labelUses = $state.raw<Record<number, number> | null>(null);
+
+  async loadLabelUsage(): Promise<void> {
+    try {
+      const usage = await this.client.labelUsage({});
+      this.labelUses = Object.fromEntries(usage.map((u) => [u.labelId, u.annotations]));
+    } catch {
+      // Delete buttons then stay enabled, and the core refuses a label in use with its reason.
+      this.labelUses = null;
     }
   }
 
