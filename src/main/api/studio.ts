@@ -2,7 +2,8 @@ import type { EventName, EventPayload, ProjectInfo } from '../../shared/contract
 import { AnnotationService, LabelService } from '../annotation/annotation-service';
 import { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { WaveformService } from '../audio/waveform-service';
-import { LATEST_SCHEMA_VERSION } from '../db/open-database';
+import { LATEST_SCHEMA_VERSION, backupDir } from '../db/open-database';
+import { StudioError } from '../errors';
 import { ExportService } from '../export/export-service';
 import { ImportService } from '../import/import-service';
 import { PredictionService } from '../inference/prediction-service';
@@ -28,9 +29,14 @@ export class Studio {
   readonly waveforms: WaveformService;
   readonly predictions: PredictionService;
   private readonly listeners = new Set<Listener>();
+  /** Set once SQLite reports the project file damaged: every later operation fails with it. */
+  damaged: StudioError | null = null;
 
   constructor(readonly store: ProjectStore) {
-    this.jobs = new JobRunner((status) => this.emit('jobUpdated', status));
+    this.jobs = new JobRunner(
+      (status) => this.emit('jobUpdated', status),
+      (err) => this.checkDamage(err),
+    );
     this.annotations = new AnnotationService(store);
     this.labels = new LabelService(store);
     this.importer = new ImportService(store);
@@ -42,6 +48,19 @@ export class Studio {
 
   static open(file: string, options?: { create?: boolean; name?: string }): Studio {
     return new Studio(ProjectStore.open(file, options));
+  }
+
+  /** Turns SQLite's damage errors into the project's one clear message (and remembers it); other errors pass. */
+  checkDamage(err: unknown): unknown {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !(code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) return err;
+    this.damaged ??= new StudioError(
+      'unsupported',
+      `The project file ${this.store.file} is damaged (SQLite: ${(err as Error).message}). To keep it from ` +
+        `getting worse, the studio makes no more changes to it. Close the studio, then restore the newest ` +
+        `backup from ${backupDir(this.store.file)}, or import the corpus into a new project.`,
+    );
+    return this.damaged;
   }
 
   subscribe(listener: Listener): () => void {

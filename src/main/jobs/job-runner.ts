@@ -37,7 +37,11 @@ const EMIT_INTERVAL_MS = 100;
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly emit: (status: JobStatus) => void = () => {}) {}
+  constructor(
+    private readonly emit: (status: JobStatus) => void = () => {},
+    /** Maps a job's error before it is reported (e.g. SQLite damage into the project's message). */
+    private readonly mapError: (err: unknown) => unknown = (err) => err,
+  ) {}
 
   start<T>(kind: JobKind, title: string, run: (ctx: JobContext) => Promise<T>): string {
     const id = randomUUID();
@@ -82,7 +86,7 @@ export class JobRunner {
           status.state = 'cancelled';
         } else {
           status.state = 'failed';
-          status.error = describeError(err);
+          status.error = describeError(this.mapError(err));
         }
       }
       status.etaSeconds = null;
