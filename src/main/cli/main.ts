@@ -12,20 +12,32 @@ import type { JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
 import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
 
+/** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
+const COMMAND_USAGE = {
+  serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
+                                                   (no --project: the demo project)`,
+  import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file`,
+  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
+                   [--overwrite] [--include-imported]`,
+  predict: PREDICT_USAGE,
+} as const;
+
 const USAGE = `WavFusion Studio ${APP_VERSION}
 
 Usage:
-  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
-                                                   (no --project: the demo project)
-  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
-  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
-                   [--overwrite] [--include-imported]
-${PREDICT_USAGE}
+${Object.values(COMMAND_USAGE).join('\n')}
   wavfusion --help | --version
 `;
 
+const isCommand = (name: string | undefined): name is keyof typeof COMMAND_USAGE =>
+  name !== undefined && Object.hasOwn(COMMAND_USAGE, name);
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isCommand(command) && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`WavFusion Studio ${APP_VERSION}\n\nUsage:\n${COMMAND_USAGE[command]}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'serve':

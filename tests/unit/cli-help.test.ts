@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/main/cli/main';
+
+/** Every command answers --help (and -h) with its usage on stdout and exit 0, starting nothing. */
+describe('wavfusion <command> --help', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const capture = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+    return { out: () => out.join(''), err: () => err.join('') };
+  };
+
+  for (const command of ['serve', 'import', 'export', 'predict']) {
+    for (const flag of ['--help', '-h']) {
+      it(`${command} ${flag}`, async () => {
+        const io = capture();
+        const code = await main([command, flag]);
+        expect(code).toBe(0);
+        expect(io.out()).toContain(`wavfusion ${command} `);
+        expect(io.out()).toContain('Usage:');
+        expect(io.err()).toBe('');
+      });
+    }
+  }
+
+  it('--help lists every command', async () => {
+    const io = capture();
+    expect(await main(['--help'])).toBe(0);
+    for (const command of ['serve', 'import', 'export', 'predict']) expect(io.out()).toContain(`wavfusion ${command}`);
+  });
+});
