@@ -75,8 +75,9 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
         if (!lineText.trim()) return;
         try {
           records.push({ line: i + 1, value: JSON.parse(lineText) });
-        } catch (err) {
-          problems.push({ line: i + 1, reason: `not valid JSON: ${(err as Error).message}` });
+        } catch {
+          // The parser's message quotes the line: never echo file contents (it may not be a manifest).
+          problems.push({ line: i + 1, reason: 'not valid JSON' });
         }
       });
   } else {
@@ -89,13 +90,23 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
         info: true,
       });
     } catch (err) {
-      throw new StudioError('invalid_request', `${name} is not a valid CSV file: ${(err as Error).message}`);
+      // csv-parse's message can quote the text; say what and where instead.
+      const { code, lines } = err as { code?: string; lines?: number };
+      const what = code ? code.replace(/^CSV_/, '').replace(/_/g, ' ').toLowerCase() : 'unreadable';
+      throw new StudioError(
+        'invalid_request',
+        `${name} is not a valid CSV file: ${what}${lines ? ` (line ${lines})` : ''}`,
+      );
     }
     const columns = parsed.length ? Object.keys(parsed[0]!.record) : [];
     if (parsed.length && !columns.includes('path')) {
+      // Column names are quoted only when they look like a header, not like the contents of some other file.
+      const header = columns.every((c) => /^[\p{L}\p{N}_ .-]{1,40}$/u.test(c))
+        ? `found: ${columns.join(', ')}`
+        : `its first line is not a manifest header`;
       throw new StudioError(
         'invalid_request',
-        `${name} has no "path" column (found: ${columns.join(', ')}); expected path, text, speaker, label, start, end`,
+        `${name} has no "path" column (${header}); expected path, text, speaker, label, start, end`,
       );
     }
     for (const p of parsed) records.push({ line: p.info.lines, value: p.record });

@@ -54,10 +54,7 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
     raw = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw bundleError(
-      dir,
-      code === 'ENOENT' ? 'no model.json in the folder' : `model.json is not valid JSON (${(err as Error).message})`,
-    );
+    throw bundleError(dir, code === 'ENOENT' ? 'no model.json in the folder' : `model.json ${unreadable(err)}`);
   }
   const parsed = ModelManifest.safeParse(raw);
   if (!parsed.success) {
@@ -69,7 +66,8 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
   const manifest = parsed.data;
   if (new Set(manifest.labels).size !== manifest.labels.length)
     throw bundleError(dir, 'model.json: labels are not unique');
-  const modelPath = path.join(dir, manifest.model);
+  const modelPath = insideBundle(dir, manifest.model, 'model');
+  const tokenizerPath = insideBundle(dir, manifest.tokenizer, 'tokenizer');
   let checksum: string;
   try {
     checksum = await sha256File(modelPath);
@@ -78,17 +76,37 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
   }
   let tokenizerJson: Record<string, unknown>;
   try {
-    tokenizerJson = JSON.parse(await fs.readFile(path.join(dir, manifest.tokenizer), 'utf8')) as Record<
-      string,
-      unknown
-    >;
+    tokenizerJson = JSON.parse(await fs.readFile(tokenizerPath, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw bundleError(dir, `cannot read ${manifest.tokenizer}: ${(err as Error).message}`);
+    throw bundleError(dir, `${manifest.tokenizer} ${unreadable(err)}`);
   }
   if (typeof tokenizerJson.model !== 'object' || tokenizerJson.model === null) {
     throw bundleError(dir, `${manifest.tokenizer} is not a Hugging Face tokenizers file (no "model")`);
   }
   return { dir, manifest, modelPath, tokenizerJson, checksum };
+}
+
+/**
+ * A file named by model.json, which must lie inside the bundle folder: a relative path without `..`
+ * (symbolic links inside the folder are fine: the Hugging Face cache is made of them).
+ */
+function insideBundle(dir: string, name: string, key: string): string {
+  const file = path.resolve(dir, name);
+  if (path.isAbsolute(name) || !file.startsWith(dir + path.sep)) {
+    throw bundleError(dir, `model.json: ${key} must name a file inside the bundle folder`);
+  }
+  return file;
+}
+
+/** Why a bundle file could not be used, without quoting its contents (a JSON parser's message does). */
+function unreadable(err: unknown): string {
+  if (err instanceof SyntaxError) {
+    const at = /position (\d+)/.exec(err.message)?.[1];
+    return `is not valid JSON${at ? ` (at byte ${at})` : ''}`;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'is not in the folder';
+  return `cannot be read (${code ?? 'error'})`;
 }
 
 /** SHA-256 of a file, streamed (a base-size model.onnx is close to 1 GB). */
