@@ -1,5 +1,6 @@
 import type { AnnotationState, Label, UtteranceRow } from '../../shared/contract';
 import { EMPTY_ANNOTATION } from '../db/annotations-repository';
+import { normaliseLabelName } from '../db/labels-repository';
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 
@@ -95,15 +96,16 @@ export class LabelService {
 
   save(input: { id?: number; name: string; color: string; hotkey: string | null }): Label[] {
     const { labels } = this.store;
+    const name = normaliseLabelName(input.name);
     this.store.transaction(() => {
-      const clash = labels.byName(input.name);
+      const clash = labels.byFoldedName(name);
       if (clash && clash.id !== input.id)
-        throw new StudioError('conflict', `A label named "${input.name}" already exists`);
+        throw new StudioError('conflict', `A label named "${clash.name}" already exists`);
       if (input.hotkey) labels.releaseHotkey(input.hotkey, input.id ?? null);
-      if (input.id === undefined) labels.insert(input.name, input.color, input.hotkey);
+      if (input.id === undefined) labels.insert(name, input.color, input.hotkey);
       else {
         if (!labels.byId(input.id)) throw notFound(`Label ${input.id}`);
-        labels.update(input.id, input.name, input.color, input.hotkey);
+        labels.update(input.id, name, input.color, input.hotkey);
       }
     });
     return labels.list();

@@ -1,5 +1,39 @@
 import type { Label } from '../../shared/contract';
+import { StudioError } from '../errors';
 import type { Db } from './open-database';
+
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * A label name as stored: trimmed, NFC (so "é" typed two ways is one name). Refused, with why:
+ * control characters (NUL, newlines) and bidirectional controls, which can make a name display as
+ * another one.
+ */
+export function normaliseLabelName(raw: string): string {
+  const name = raw.normalize('NFC').trim();
+  const codepoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const control = CONTROL.exec(name);
+  if (control)
+    throw new StudioError(
+      'invalid_request',
+      `A label name cannot contain control characters (${codepoint(control[0])})`,
+    );
+  const bidi = BIDI_CONTROLS.exec(name);
+  if (bidi) {
+    throw new StudioError(
+      'invalid_request',
+      `A label name cannot contain bidirectional control characters (${codepoint(bidi[0])}): they can make it display as another name`,
+    );
+  }
+  if (!name) throw new StudioError('invalid_request', 'A label name cannot be empty');
+  return name;
+}
+
+/** The key names are unique by: Unicode case folding (ß = ss, Σ = σ = ς, É = é), not ASCII-only NOCASE. */
+export function foldLabelName(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
 
 interface LabelRecord {
   id: number;
@@ -22,6 +56,12 @@ export class LabelsRepository {
     return this.db
       .prepare<[string], LabelRecord>('SELECT id, name, color, hotkey, position FROM labels WHERE name = ?')
       .get(name);
+  }
+
+  /** The label whose name is the same as `name` up to Unicode case folding. */
+  byFoldedName(name: string): Label | undefined {
+    const key = foldLabelName(name);
+    return this.list().find((l) => foldLabelName(l.name) === key);
   }
 
   byId(id: number): Label | undefined {

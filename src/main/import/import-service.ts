@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ImportReport } from '../../shared/contract';
 import { AudioFileError, decodeAudioFile, isAudioPath } from '../audio/decode';
 import { computePeaks } from '../audio/signal';
-import { colourFor } from '../db/labels-repository';
+import { colourFor, normaliseLabelName } from '../db/labels-repository';
 import type { NewRecording } from '../db/recordings-repository';
 import { StudioError, describeError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
@@ -184,9 +184,16 @@ export class ImportService {
           store.utterances.updateText(utterance.id, utterance.speaker ?? seg.speaker, utterance.transcript || seg.text);
         }
         if (seg.label) {
-          let label = store.labels.byName(seg.label);
+          let name: string;
+          try {
+            name = normaliseLabelName(seg.label);
+          } catch (err) {
+            failures.push({ path: seg.origin, reason: `label not imported: ${(err as Error).message}` });
+            continue;
+          }
+          let label = store.labels.byFoldedName(name);
           if (!label) {
-            label = store.labels.insert(seg.label, colourFor(seg.label), store.labels.freeHotkey());
+            label = store.labels.insert(name, colourFor(name), store.labels.freeHotkey());
             labelsAdded.push(label.name);
           }
           store.annotations.put(

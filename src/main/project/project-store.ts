@@ -49,13 +49,22 @@ export class ProjectStore {
     return this.meta.get('name') ?? path.basename(this.file);
   }
 
+  /**
+   * Who is labelling in this session (this process: a window, a host, a CLI run), so that undo/redo
+   * and "labelled" counts follow that person, whatever another process on the same project does. The
+   * project keeps the last one chosen only as the default for the next session.
+   */
   get annotator(): string {
-    return this.meta.get('annotator') ?? DEFAULT_ANNOTATOR;
+    this.sessionAnnotator ??= this.meta.get('annotator') ?? DEFAULT_ANNOTATOR;
+    return this.sessionAnnotator;
   }
 
   set annotator(name: string) {
+    this.sessionAnnotator = name;
     this.meta.set('annotator', name);
   }
+
+  private sessionAnnotator: string | undefined;
 
   /** The model whose predictions the project shows (set when a model first runs, or by the user). */
   get activeModelId(): number | null {
