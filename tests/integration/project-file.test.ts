@@ -26,6 +26,10 @@ describe('project file identity', () => {
     expect(studio.store.db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     expect(integrityCheck(studio.store.db)).toEqual(['ok']);
     await studio.close();
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await main(['check', '--project', file])).toBe(0);
+    expect(stdout.mock.calls.map((c) => String(c[0])).join('')).toBe(`${file}: ok\n`);
+    stdout.mockRestore();
   });
 
   it("refuses another application's SQLite file and leaves it byte for byte as it was (app, CLI)", async () => {

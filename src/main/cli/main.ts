@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Studio } from '../api/studio';
+import { integrityCheck } from '../db/open-database';
 import { toErrorBody } from '../errors';
 import { startLoopbackHost } from '../host/loopback-host';
 import { RENDERER_DIR } from '../paths';
@@ -17,7 +18,8 @@ const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
                                                    (no --project: the demo project)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file`,
-  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
+  export: `  wavfusion check --project FILE                  full integrity check of a project (read-only)
+  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
                    [--overwrite] [--include-imported]`,
   predict: PREDICT_USAGE,
 } as const;
@@ -46,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
         return await importCommand(rest);
       case 'export':
         return await exportCommand(rest);
+      case 'check':
+        return checkCommand(rest);
       case 'predict':
         return await predictCommand(rest);
       case '--version':
@@ -125,6 +129,24 @@ async function importCommand(args: string[]): Promise<number> {
     return report.failures.length ? 3 : 0;
   } finally {
     await studio.close();
+  }
+}
+
+/** `PRAGMA integrity_check` on demand (open validates with the quicker quick_check). */
+function checkCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { project: { type: 'string' } } });
+  if (!values.project) throw new UsageError('check needs --project FILE');
+  const studio = Studio.open(values.project, { create: false });
+  try {
+    const problems = integrityCheck(studio.store.db);
+    if (problems.length === 1 && problems[0] === 'ok') {
+      process.stdout.write(`${studio.store.file}: ok\n`);
+      return 0;
+    }
+    process.stdout.write(`${studio.store.file}: damaged\n${problems.join('\n')}\n`);
+    return 1;
+  } finally {
+    studio.store.close();
   }
 }
 
