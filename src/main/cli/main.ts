@@ -18,9 +18,9 @@ const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
                                                    (no --project: the demo project)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file`,
-  export: `  wavfusion check --project FILE                  full integrity check of a project (read-only)
-  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
+  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
                    [--overwrite] [--include-imported]`,
+  check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
 } as const;
 
