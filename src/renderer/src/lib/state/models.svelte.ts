@@ -19,6 +19,8 @@ export interface RunOptions {
 export class ModelsState {
   models = $state.raw<ModelInfo[]>([]);
   loading = $state(false);
+  /** The list has been asked for at least once (until then, "no model" is not known). */
+  loaded = $state(false);
   /** Why the model list could not be loaded or changed, if it could not. */
   error = $state<string | null>(null);
   readonly run: JobRun<PredictionReport>;
@@ -43,6 +45,7 @@ export class ModelsState {
       this.error = `Could not list the models: ${errorMessage(err)}`;
     } finally {
       this.loading = false;
+      this.loaded = true;
     }
   }
 

@@ -17,8 +17,11 @@ export interface RegionStyle {
   colour: string;
   label: string;
   current: boolean;
-  /** The colour is the model's prediction, not a person's label: drawn lighter and dotted. */
-  predicted?: boolean;
+  /**
+   * Where the label comes from when no person gave it: the model's prediction or an imported
+   * manifest. Either is drawn lighter and dotted.
+   */
+  origin?: 'model' | 'import';
 }
 
 export interface MountOptions {
@@ -249,7 +252,7 @@ export class PlayerState {
     const style = this.styles.find((s) => String(s.utteranceId) === region.id);
     const colour = style?.colour ?? '#8a94a6';
     const current = style?.current ?? false;
-    const predicted = style?.predicted ?? false;
+    const predicted = style?.origin !== undefined;
     const fill = current ? (predicted ? 0.09 : 0.16) : predicted ? 0.04 : 0.06;
     region.setOptions({ color: withAlpha(colour, fill) });
     const el = region.element;
@@ -260,10 +263,15 @@ export class PlayerState {
     el.style.borderRight = border;
     el.style.boxSizing = 'border-box';
     el.style.zIndex = current ? '3' : '2';
-    const what = predicted ? ' (predicted by the model, not confirmed)' : '';
+    const what =
+      style?.origin === 'model'
+        ? ' (predicted by the model, not confirmed)'
+        : style?.origin === 'import'
+          ? ' (from the imported manifest, not confirmed)'
+          : '';
     el.setAttribute('title', style ? `${style.label}${what}${current ? ' (this utterance)' : ''}` : '');
     el.setAttribute('data-region', current ? 'current' : 'neighbour');
-    el.setAttribute('data-origin', predicted ? 'model' : 'human');
+    el.setAttribute('data-origin', style?.origin ?? 'human');
     const tag = region.content;
     if (tag) {
       tag.textContent = style ? style.label : '';

@@ -168,7 +168,7 @@ export class StudioState {
     try {
       await Promise.all([this.refreshInfo(), this.loadLabels(), this.loadRows()]);
       this.loadError = null;
-      void this.models.load();
+      void this.loadModels();
     } catch (err) {
       this.loadError = errorMessage(err);
     } finally {
@@ -425,7 +425,7 @@ export class StudioState {
         this.saveStates.set(id, { state: 'error', message });
       }
       this.showError(`Could not save the ${what} of ${before.recordingName}: ${message}`);
-      if (what === 'ratings' && this.dimensionsFor === id) void this.reloadDimensions(id);
+      // Ratings and the note stay as typed (marked "Not saved"): the next edit sends them again.
     } finally {
       this.edits.end(id);
       this.pendingSaves--;
@@ -488,6 +488,21 @@ export class StudioState {
     else if (run.error) this.showError(`The model run failed: ${run.error}`);
     await Promise.allSettled([this.loadRows(), this.refreshInfo(), this.models.load()]);
     if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+  }
+
+  /**
+   * Lists the models. The core makes the demo bundle the active model when it is first listed, so the
+   * project info (which names the active model) is refreshed when it named another or none.
+   */
+  async loadModels(): Promise<void> {
+    await this.models.load();
+    const active = this.models.active;
+    if (active && this.info?.model?.id !== active.id) await this.refreshInfo().catch(() => undefined);
+  }
+
+  /** The active model as the panels show it: from the model list, else the project info; null if none. */
+  get activeModel(): { name: string; version: string } | null {
+    return this.models.active ?? this.info?.model ?? null;
   }
 
   async setActiveModel(id: number): Promise<void> {
