@@ -41,7 +41,7 @@ test('labels in use cannot be deleted, and say why before the click', async ({ p
   await expect(dialog.locator('[title^="In use by 1 annotation"]')).toHaveCount(1);
   const deleteSad = dialog.getByRole('button', { name: 'Delete sad' });
   await expect(deleteSad).toBeEnabled();
-  await snap(page, 'labels-dialog');
+  await snap(page, 'labels-in-use');
   await deleteSad.click();
   await expect(dialog.getByRole('textbox', { name: 'Name of sad' })).toBeHidden();
 });

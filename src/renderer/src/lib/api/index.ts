@@ -6,6 +6,6 @@ export { ApiError } from './api-error';
 
 /** The desktop preload's bridge when running in Electron; the loopback host otherwise. */
 export function connectStudio(): StudioClient {
-  const bridge = (window as unknown as { wavfusion?: Record<string, (arg?: unknown) => unknown> }).wavfusion;
+  const bridge = window.wavfusion;
   return bridge ? createIpcClient(bridge) : createHttpClient();
 }

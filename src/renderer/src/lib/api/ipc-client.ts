@@ -1,34 +1,60 @@
 import {
-  eventNames,
-  operationNames,
-  type ApiErrorBody,
+  operationMethods,
+  parseEvent,
+  parseOutput,
   type EventName,
   type EventPayload,
   type StudioClient,
 } from '../../../../shared/contract';
+import {
+  eventMethodName,
+  IpcResultEnvelope,
+  type BridgeEvents,
+  type BridgeOperations,
+  type DesktopBridge,
+} from '../../../../shared/desktop-bridge';
 import { ApiError } from './api-error';
 
-type Result = { ok: true; value: unknown } | { ok: false; error: ApiErrorBody };
-type DesktopBridge = Record<string, (arg?: unknown) => unknown>;
-
-/** The desktop transport: the preload's named methods (window.wavfusion), one per operation. */
+/**
+ * The desktop transport over the preload's bridge (window.wavfusion): what comes back is checked
+ * against the contract (the envelope, each output, each event payload) before callers see it.
+ */
 export function createIpcClient(bridge: DesktopBridge): StudioClient {
-  const client: Record<string, unknown> = {
+  const operations: BridgeOperations = bridge;
+  const subscriptions: BridgeEvents = bridge;
+  return {
+    ...operationMethods((name) => async (input) => {
+      const raw: unknown = await operations[name](input);
+      const result = safely(() => IpcResultEnvelope.parse(raw));
+      if (!result.ok) throw malformed(`the answer to ${name}`, result.error);
+      if (!result.value.ok) throw new ApiError(result.value.error);
+      const { value } = result.value;
+      const output = safely(() => parseOutput(name, value));
+      if (!output.ok) throw malformed(`the answer to ${name}`, output.error);
+      return output.value;
+    }),
     transport: 'ipc',
-    chooseFolder: () => bridge.chooseFolder!() as Promise<string | null>,
+    chooseFolder: () => bridge.chooseFolder(),
     mediaUrl: (mediaPath: string) => `wavfusion-media://${mediaPath}`,
     on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => {
-      if (!eventNames.includes(event)) throw new Error(`unknown event ${event}`);
-      const method = `on${event[0]!.toUpperCase()}${event.slice(1)}`;
-      return bridge[method]!(listener) as () => void;
+      const subscribe: (listener: (payload: unknown) => void) => () => void = subscriptions[eventMethodName(event)];
+      return subscribe((payload) => {
+        const parsed = safely(() => parseEvent(event, payload));
+        if (parsed.ok) listener(parsed.value);
+        else console.error(malformed(`a ${event} event`, parsed.error).message);
+      });
     },
   };
-  for (const name of operationNames) {
-    client[name] = async (input: unknown) => {
-      const result = (await bridge[name]!(input)) as Result;
-      if (!result.ok) throw new ApiError(result.error);
-      return result.value;
-    };
+}
+
+function safely<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
-  return client as unknown as StudioClient;
+}
+
+function malformed(what: string, problem: string): ApiError {
+  return new ApiError({ code: 'internal', message: `The studio core sent ${what} in an unexpected shape: ${problem}` });
 }

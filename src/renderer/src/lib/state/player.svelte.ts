@@ -1,6 +1,5 @@
 import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin, { type Region } from 'wavesurfer.js/plugins/regions';
-import TimelinePlugin from 'wavesurfer.js/plugins/timeline';
 import type { Waveform } from '../../../../shared/contract';
 import { errorMessage, formatSeconds, textColourOn, withAlpha } from '../util/format';
 
@@ -70,9 +69,10 @@ export class PlayerState {
 
     const regions = RegionsPlugin.create();
     const usePeaks = clipDuration > DECODE_LIMIT_SECONDS && waveform.peaks.length > 0;
+    let height = Math.max(MIN_WAVE_HEIGHT, Math.floor(container.clientHeight));
     const ws = WaveSurfer.create({
       container,
-      height: 'auto',
+      height,
       waveColor: '#8794aa',
       progressColor: '#56647f',
       cursorColor: '#d6336c',
@@ -86,19 +86,31 @@ export class PlayerState {
       hideScrollbar: false,
       url,
       ...(usePeaks ? { peaks: [waveform.peaks], duration: clipDuration } : {}),
-      plugins: [
-        regions,
-        TimelinePlugin.create({
-          container: timeline,
-          height: 18,
-          ...timelineSteps(clipDuration),
-          formatTimeCallback: (s) => formatSeconds(s + this.clipStart),
-          style: { color: '#5f6b7c', fontSize: '10px' },
-        }),
-      ],
+      plugins: [regions],
     });
     this.ws = ws;
     this.regions = regions;
+
+    // The waveform follows its panel: its height is the panel's, less the scrollbar a zoom adds,
+    // whenever either changes (a window resize, a zoom), so it never spills over the time axis.
+    const fit = () => {
+      const scroller = ws.getWrapper().parentElement;
+      const bar = scroller ? scroller.offsetHeight - scroller.clientHeight : 0;
+      const next = Math.max(MIN_WAVE_HEIGHT, Math.floor(container.clientHeight - bar));
+      if (next !== height) {
+        height = next;
+        ws.setOptions({ height });
+      }
+      drawTimeline(ws, timeline, this.clipStart);
+    };
+    let frame = 0;
+    const fitSoon = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(fit);
+    };
+    const observer = new ResizeObserver(fitSoon);
+    observer.observe(container);
+    observer.observe(timeline);
 
     const offs = [
       ws.on('decode', () => {
@@ -121,7 +133,10 @@ export class PlayerState {
       }),
       ws.on('zoom', (pxPerSec) => {
         if (this.zoom !== 0) this.zoom = pxPerSec;
+        fitSoon();
       }),
+      ws.on('redrawcomplete', () => drawTimeline(ws, timeline, this.clipStart)),
+      ws.on('scroll', () => drawTimeline(ws, timeline, this.clipStart)),
       ws.on('error', (err) => {
         this.error = `The audio could not be loaded: ${errorMessage(err)}`;
       }),
@@ -136,6 +151,9 @@ export class PlayerState {
     container.addEventListener('wheel', onWheel, { passive: false });
 
     return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+      timeline.replaceChildren();
       container.removeEventListener('wheel', onWheel);
       for (const off of offs) off();
       if (this.ws === ws) {
@@ -299,11 +317,44 @@ export class PlayerState {
   }
 }
 
-/** Label and tick spacing for a clip: about ten labelled notches whatever its length. */
-function timelineSteps(duration: number) {
-  const steps = [0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
-  const step = steps.find((s) => duration / s <= 10) ?? 1200;
-  return { timeInterval: step / 5, primaryLabelInterval: step, secondaryLabelInterval: step };
+const MIN_WAVE_HEIGHT = 40;
+const TICK_STEPS = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200];
+/** Labelled ticks are at least this far apart, whatever the zoom. */
+const MIN_LABEL_SPACING_PX = 64;
+/** A label this close to the right edge is drawn left of its tick, so it is not cut off. */
+const LABEL_ROOM_PX = 34;
+
+/**
+ * The time axis under the waveform, for what is in view: labelled ticks spaced for the current
+ * zoom, minor ticks between them, following the waveform's scroll (recording time, not clip time).
+ */
+function drawTimeline(ws: WaveSurfer, timeline: HTMLElement, clipStart: number): void {
+  const duration = ws.getDuration();
+  const total = ws.getWrapper().scrollWidth;
+  if (!duration || !total) return;
+  const pxPerSecond = total / duration;
+  const step = TICK_STEPS.find((s) => s * pxPerSecond >= MIN_LABEL_SPACING_PX) ?? TICK_STEPS.at(-1)!;
+  const minor = step / 5;
+  const scroll = ws.getScroll();
+  const width = timeline.clientWidth;
+  const ticks: HTMLElement[] = [];
+  const first = Math.max(0, Math.floor(scroll / pxPerSecond / minor));
+  const last = Math.min(Math.floor(duration / minor + 1e-6), Math.ceil((scroll + width) / pxPerSecond / minor));
+  for (let i = first; i <= last; i++) {
+    const t = i * minor;
+    const x = t * pxPerSecond - scroll;
+    if (x < 0 || x > width) continue;
+    const major = i % 5 === 0;
+    const tick = document.createElement('span');
+    tick.className = major ? 'tick major' : 'tick';
+    tick.style.left = `${x}px`;
+    if (major) {
+      tick.textContent = formatSeconds(t + clipStart);
+      if (x > width - LABEL_ROOM_PX) tick.classList.add('end');
+    }
+    ticks.push(tick);
+  }
+  timeline.replaceChildren(...ticks);
 }
 
 /** The small name tag drawn at the top of a region (styled per label in styleRegion). */
