@@ -330,10 +330,31 @@ export const ApiErrorBody = z.object({
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
-/** A client of the contract: what the renderer programs against, whatever the transport. */
-export type StudioClient = {
+/** One method per operation, as a client offers them. */
+export type StudioOperations = {
   [N in OperationName]: (input: OperationInput<N>) => Promise<OperationOutput<N>>;
-} & {
+};
+
+/** Builds the operation methods of a client from one generic function (what each transport does per name). */
+export function operationMethods(
+  method: <N extends OperationName>(name: N) => (input: OperationInput<N>) => Promise<OperationOutput<N>>,
+): StudioOperations {
+  return Object.fromEntries(operationNames.map((name) => [name, method(name)])) as StudioOperations;
+}
+
+/** Checks an event's payload against the contract (a client does, before its listeners see it). */
+export function parseEvent<E extends EventName>(event: E, payload: unknown): EventPayload<E> {
+  // The schema is the event's own; TypeScript cannot follow a generic key into the union of schemas.
+  return events[event].parse(payload) as EventPayload<E>;
+}
+
+/** Checks an operation's output against the contract (a client does, before its caller sees it). */
+export function parseOutput<N extends OperationName>(name: N, output: unknown): OperationOutput<N> {
+  return operations[name].output.parse(output) as OperationOutput<N>;
+}
+
+/** A client of the contract: what the renderer programs against, whatever the transport. */
+export type StudioClient = StudioOperations & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** Absolute URL for a `mediaPath` returned by getWaveform. */
   mediaUrl(mediaPath: string): string;

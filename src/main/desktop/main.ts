@@ -5,12 +5,13 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { eventNames, ipcChannel, operationNames } from '../../shared/contract';
-import { createHandlers, invokeOperation } from '../api/handlers';
+import { ipcChannel } from '../../shared/contract';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
+import type { IpcResult } from '../../shared/desktop-bridge';
+import { FORBIDDEN, forwardEvents, ipcEndpoints } from '../api/ipc';
 import { resolveMedia } from '../api/media';
 import { Studio } from '../api/studio';
 import { toErrorBody } from '../errors';
-import { CONTENT_SECURITY_POLICY } from '../host/loopback-host';
 import { APP_ROOT, RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../project/demo-project';
 
@@ -31,26 +32,17 @@ function fromOurPage(event: IpcMainInvokeEvent): boolean {
 }
 
 function wireIpc(current: Studio): void {
-  const handlers = createHandlers(current);
-  for (const name of operationNames) {
-    ipcMain.handle(ipcChannel.invoke(name), async (event, input: unknown) => {
-      if (!fromOurPage(event)) return { ok: false, error: { code: 'forbidden', message: 'unknown sender' } };
-      try {
-        return { ok: true, value: await invokeOperation(handlers, name, input) };
-      } catch (err) {
-        return { ok: false, error: toErrorBody(err) };
-      }
-    });
+  for (const endpoint of ipcEndpoints(current)) {
+    ipcMain.handle(endpoint.channel, (event, input: unknown): Promise<IpcResult<unknown>> | IpcResult<never> =>
+      fromOurPage(event) ? endpoint.handle(input) : FORBIDDEN,
+    );
   }
   ipcMain.handle(ipcChannel.chooseFolder, async (event) => {
     if (!fromOurPage(event) || !window) return null;
     const result = await dialog.showOpenDialog(window, { properties: ['openDirectory', 'createDirectory'] });
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });
-  current.subscribe((event, payload) => {
-    if (!eventNames.includes(event)) return;
-    window?.webContents.send(ipcChannel.event(event), payload);
-  });
+  forwardEvents(current, (channel, payload) => window?.webContents.send(channel, payload));
   protocol.handle(MEDIA_SCHEME, async (request) => {
     const url = new URL(request.url);
     try {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createHandlers, invokeOperation } from '../api/handlers';
 import { resolveMedia } from '../api/media';
 import type { Studio } from '../api/studio';
@@ -28,18 +29,6 @@ export interface LoopbackHost {
 
 const COOKIE = 'wavfusion_token';
 const MAX_BODY_BYTES = 1024 * 1024;
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "media-src 'self' blob:",
-  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,0 +1,190 @@
+// The desktop transport end to end without an Electron binary: the renderer's ipc client over the
+// preload's bridge (createDesktopBridge) over a fake ipcRenderer whose channels go to the main
+// process's endpoints (ipcEndpoints, forwardEvents) of a real Studio on a real SQLite project.
+// Everything crossing the fake wire is structured-cloned, as Electron's IPC does.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forwardEvents, ipcEndpoints } from '../../src/main/api/ipc';
+import type { Studio } from '../../src/main/api/studio';
+import { ApiError } from '../../src/renderer/src/lib/api/api-error';
+import { createIpcClient } from '../../src/renderer/src/lib/api/ipc-client';
+import {
+  eventNames,
+  ipcChannel,
+  operationNames,
+  type EventName,
+  type JobStatus,
+  type StudioClient,
+} from '../../src/shared/contract';
+import { createDesktopBridge, type DesktopBridge, type IpcRendererLike } from '../../src/shared/desktop-bridge';
+import { DEMO_MODEL, copyInto, demoClips, openTempStudio } from '../helpers/fixtures';
+
+type Wire = (event: unknown, payload: unknown) => void;
+
+/** A fake ipcRenderer wired to the main process's endpoints; records every channel invoked. */
+function fakeIpcRenderer(studio: Studio, invoked: Set<string>): IpcRendererLike & { close(): void } {
+  const endpoints = new Map(ipcEndpoints(studio).map((e) => [e.channel, e]));
+  const listeners = new Map<string, Set<Wire>>();
+  const off = forwardEvents(studio, (channel, payload) => {
+    const copy = structuredClone(payload);
+    // webContents.send delivers later, never inside the emitting call.
+    setImmediate(() => {
+      for (const l of listeners.get(channel) ?? []) l({}, copy);
+    });
+  });
+  return {
+    async invoke(channel, ...args) {
+      invoked.add(channel);
+      if (channel === ipcChannel.chooseFolder) return null;
+      const endpoint = endpoints.get(channel);
+      if (!endpoint) throw new Error(`No handler registered for '${channel}'`);
+      return structuredClone(await endpoint.handle(structuredClone(args[0])));
+    },
+    on(channel, listener) {
+      if (!listeners.has(channel)) listeners.set(channel, new Set());
+      listeners.get(channel)!.add(listener);
+    },
+    removeListener(channel, listener) {
+      listeners.get(channel)?.delete(listener);
+    },
+    close: off,
+  };
+}
+
+let studio: Studio;
+let dir: string;
+let ipc: ReturnType<typeof fakeIpcRenderer>;
+let bridge: DesktopBridge;
+let client: StudioClient;
+const invoked = new Set<string>();
+const received = new Map<EventName, unknown[]>(eventNames.map((e) => [e, []]));
+const offs: (() => void)[] = [];
+
+beforeAll(() => {
+  ({ studio, dir } = openTempStudio());
+  ipc = fakeIpcRenderer(studio, invoked);
+  bridge = createDesktopBridge(ipc);
+  client = createIpcClient(bridge);
+  for (const event of eventNames) offs.push(client.on(event, (payload) => received.get(event)!.push(payload)));
+});
+afterAll(async () => {
+  for (const off of offs) off();
+  ipc.close();
+  await studio.close();
+});
+
+async function finished(jobId: string): Promise<JobStatus> {
+  const status = await studio.jobs.wait(jobId);
+  // The job's last jobUpdated event crosses the wire after it ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  const listed = (await client.listJobs({})).find((j) => j.id === jobId);
+  expect(listed?.state).toBe(status.state);
+  return status;
+}
+
+describe('the desktop bridge', () => {
+  it('has one method per operation and one on<Event> per event, and nothing else', () => {
+    const expected = [
+      ...operationNames,
+      ...eventNames.map((e) => `on${e[0]!.toUpperCase()}${e.slice(1)}`),
+      'chooseFolder',
+    ].sort();
+    expect(Object.keys(bridge).sort()).toEqual(expected);
+  });
+
+  it('round-trips every operation and every event through the ipc client, validated on both sides', async () => {
+    const corpus = path.join(dir, 'corpus');
+    copyInto(path.join(corpus, 'spk_a'), demoClips('spk_a', 2));
+    copyInto(path.join(corpus, 'spk_b'), demoClips('spk_b', 1));
+
+    const info = await client.getProjectInfo({});
+    expect(info.counts.utterances).toBe(0);
+    const imported = await finished((await client.startImport({ path: corpus })).jobId);
+    expect(imported.state).toBe('succeeded');
+    expect((await client.getProjectInfo({})).counts.utterances).toBe(3);
+
+    expect((await client.setAnnotator({ annotator: 'alice' })).annotator).toBe('alice');
+    const labels = await client.listLabels({});
+    const withCalm = await client.saveLabel({ name: 'calm', color: '#112233', hotkey: null });
+    const calm = withCalm.find((l) => l.name === 'calm')!;
+    expect(await client.deleteLabel({ id: calm.id })).toEqual(labels);
+    expect((await client.labelUsage({})).map((u) => u.labelId)).toEqual(labels.map((l) => l.id));
+
+    const { rows, total } = await client.listUtterances({});
+    expect(total).toBe(3);
+    const [first, second] = rows;
+    const set = await client.setLabel({ utteranceId: first!.id, labelId: labels[0]!.id });
+    expect(set.row.labelId).toBe(labels[0]!.id);
+    await client.setDimensions({ utteranceId: first!.id, valence: 4, arousal: 2, dominance: null, note: 'soft' });
+    expect(await client.getAnnotation({ utteranceId: first!.id })).toMatchObject({ valence: 4, note: 'soft' });
+    expect((await client.undo({})).row?.id).toBe(first!.id);
+    expect((await client.redo({})).row?.id).toBe(first!.id);
+    const waveform = await client.getWaveform({ utteranceId: first!.id });
+    expect(waveform.peaks.length).toBeGreaterThan(0);
+
+    const added = await client.addModel({ path: DEMO_MODEL });
+    const model = added.find((m) => m.active)!;
+    expect((await client.setActiveModel({ id: model.id })).find((m) => m.active)?.id).toBe(model.id);
+    expect((await client.listModels({})).map((m) => m.id)).toContain(model.id);
+    const predicted = await finished((await client.startPrediction({})).jobId);
+    expect(predicted.state).toBe('succeeded');
+    const prediction = await client.getPrediction({ utteranceId: second!.id });
+    expect(prediction?.model.id).toBe(model.id);
+    if (prediction?.predicted.labelId !== null) {
+      expect((await client.acceptPrediction({ utteranceId: second!.id })).row.labelId).toBe(
+        prediction?.predicted.labelId,
+      );
+    } else {
+      await expect(client.acceptPrediction({ utteranceId: second!.id })).rejects.toMatchObject({ code: 'conflict' });
+    }
+
+    const exported = await finished((await client.startExport({ folder: path.join(dir, 'export') })).jobId);
+    expect(exported.state).toBe('succeeded');
+    fs.renameSync(path.join(corpus, 'spk_b'), path.join(dir, 'moved'));
+    const relinked = await finished((await client.startRelink({ folder: path.join(dir, 'moved') })).jobId);
+    expect(relinked.state).toBe('succeeded');
+    expect(await client.cancelJob({ jobId: relinked.id })).toEqual({ cancelled: false });
+    expect(await client.chooseFolder!()).toBeNull();
+
+    // The core's refusal arrives as an ApiError with its code and every problem named.
+    const refusal = await client.setLabel({ utteranceId: -1, labelId: null }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect(refusal).toMatchObject({ code: 'invalid_request' });
+    await expect(client.getAnnotation({ utteranceId: 999_999 })).resolves.toBeNull();
+
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([...invoked].sort()).toEqual([...operationNames.map(ipcChannel.invoke), ipcChannel.chooseFolder].sort());
+    for (const event of eventNames) expect(received.get(event), event).not.toHaveLength(0);
+  });
+
+  it('refuses an answer or an event that does not match the contract', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      const listeners = new Set<(payload: unknown) => void>();
+      const broken: DesktopBridge = {
+        ...bridge,
+        listLabels: async () => ({ ok: true, value: [{ id: 'one', name: 7 }] }) as never,
+        getProjectInfo: async () => ({ fine: true }) as never,
+        onLabelsChanged: (listener) => {
+          listeners.add(listener as (payload: unknown) => void);
+          return () => void listeners.delete(listener as (payload: unknown) => void);
+        },
+      };
+      const brokenClient = createIpcClient(broken);
+      await expect(brokenClient.listLabels({})).rejects.toMatchObject({ code: 'internal' });
+      await expect(brokenClient.getProjectInfo({})).rejects.toMatchObject({ code: 'internal' });
+      const seen: unknown[] = [];
+      const off = brokenClient.on('labelsChanged', (payload) => seen.push(payload));
+      for (const l of listeners) l([{ id: 1, name: 'x', color: 'red', hotkey: null, position: 0 }]);
+      for (const l of listeners) l([{ id: 1, name: 'x', color: '#aa0000', hotkey: null, position: 0 }]);
+      off();
+      expect(seen).toEqual([[{ id: 1, name: 'x', color: '#aa0000', hotkey: null, position: 0 }]]);
+      expect(errors).toHaveLength(1);
+    } finally {
+      console.error = original;
+    }
+  });
+});
