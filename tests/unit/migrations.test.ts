@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { migration001 } from '../../src/main/db/migrations/001-initial';
 import { migration002 } from '../../src/main/db/migrations/002-predictions';
 import { migration003 } from '../../src/main/db/migrations/003-prediction-embeddings';
+import { migration004 } from '../../src/main/db/migrations/004-annotators';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
 import { APPLICATION_ID, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
@@ -106,6 +107,46 @@ describe('project database', () => {
       { utterance_id: 1, model_id: 1, e: '0000803F' },
     ]);
     expect(db.prepare('SELECT predicted_label FROM predictions').get()).toEqual({ predicted_label: 'happy' });
+    db.close();
+  });
+
+  it('migration 004 adds the roster (everyone who labelled), labelling settings and append-only adjudications', () => {
+    const file = path.join(tempDir(), 'v3.sqlite');
+    const v3 = openDatabase(file, { migrations: [migration001, migration002, migration003] });
+    v3.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 1, 16000, 1, x'', 100, 'now');
+             INSERT INTO utterances (recording_id, start_s, end_s) VALUES (1, 0, 1);
+             INSERT INTO annotations (utterance_id, origin, annotator, label_id, note, updated_at) VALUES
+               (1, 'human', 'bo', 1, '', '2024-01-02'), (1, 'human', 'al', 2, '', '2024-01-01'),
+               (1, 'human', 'AL', 2, '', '2024-01-03'), (1, 'import', 'm.csv', 3, '', '2024-01-01');`);
+    v3.close();
+    const db = openDatabase(file, { migrations: [migration001, migration002, migration003, migration004] });
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    // names differing only in case: the first seen keeps the entry; the manifest is no annotator
+    expect(db.prepare('SELECT name, role, added_at FROM annotators ORDER BY id').all()).toEqual([
+      { name: 'al', role: 'annotator', added_at: '2024-01-01' },
+      { name: 'bo', role: 'annotator', added_at: '2024-01-02' },
+    ]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM annotations').get()).toEqual({ n: 4 });
+    expect(db.prepare('SELECT * FROM labelling_settings').all()).toEqual([
+      { id: 1, labels_per_utterance: 1, blind: 0, blind_model: 1, consensus_rule: 'majority' },
+    ]);
+    expect(() => db.exec(`INSERT INTO labelling_settings (id) VALUES (2)`)).toThrow(/CHECK/);
+    expect(() => db.exec(`UPDATE labelling_settings SET consensus_rule = 'mode'`)).toThrow(/CHECK/);
+    expect(() => db.exec(`INSERT INTO annotators (name, added_at) VALUES ('Bo', 'now')`)).toThrow(/UNIQUE/);
+    expect(() => db.exec(`INSERT INTO annotators (name, role, added_at) VALUES ('cy', 'boss', 'now')`)).toThrow(
+      /CHECK/,
+    );
+    db.exec(
+      `INSERT INTO adjudications (utterance_id, label_id, adjudicator, reason, at) VALUES (1, 2, 'cy', 'tone', 'now')`,
+    );
+    expect(() => db.exec(`UPDATE adjudications SET label_id = 1`)).toThrow(/append-only/);
+    expect(() => db.exec(`DELETE FROM adjudications`)).toThrow(/append-only/);
+    expect(() =>
+      db.exec(
+        `INSERT INTO adjudications (utterance_id, label_id, adjudicator, reason, at) VALUES (9, 2, 'cy', '', 'now')`,
+      ),
+    ).toThrow(/FOREIGN KEY/);
     db.close();
   });
 
