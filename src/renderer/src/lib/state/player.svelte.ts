@@ -1,7 +1,8 @@
 import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin, { type Region } from 'wavesurfer.js/plugins/regions';
 import type { Waveform } from '../../../../shared/contract';
-import { errorMessage, formatSeconds, textColourOn, withAlpha } from '../util/format';
+import { readableOn } from '../util/colour';
+import { errorMessage, formatSeconds, withAlpha } from '../util/format';
 
 /** Clips longer than this are drawn from the core's precomputed peaks instead of being decoded. */
 export const DECODE_LIMIT_SECONDS = 30;
@@ -293,8 +294,9 @@ export class PlayerState {
     const tag = region.content;
     if (tag) {
       tag.textContent = style ? style.label : '';
-      tag.style.background = current && !predicted ? colour : withAlpha(colour, predicted ? 0.14 : 0.18);
-      tag.style.color = current && !predicted ? textColourOn(colour) : '#3a4455';
+      const solid = readableOn(colour);
+      tag.style.background = current && !predicted ? solid.background : withAlpha(colour, predicted ? 0.14 : 0.18);
+      tag.style.color = current && !predicted ? solid.text : '#2b3340';
       tag.style.outline = predicted ? `1px dotted ${colour}` : '';
       tag.style.outlineOffset = predicted ? '-1px' : '';
       tag.style.opacity = current ? '1' : '0.85';
