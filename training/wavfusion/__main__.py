@@ -11,6 +11,19 @@ def _flush_print(*a, **k):
     print(*a, **k, flush=True)
 
 
+def parse_overrides(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SystemExit(f"--set expects KEY=VALUE, got {pair!r}")
+        k, v = pair.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except ValueError:
+            out[k.strip()] = v
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m wavfusion", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -41,6 +54,43 @@ def main(argv=None) -> int:
     t.add_argument("--save-each-best", action="store_true",
                    help="rewrite the bundle whenever validation UA improves (stop the run any time)")
     t.add_argument("--no-noise", action="store_true", help="disable noise/gain augmentation")
+    t.add_argument("--labels", default=None,
+                   help="comma-separated label set (default: the labels found); rows with other labels are reported")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. --set audio.hidden_dropout=0 (value parsed as JSON when it can be)")
+
+    tc = sub.add_parser("train-corpora", help="train on the real corpora (RAVDESS, TESS, nEMO), report per corpus")
+    tc.add_argument("--out", default=None, help="bundle folder to write")
+    tc.add_argument("--name", default=None)
+    tc.add_argument("--root", default=None, help="corpora folder (default ../shared/corpora or $WAVFUSION_CORPORA)")
+    tc.add_argument("--corpora", nargs="+", default=None, help="default: ravdess-speech tess nemo-pl")
+    tc.add_argument("--synthetic", default=None, help="also train on this synthetic corpus folder (make-corpus)")
+    tc.add_argument("--label-map", choices=["merge-calm", "drop-calm"], default="merge-calm")
+    tc.add_argument("--test-corpus", default=None, help="leave-one-corpus-out: this corpus is the test set")
+    tc.add_argument("--tess-test-speaker", default="tess_YAF", choices=["tess_YAF", "tess_OAF"])
+    tc.add_argument("--config", default="tiny", choices=["tiny", "small", "base"])
+    tc.add_argument("--feature-encoder", choices=["log-mel", "conv"], default="log-mel",
+                    help="audio front end (conv: wav2vec 2.0's raw-sample conv stack; see training/README)")
+    tc.add_argument("--fusion", choices=["gca", "concat", "audio", "text"], default=None)
+    tc.add_argument("--lambda-mar", type=float, default=None)
+    tc.add_argument("--epochs", type=int, default=20)
+    tc.add_argument("--batch-size", type=int, default=16)
+    tc.add_argument("--lr", type=float, default=1e-3)
+    tc.add_argument("--seed", type=int, default=0)
+    tc.add_argument("--threads", type=int, default=2)
+    tc.add_argument("--crop-seconds", type=float, default=3.0, help="random training crop")
+    tc.add_argument("--speed-perturb", type=float, default=0.1, help="speed factor range 1 +- x (0: off)")
+    tc.add_argument("--no-balance", action="store_true", help="uniform sampling instead of (corpus, label)-balanced")
+    tc.add_argument("--no-noise", action="store_true")
+    tc.add_argument("--max-train-items", type=int, default=None)
+    tc.add_argument("--json", default=None, help="write the results (metrics, report, history) here")
+
+    bl = sub.add_parser("baseline", help="log-mel statistics + MLP floor on the same corpora and split")
+    bl.add_argument("--corpora", nargs="+", default=None)
+    bl.add_argument("--label-map", choices=["merge-calm", "drop-calm"], default="merge-calm")
+    bl.add_argument("--test-corpus", default=None)
+    bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument("--json", default=None)
 
     c = sub.add_parser("make-corpus", help="synthesise the espeak-ng demo corpus (studio export layout)")
     c.add_argument("--out", required=True)
@@ -84,8 +134,39 @@ def main(argv=None) -> int:
                     lambda_mar=args.lambda_mar, text_dropout=args.text_dropout,
                     num_shallow_layers=args.num_shallow_layers, audio_checkpoint=args.audio_checkpoint,
                     text_checkpoint=args.text_checkpoint, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
-                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, save_each_best=args.save_each_best, log=_flush_print)
-        print(json.dumps(res["training_info"]["metrics"], indent=1))
+                    max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, save_each_best=args.save_each_best, log=_flush_print,
+                    config_overrides=parse_overrides(args.set),
+                    labels=[l.strip() for l in args.labels.split(",") if l.strip()] if args.labels else None)
+        if "training_info" in res:  # rank 0 of a torchrun launch, or a single process
+            print(json.dumps(res["training_info"]["metrics"], indent=1))
+        return 0
+    if args.cmd == "train-corpora":
+        from .corpora import CORPORA
+        from .recipe import train_corpora
+
+        res = train_corpora(args.out, corpora=args.corpora or CORPORA, root=args.root, synthetic=args.synthetic,
+                            label_map=args.label_map, test_corpus=args.test_corpus,
+                            tess_test_speaker=args.tess_test_speaker, seed=args.seed, log=_flush_print,
+                            config=args.config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                            threads=args.threads, fusion=args.fusion, lambda_mar=args.lambda_mar,
+                            train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
+                            balanced=not args.no_balance, noise=not args.no_noise,
+                            max_train_items=args.max_train_items, name=args.name,
+                            config_overrides={"audio.feature_encoder": args.feature_encoder})
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"metrics": res["training_info"]["metrics"], "data": res["training_info"]["data"],
+                           "recipe": res["training_info"]["recipe"], "history": res["history"]}, f, indent=1)
+        return 0
+    if args.cmd == "baseline":
+        from .corpora import CORPORA
+        from .recipe import baseline_corpora
+
+        res = baseline_corpora(args.corpora or CORPORA, label_map=args.label_map, test_corpus=args.test_corpus,
+                               seed=args.seed, log=_flush_print)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
         return 0
     if args.cmd == "make-corpus":
         from .corpus import generate_corpus
@@ -115,17 +196,23 @@ def main(argv=None) -> int:
         print(f"re-exported {args.model}/model.onnx")
         return 0
     if args.cmd == "evaluate":
-        from .data import Batcher, load_audio_cache, load_corpus
+        from .data import Batcher, RowProblem, load_audio_checked, load_corpus
         from .export import load_bundle
         from .train import evaluate
 
         model, tok, meta = load_bundle(args.model)
         corpus = load_corpus(args.data)
         items = corpus.split(args.split)
-        unknown = sorted({it.label for it in items} - set(meta["labels"]))
-        if unknown:
-            raise SystemExit(f"labels {unknown} are not among the model's labels {meta['labels']}")
-        load_audio_cache(items)
+        problems = list(corpus.problems) + [
+            RowProblem(it.split, it.path, f"label {it.label!r} is not among the model's labels {meta['labels']}")
+            for it in items if it.label not in meta["labels"]]
+        items, bad_audio = load_audio_checked([it for it in items if it.label in meta["labels"]],
+                                              int(meta.get("min_samples", 1)))
+        problems += bad_audio
+        for pr in problems:
+            print(f"not used: {pr}", file=sys.stderr)
+        if not items:
+            raise ValueError(f"{args.data}: no usable {args.split} items ({len(problems)} rows not used)")
         b = Batcher(items, meta["labels"], tok, 16, meta["max_text_tokens"], train=False,
                     max_samples=int(meta["max_seconds"] * 16000))
         print(json.dumps(evaluate(model, b)["metrics"], indent=1))
@@ -133,5 +220,15 @@ def main(argv=None) -> int:
     return 1
 
 
+def run(argv=None) -> int:
+    """main() with bad input reported as one clear message (exit 2), never a traceback."""
+    try:
+        return main(argv)
+    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

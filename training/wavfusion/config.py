@@ -35,6 +35,11 @@ class AudioConfig:
     feat_proj_dropout: float = 0.0
     mask_time_prob: float = 0.0
     mask_time_length: int = 10
+    # "conv": wav2vec 2.0's convolutional feature encoder over raw samples (the paper's model);
+    # "log-mel": an in-graph log-mel filterbank (25 ms / 10 ms, num_mel_bins) with a convolutional
+    # subsampler to 50 frames/s, as in w2v-BERT 2.0 and Conformer encoders (an option, see training/README)
+    feature_encoder: str = "conv"
+    num_mel_bins: int = 80
 
     @classmethod
     def from_hf(cls, d: Dict[str, Any]) -> "AudioConfig":
@@ -119,6 +124,8 @@ class WavFusionConfig:
         if not 0 <= self.num_shallow_layers <= a.num_hidden_layers:
             raise ValueError(
                 f"num_shallow_layers={self.num_shallow_layers} must be in [0, {a.num_hidden_layers}]")
+        if a.feature_encoder not in ("conv", "log-mel"):
+            raise ValueError(f"unknown feature_encoder {a.feature_encoder!r} (expected 'conv' or 'log-mel')")
         if self.fusion not in ("gca", "concat", "audio", "text"):
             raise ValueError(f"unknown fusion {self.fusion!r}")
         if not (len(a.conv_dim) == len(a.conv_kernel) == len(a.conv_stride)):
@@ -159,6 +166,20 @@ def tiny_config(vocab_size: int = 1024, **overrides: Any) -> WavFusionConfig:
     return _apply(cfg, overrides)
 
 
+def small_config(vocab_size: int = 1024, **overrides: Any) -> WavFusionConfig:
+    """Between tiny and base (about 3M parameters): twice tiny's width in the conv feature encoder and
+    the transformer, 6 audio layers split 4 shallow / 2 deep. The real-speech demo bundle's size."""
+    cfg = tiny_config(vocab_size=vocab_size)
+    cfg.name = "small"
+    a = cfg.audio
+    a.conv_dim = (64, 64, 96, 128, 160, 192, 192)
+    a.hidden_size, a.num_hidden_layers, a.intermediate_size = 192, 6, 384
+    a.num_conv_pos_embedding_groups = 8
+    cfg.num_shallow_layers = 4
+    cfg.mar_dim = 96
+    return _apply(cfg, overrides)
+
+
 def _apply(cfg: WavFusionConfig, overrides: Dict[str, Any]) -> WavFusionConfig:
     for k, v in overrides.items():
         if v is None:
@@ -176,6 +197,8 @@ def _apply(cfg: WavFusionConfig, overrides: Dict[str, Any]) -> WavFusionConfig:
 def get_config(name: str, **overrides: Any) -> WavFusionConfig:
     if name == "tiny":
         return tiny_config(**overrides)
+    if name == "small":
+        return small_config(**overrides)
     if name == "base":
         return base_config(**overrides)
-    raise ValueError(f"unknown config {name!r} (expected 'tiny' or 'base')")
+    raise ValueError(f"unknown config {name!r} (expected 'tiny', 'small' or 'base')")

@@ -42,6 +42,18 @@ class Item:
     start: Optional[float] = None
     end: Optional[float] = None
     audio: Optional[np.ndarray] = None
+    corpus: str = ""
+
+
+@dataclass
+class RowProblem:
+    """A manifest or export row that is not used, and why (reported, never silently dropped)."""
+    where: str  # "manifest.csv row 12" / "train/metadata.csv row 3"
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason} ({self.path})" if self.path else f"{self.where}: {self.reason}"
 
 
 @dataclass
@@ -52,6 +64,7 @@ class Corpus:
     kind: str
     split_origin: str
     info: Dict = field(default_factory=dict)
+    problems: List[RowProblem] = field(default_factory=list)
 
     def split(self, name: str) -> List[Item]:
         return [it for it in self.items if it.split == name]
@@ -80,16 +93,28 @@ def order_labels(found: Sequence[str]) -> List[str]:
 
 def read_export_dir(folder: str) -> Corpus:
     items: List[Item] = []
+    problems: List[RowProblem] = []
     for split in SPLITS:
         meta = os.path.join(folder, split, "metadata.csv")
         if not os.path.exists(meta):
             continue
         with open(meta, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                items.append(Item(path=os.path.join(folder, split, row["file_name"]), text=row.get("text") or "",
-                                  label=row["label"], speaker=row.get("speaker") or f"file:{row['file_name']}",
-                                  split=split))
+            for n, row in enumerate(csv.DictReader(f), start=2):
+                where = f"{split}/metadata.csv line {n}"
+                name = row.get("file_name") or ""
+                p = os.path.join(folder, split, name)
+                if not name:
+                    problems.append(RowProblem(where, "", "no file_name"))
+                elif not (row.get("label") or "").strip():
+                    problems.append(RowProblem(where, p, "no label"))
+                elif not os.path.isfile(p):
+                    problems.append(RowProblem(where, p, "file not found"))
+                else:
+                    items.append(Item(path=p, text=row.get("text") or "", label=row["label"].strip(),
+                                      speaker=row.get("speaker") or f"file:{name}", split=split))
     if not items:
+        if problems:
+            raise ValueError(f"{folder}: no usable rows ({len(problems)} rows could not be used; first: {problems[0]})")
         raise ValueError(f"{folder}: no <split>/metadata.csv found (expected a WavFusion Studio audiofolder export)")
     labels = None
     lm = os.path.join(folder, "label_map.json")
@@ -108,7 +133,7 @@ def read_export_dir(folder: str) -> Corpus:
         with open(prov, encoding="utf-8") as f:
             info["provenance"] = json.load(f)
     origin = "export"
-    return Corpus(items, labels, os.path.abspath(folder), "studio-export", origin, info)
+    return Corpus(items, labels, os.path.abspath(folder), "studio-export", origin, info, problems=problems)
 
 
 def read_manifest(path: str, seed: int = 0, val_fraction: float = 0.15) -> Corpus:
@@ -121,20 +146,43 @@ def read_manifest(path: str, seed: int = 0, val_fraction: float = 0.15) -> Corpu
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
     items = []
+    problems: List[RowProblem] = []
+    name = os.path.basename(path)
     for i, r in enumerate(rows):
-        p = r.get("path") or r.get("file_name")
+        where = f"{name} row {i + 1}"
+        p = str(r.get("path") or r.get("file_name") or "")
         if not p:
-            raise ValueError(f"{path}: row {i + 1} has no path")
+            problems.append(RowProblem(where, "", "no path"))
+            continue
         p = p if os.path.isabs(p) else os.path.join(base, p)
-        items.append(Item(path=p, text=r.get("text") or "", label=str(r["label"]),
-                          speaker=str(r.get("speaker") or f"file:{p}"), split=r.get("split") or "",
-                          start=_float(r.get("start")), end=_float(r.get("end"))))
+        label = str(r.get("label") or "").strip()
+        if not label:
+            problems.append(RowProblem(where, p, "no label"))
+            continue
+        if not os.path.isfile(p):
+            problems.append(RowProblem(where, p, "file not found"))
+            continue
+        try:
+            start, end = _float(r.get("start")), _float(r.get("end"))
+        except ValueError:
+            problems.append(RowProblem(where, p, "start/end are not numbers"))
+            continue
+        if start is not None and end is not None and end <= start:
+            problems.append(RowProblem(where, p, f"end ({end}) is not after start ({start})"))
+            continue
+        items.append(Item(path=p, text=str(r.get("text") or ""), label=label,
+                          speaker=str(r.get("speaker") or f"file:{p}"), split=str(r.get("split") or ""),
+                          start=start, end=end))
+    if not items:
+        first = f"; first: {problems[0]}" if problems else ""
+        raise ValueError(f"{path}: no usable rows ({len(problems)} of {len(rows)} could not be used{first})")
     if all(it.split in SPLITS for it in items) and any(it.split == "validation" for it in items):
         origin = "manifest"
     else:
         speaker_split(items, seed, val_fraction)
         origin = f"speaker-independent (seed {seed}, ~{val_fraction:.0%} of items in validation)"
-    return Corpus(items, order_labels(it.label for it in items), os.path.abspath(path), "manifest", origin)
+    return Corpus(items, order_labels(it.label for it in items), os.path.abspath(path), "manifest", origin,
+                  problems=problems)
 
 
 def speaker_split(items: List[Item], seed: int, val_fraction: float) -> None:
@@ -164,6 +212,25 @@ def load_corpus(path: str, seed: int = 0) -> Corpus:
     return read_manifest(path, seed=seed)
 
 
+def load_audio_checked(items: Sequence[Item], min_samples: int) -> Tuple[List[Item], List[RowProblem]]:
+    """Loads each item's audio; returns the usable items and a problem per unreadable or too short clip."""
+    ok: List[Item] = []
+    problems: List[RowProblem] = []
+    for it in items:
+        if it.audio is None:
+            try:
+                it.audio = load_audio(it.path, it.start, it.end)
+            except Exception as e:  # a clip that cannot be decoded is reported, the run goes on
+                problems.append(RowProblem(it.split or "item", it.path, f"unreadable audio ({type(e).__name__})"))
+                continue
+        if len(it.audio) < min_samples:
+            problems.append(RowProblem(it.split or "item", it.path,
+                                       f"shorter than one frame ({len(it.audio)} samples < {min_samples})"))
+            continue
+        ok.append(it)
+    return ok, problems
+
+
 def load_audio_cache(items: Sequence[Item], max_samples: Optional[int] = None) -> None:
     for it in items:
         if it.audio is None:
@@ -173,12 +240,19 @@ def load_audio_cache(items: Sequence[Item], max_samples: Optional[int] = None) -
             it.audio = a
 
 
+def speed_change(a: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``a`` ``factor`` times faster (linear interpolation; pitch moves with tempo)."""
+    n = max(1, int(round(len(a) / factor)))
+    return np.interp(np.arange(n) * factor, np.arange(len(a)), a).astype(np.float32)
+
+
 class Batcher:
     """Length-bucketed, seeded batches: (audio, lengths, input_ids, attention_mask, labels, text_present)."""
 
     def __init__(self, items: Sequence[Item], labels: Sequence[str], tokenizer: ByteLevelBPETokenizer,
                  batch_size: int, max_tokens: int, train: bool, seed: int = 0, text_dropout: float = 0.0,
-                 max_samples: Optional[int] = None, noise: bool = False, use_text: bool = True):
+                 max_samples: Optional[int] = None, noise: bool = False, use_text: bool = True,
+                 balanced: bool = False, speed_perturb: float = 0.0):
         self.items = list(items)
         self.label_ids = {l: i for i, l in enumerate(labels)}
         self.tok = tokenizer
@@ -192,6 +266,15 @@ class Batcher:
         self.noise = noise
         self.use_text = use_text
         self._ids = [tokenizer.encode(it.text, max_length=max_tokens) for it in self.items]
+        self.speed_perturb = speed_perturb
+        self.weights: Optional[np.ndarray] = None
+        if balanced:
+            groups: Dict[Tuple[str, str], int] = {}
+            for it in self.items:
+                k = (it.corpus, it.label)
+                groups[k] = groups.get(k, 0) + 1
+            w = np.array([1.0 / groups[(it.corpus, it.label)] for it in self.items])
+            self.weights = w / w.sum()
 
     def __len__(self) -> int:
         return (len(self.items) + self.batch_size - 1) // self.batch_size
@@ -199,6 +282,8 @@ class Batcher:
     def __iter__(self):
         idx = list(range(len(self.items)))
         if self.train:
+            if self.weights is not None:
+                idx = [int(j) for j in self.np_rng.choice(len(self.items), size=len(self.items), p=self.weights)]
             self.rng.shuffle(idx)
             chunk = self.batch_size * 20
             groups = [sorted(idx[i:i + chunk], key=lambda j: len(self.items[j].audio)) for i in range(0, len(idx), chunk)]
@@ -214,6 +299,8 @@ class Batcher:
         audios = []
         for j in b:
             a = self.items[j].audio
+            if self.train and self.speed_perturb > 0:
+                a = speed_change(a, self.rng.uniform(1 - self.speed_perturb, 1 + self.speed_perturb))
             if self.max_samples is not None and len(a) > self.max_samples:
                 off = self.rng.randint(0, len(a) - self.max_samples) if self.train else 0
                 a = a[off:off + self.max_samples]

@@ -80,7 +80,7 @@ def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], versi
         "sample_rate": 16000,
         "max_seconds": cfg.max_seconds,
         "min_samples": rf,
-        "frame_rate_hz": 16000 / _prod(cfg.audio.conv_stride),
+        "frame_rate_hz": 16000 / (model.audio_encoder.hop_samples if model.uses_audio else _prod(cfg.audio.conv_stride)),
         "tokenizer": "tokenizer.json",
         "max_text_tokens": cfg.text.max_text_tokens,
         "empty_text_ids": list(EMPTY_TEXT_IDS),

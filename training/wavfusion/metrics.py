@@ -29,4 +29,5 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], n: int)
         "macro_F1": float(f1[present].mean()) if present.any() else 0.0,
         "weighted_F1": float((f1 * support).sum() / total),
         "n": int(support.sum()),
+        "confusion": c.tolist(),
     }

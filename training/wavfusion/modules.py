@@ -122,15 +122,108 @@ class ConvLayer(nn.Module):
 
 
 class FeatureEncoder(nn.Module):
+    """wav2vec 2.0's convolutional feature encoder: raw samples [B, S] -> [B, conv_dim[-1], T] at 50 Hz."""
+
     def __init__(self, cfg: AudioConfig):
         super().__init__()
         self.conv_layers = nn.ModuleList([ConvLayer(cfg, i) for i in range(len(cfg.conv_dim))])
+
+    @property
+    def hop_samples(self) -> int:
+        return int(math.prod(layer.stride for layer in self.conv_layers))
+
+    @property
+    def receptive_field(self) -> int:
+        r = 1
+        for layer in reversed(self.conv_layers):
+            r = (r - 1) * layer.stride + layer.kernel
+        return r
+
+    def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        for layer in self.conv_layers:
+            lengths = layer.out_lengths(lengths).clamp(min=1)
+        return lengths
 
     def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         x = audio.unsqueeze(1)
         for layer in self.conv_layers:
             x, lengths = layer(x, lengths)
         return x, lengths
+
+
+def mel_filterbank(num_bins: int, num_freqs: int, sample_rate: int = 16000) -> torch.Tensor:
+    """HTK-scale triangular mel filters [num_bins, num_freqs] from 0 Hz to Nyquist (unnormalised)."""
+    def hz_to_mel(f: torch.Tensor) -> torch.Tensor:
+        return 2595.0 * torch.log10(1.0 + f / 700.0)
+
+    freqs = torch.linspace(0, sample_rate / 2, num_freqs, dtype=torch.float64)
+    mel_points = torch.linspace(0.0, float(hz_to_mel(torch.tensor(sample_rate / 2.0))), num_bins + 2,
+                                dtype=torch.float64)
+    hz_points = 700.0 * (10 ** (mel_points / 2595.0) - 1.0)
+    lower, centre, upper = hz_points[:-2, None], hz_points[1:-1, None], hz_points[2:, None]
+    up = (freqs[None] - lower) / (centre - lower)
+    down = (upper - freqs[None]) / (upper - centre)
+    return torch.clamp(torch.minimum(up, down), min=0.0).to(torch.float32)
+
+
+class LogMelFeatureEncoder(nn.Module):
+    """Log-mel filterbank front end: raw samples [B, S] -> [B, conv_dim[-1], T] at 50 Hz.
+
+    The short-time Fourier transform is a fixed Conv1d (Hann window of 400 samples = 25 ms, hop
+    160 = 10 ms, 201 frequency bins), so the graph exports to plain ONNX Conv/MatMul/Log and the
+    studio's front end stays "raw 16 kHz samples". Power spectrum -> ``num_mel_bins`` HTK mel filters
+    -> log(x + 1e-6) -> Conv1d(k=3, s=2) + LayerNorm + GELU -> Conv1d(k=3, s=1) + LayerNorm + GELU.
+    Frame lengths follow the same ``L -> floor((L - k) / s) + 1`` rule as the conv feature encoder, so
+    a valid output frame only reads valid samples (padding invariance holds)."""
+
+    WINDOW = 400
+    HOP = 160
+
+    def __init__(self, cfg: AudioConfig):
+        super().__init__()
+        n_freqs = self.WINDOW // 2 + 1
+        t = torch.arange(self.WINDOW, dtype=torch.float64)
+        window = 0.5 - 0.5 * torch.cos(2 * math.pi * t / self.WINDOW)  # periodic Hann
+        k = torch.arange(n_freqs, dtype=torch.float64)[:, None]
+        angle = 2 * math.pi * k * t[None] / self.WINDOW
+        basis = torch.cat([torch.cos(angle), -torch.sin(angle)], 0) * window[None]
+        self.register_buffer("dft", basis.to(torch.float32).unsqueeze(1), persistent=False)  # [2F, 1, W]
+        self.register_buffer("mel", mel_filterbank(cfg.num_mel_bins, n_freqs), persistent=False)  # [M, F]
+        self.n_freqs = n_freqs
+        width = cfg.conv_dim[-1]
+        self.subsample = nn.Conv1d(cfg.num_mel_bins, width, 3, stride=2)
+        self.subsample_norm = nn.LayerNorm(width, eps=cfg.layer_norm_eps)
+        self.context = nn.Conv1d(width, width, 3, stride=1)
+        self.context_norm = nn.LayerNorm(width, eps=cfg.layer_norm_eps)
+
+    @property
+    def hop_samples(self) -> int:
+        return self.HOP * 2
+
+    @property
+    def receptive_field(self) -> int:
+        return self.WINDOW + self.HOP * (2 * 2 + 2)
+
+    @staticmethod
+    def _conv_len(lengths: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
+        return (torch.div(lengths - kernel, stride, rounding_mode="floor") + 1).clamp(min=1)
+
+    def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        frames = self._conv_len(lengths, self.WINDOW, self.HOP)
+        return self._conv_len(self._conv_len(frames, 3, 2), 3, 1)
+
+    def log_mel(self, audio: torch.Tensor) -> torch.Tensor:
+        """[B, S] -> [B, num_mel_bins, frames]."""
+        spec = F.conv1d(audio.unsqueeze(1), self.dft, stride=self.HOP)  # [B, 2F, T]
+        power = spec[:, :self.n_freqs] ** 2 + spec[:, self.n_freqs:] ** 2
+        return torch.log(torch.matmul(self.mel, power) + 1e-6)
+
+    def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        x = self.log_mel(audio)
+        x = self.subsample_norm(self.subsample(x).transpose(1, 2)).transpose(1, 2)
+        x = F.gelu(x)
+        x = self.context_norm(self.context(x).transpose(1, 2)).transpose(1, 2)
+        return F.gelu(x), self.out_lengths(lengths)
 
 
 class FeatureProjection(nn.Module):
@@ -254,21 +347,20 @@ class Wav2Vec2Encoder(nn.Module):
         super().__init__()
         self.config = cfg
         self.masked_spec_embed = nn.Parameter(torch.empty(cfg.hidden_size).uniform_())
-        self.feature_extractor = FeatureEncoder(cfg)
+        self.feature_extractor = LogMelFeatureEncoder(cfg) if cfg.feature_encoder == "log-mel" else FeatureEncoder(cfg)
         self.feature_projection = FeatureProjection(cfg)
         self.encoder = Wav2Vec2Transformer(cfg)
 
     @property
     def receptive_field(self) -> int:
-        r = 1
-        for k, s in zip(reversed(self.config.conv_kernel), reversed(self.config.conv_stride)):
-            r = (r - 1) * s + k
-        return r
+        return self.feature_extractor.receptive_field
+
+    @property
+    def hop_samples(self) -> int:
+        return self.feature_extractor.hop_samples
 
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        for layer in self.feature_extractor.conv_layers:
-            lengths = layer.out_lengths(lengths).clamp(min=1)
-        return lengths
+        return self.feature_extractor.out_lengths(lengths)
 
     def _time_mask(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         cfg = self.config
@@ -543,14 +635,18 @@ class WavFusionModel(nn.Module):
             out["text_gate"] = torch.zeros_like(emb[:, 0])
         out["embedding"] = emb
         out["logits"] = self.classifier(self.classifier_dropout(emb))
+        if self.training:
+            # L_mar's shared encoder runs inside forward (DistributedDataParallel sees each parameter
+            # used once per step); in eval mode (and so in the exported graph) it is not computed
+            for k in ("audio_feat", "text_feat"):
+                if k in out:
+                    out["mar_" + k] = self.mar_encoder(out[k])
         return out
 
     def mar_features(self, out: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
-        feats = []
-        for k in ("audio_feat", "text_feat"):
-            if k in out:
-                feats.append(self.mar_encoder(out[k]))
-        return feats
+        """Per-modality features through the shared L_mar encoder (audio first, then text)."""
+        return [out["mar_" + k] if "mar_" + k in out else self.mar_encoder(out[k])
+                for k in ("audio_feat", "text_feat") if k in out]
 
 
 class OnnxWrapper(nn.Module):

@@ -9,7 +9,7 @@ import os
 import random
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 import torch
@@ -17,11 +17,16 @@ import torch.nn.functional as F
 
 from .checkpoint import load_roberta, load_wav2vec2
 from .config import get_config
-from .data import Batcher, Corpus, load_audio_cache, load_corpus
+from .distributed import gather_rows, init_from_env, local_rows, shutdown
+from .data import Batcher, Corpus, RowProblem, load_audio_checked, load_corpus
 from .losses import margin_loss
 from .metrics import classification_metrics
 from .modules import WavFusionModel
 from .tokenizer import ByteLevelBPETokenizer, train_bpe
+
+
+def _silent(*_a: Any, **_k: Any) -> None:
+    pass
 
 
 def set_seed(seed: int, threads: int) -> None:
@@ -80,7 +85,7 @@ def cue_breakdown(corpus: Corpus, split: str, batcher: Batcher, preds: List[int]
 def build_model(config: str, labels: List[str], vocab_size: int, overrides: Dict[str, Any]) -> WavFusionModel:
     kw = dict(overrides)
     kw["labels"] = list(labels)
-    if config == "tiny":
+    if config in ("tiny", "small"):
         kw["vocab_size"] = vocab_size
     cfg = get_config(config, **kw)
     if cfg.text.vocab_size < vocab_size:
@@ -88,17 +93,32 @@ def build_model(config: str, labels: List[str], vocab_size: int, overrides: Dict
     return WavFusionModel(cfg)
 
 
-def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int = 12, batch_size: int = 16,
+def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny", epochs: int = 12, batch_size: int = 16,
           lr: float = 1e-3, encoder_lr: Optional[float] = None, seed: int = 0, threads: int = 2,
           fusion: Optional[str] = None, lambda_mar: Optional[float] = None, text_dropout: Optional[float] = None,
           num_shallow_layers: Optional[int] = None, audio_checkpoint: Optional[str] = None,
           text_checkpoint: Optional[str] = None, tokenizer: Optional[str] = None, vocab_size: int = 1000,
           max_seconds: Optional[float] = None, train_crop_seconds: Optional[float] = None,
           max_train_items: Optional[int] = None, max_val_items: Optional[int] = None, name: Optional[str] = None,
-          noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False) -> Dict[str, Any]:
+          noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False,
+          balanced: bool = False, speed_perturb: float = 0.0, config_overrides: Optional[Dict[str, Any]] = None,
+          weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None) -> Dict[str, Any]:
+    """``data``: a studio export folder, a manifest, or an already built :class:`Corpus` (items may carry
+    their audio). ``balanced``: each epoch draws its items with probability inversely proportional to
+    the size of their (corpus, label) group. ``speed_perturb``: random resampling factor in
+    [1 - x, 1 + x] per training clip (tempo and pitch change together, as Kaldi's speed perturbation)."""
     t0 = time.time()
+    dctx = init_from_env()
+    if not dctx.is_main:
+        log = _silent
     set_seed(seed, threads)
-    corpus = load_corpus(data, seed=seed)
+    corpus = data if isinstance(data, Corpus) else load_corpus(data, seed=seed)
+    if labels:
+        # a fixed label set (e.g. the bundle's): rows with any other label are reported, not trained on
+        keep = [it for it in corpus.items if it.label in labels]
+        corpus.problems += [RowProblem(it.split or "item", it.path, f"label {it.label!r} is not in the label set "
+                                       f"{list(labels)}") for it in corpus.items if it.label not in labels]
+        corpus.items, corpus.labels = keep, list(labels)
     train_items = corpus.split("train")
     val_items = corpus.split("validation")
     test_items = corpus.split("test")
@@ -120,6 +140,7 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
         tok = train_bpe([it.text for it in train_items], vocab_size=vocab_size)
     overrides: Dict[str, Any] = {"fusion": fusion, "lambda_mar": lambda_mar, "text_dropout": text_dropout,
                                  "num_shallow_layers": num_shallow_layers, "max_seconds": max_seconds}
+    overrides.update(config_overrides or {})
     model = build_model(config, corpus.labels, tok.vocab_size, overrides)
     cfg = model.config
     tok.max_length = cfg.text.max_text_tokens
@@ -135,14 +156,29 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
 
     max_samples = int(cfg.max_seconds * 16000)
     t_load = time.time()
-    load_audio_cache(train_items + val_items + test_items, max_samples=None)
+    min_samples = model.audio_encoder.receptive_field if model.uses_audio else 1
+    problems = list(corpus.problems)
+    train_items, p1 = load_audio_checked(train_items, min_samples)
+    val_items, p2 = load_audio_checked(val_items, min_samples)
+    test_items, p3 = load_audio_checked(test_items, min_samples)
+    problems += p1 + p2 + p3
     log(f"  audio loaded in {time.time() - t_load:.1f}s")
+    if problems:
+        log(f"  {len(problems)} rows not used:")
+        for pr in problems[:50]:
+            log(f"    {pr}")
+        if len(problems) > 50:
+            log(f"    ... and {len(problems) - 50} more")
+    if not train_items or not val_items:
+        raise ValueError(f"{corpus.source}: after removing {len(problems)} unusable rows no train and validation "
+                         f"items are left (train {len(train_items)}, validation {len(val_items)})")
 
     use_text = model.uses_text
     crop = int(train_crop_seconds * 16000) if train_crop_seconds else max_samples
     train_b = Batcher(train_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=True, seed=seed,
                       text_dropout=cfg.text_dropout if cfg.fusion == "gca" or cfg.fusion == "concat" else 0.0,
-                      max_samples=min(crop, max_samples), noise=noise, use_text=use_text)
+                      max_samples=min(crop, max_samples), noise=noise, use_text=use_text, balanced=balanced,
+                      speed_perturb=speed_perturb)
     val_b = Batcher(val_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
                     max_samples=max_samples, use_text=use_text)
     test_b = Batcher(test_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
@@ -157,9 +193,9 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
     groups = [{"params": [p for p in model.parameters() if id(p) not in pretrained], "lr": lr}]
     if pretrained:
         groups.append({"params": [p for p in model.parameters() if id(p) in pretrained], "lr": enc_lr})
-    opt = torch.optim.AdamW(groups, weight_decay=0.01)
+    opt = torch.optim.AdamW(groups, weight_decay=weight_decay)
     steps = epochs * len(train_b)
-    warm = max(1, int(0.08 * steps))
+    warm = max(1, int(warmup * steps))
     base_lrs = [g["lr"] for g in opt.param_groups]
 
     def set_lr(step: int) -> None:
@@ -167,6 +203,11 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
         for g, b in zip(opt.param_groups, base_lrs):
             g["lr"] = b * f
 
+    train_model = model
+    if dctx.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        train_model = DistributedDataParallel(model, find_unused_parameters=True)
     history = []
     best = {"score": -1.0}
     step = 0
@@ -178,10 +219,24 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
         report_every = max(1, len(train_b) // 4)
         for audio, lengths, ids, mask, labels, present in train_b:
             set_lr(step)
+            n_global = int(labels.shape[0])
+            keep = n_global
+            if dctx.enabled:
+                rows = local_rows(n_global, dctx)
+                keep = rows.stop - rows.start
+                if keep == 0:  # a last batch smaller than the world: run one row with zero weight
+                    rows = slice(0, 1)
+                audio, lengths, ids, mask, local_labels = (audio[rows], lengths[rows], ids[rows], mask[rows],
+                                                           labels[rows])
+            else:
+                local_labels = labels
             # the model sees dropped transcripts exactly as at inference: input_ids = [<s>, </s>]
-            out = model(audio, lengths, ids, mask)
-            ce = F.cross_entropy(out["logits"], labels)
-            feats = model.mar_features(out)
+            out = train_model(audio, lengths, ids, mask)
+            # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
+            weight = torch.ones(len(local_labels)) if keep else torch.zeros(len(local_labels))
+            ce = (F.cross_entropy(out["logits"], local_labels, reduction="none") * weight).sum() \
+                * (dctx.world / max(1, n_global))
+            feats = [gather_rows(f[:keep], n_global, dctx) for f in model.mar_features(out)]
             if cfg.lambda_mar > 0 and len(feats) > 1:
                 mar = margin_loss(feats, labels, [None, present], margin=cfg.mar_margin)
             else:
@@ -201,6 +256,8 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
                 eta = el / nb * (len(train_b) - nb) + el * (epochs - epoch) * len(train_b) / nb
                 log(f"  epoch {epoch}/{epochs} [{nb}/{len(train_b)}] loss {tot['loss'] / nb:.4f} "
                     f"(ce {tot['ce'] / nb:.4f}, mar {tot['mar'] / nb:.4f}) {nb / el:.2f} batch/s, eta {_fmt_time(eta)}")
+        if not dctx.is_main:
+            continue  # rank 0 evaluates; the others go on to the next epoch's first all-reduce
         ev = evaluate(model, val_b)
         vm = ev["metrics"]
         rec = {"epoch": epoch, "loss": tot["loss"] / nb, "ce": tot["ce"] / nb, "mar": tot["mar"] / nb,
@@ -226,6 +283,9 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
                 with open(os.path.join(out_dir, "history.json"), "w") as f:
                     json.dump(history, f, indent=1)
                 log(f"  saved best-so-far bundle (epoch {epoch}) to {out_dir}")
+    if not dctx.is_main:
+        shutdown(dctx)
+        return {"rank": dctx.rank, "history": history}
     model.load_state_dict(best["state"])
     model.eval()
     result: Dict[str, Any] = {"best_epoch": best["epoch"], "validation": best["validation"], "history": history}
@@ -250,14 +310,16 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
     training_info = {
         "data": corpus.summary(),
         "recipe": {"config": config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "encoder_lr": enc_lr,
-                   "seed": seed, "threads": threads, "optimizer": "AdamW wd 0.01, warmup 8% + cosine",
+                   "seed": seed, "threads": threads, "processes": dctx.world, "optimizer": "AdamW wd 0.01, warmup 8% + cosine",
                    "loss": f"CE + {cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
                    "text_dropout": cfg.text_dropout, "noise_augmentation": noise,
+                   "balanced_sampling": balanced, "speed_perturb": speed_perturb,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
                    "max_val_items": max_val_items,
                    "selection": "best validation UA", "best_epoch": best["epoch"],
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
+        "rows_not_used": {"count": len(problems), "first": [str(p) for p in problems[:50]]},
         "metrics": {k: result[k] for k in ("validation", "test", "test_without_text", "validation_cues", "test_cues")
                     if result.get(k) is not None},
     }
@@ -271,4 +333,5 @@ def train(data: str, out_dir: Optional[str], config: str = "tiny", epochs: int =
             json.dump(history, f, indent=1)
         log(f"bundle written to {out_dir} ({', '.join(sorted(os.listdir(out_dir)))})")
         result["model_json"] = meta
+    shutdown(dctx)
     return result
