@@ -256,10 +256,7 @@ export const operations = {
   labelUsage: op(Empty, z.array(z.object({ labelId: Id, annotations: z.number().int() }))),
   listUtterances: op(UtteranceFilter, z.object({ rows: z.array(UtteranceRow), total: z.number().int() })),
   getAnnotation: op(z.object({ utteranceId: Id }), Annotation.nullable()),
-  setLabel: op(
-    z.object({ utteranceId: Id, labelId: Id.nullable() }),
-    z.object({ row: UtteranceRow, historySeq: z.number().int() }),
-  ),
+  setLabel: op(z.object({ utteranceId: Id, labelId: Id.nullable() }), z.object({ row: UtteranceRow })),
   setDimensions: op(
     z.object({
       utteranceId: Id,
@@ -268,7 +265,7 @@ export const operations = {
       dominance: DimensionScore.nullable(),
       note: z.string().max(2000),
     }),
-    z.object({ row: UtteranceRow, historySeq: z.number().int() }),
+    z.object({ row: UtteranceRow }),
   ),
   undo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
   redo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
@@ -281,7 +278,7 @@ export const operations = {
   setActiveModel: op(z.object({ id: Id }), z.array(ModelInfo)),
   getPrediction: op(z.object({ utteranceId: Id }), Prediction.nullable()),
   /** Accepts the active model's prediction as the person's label (Enter). */
-  acceptPrediction: op(z.object({ utteranceId: Id }), z.object({ row: UtteranceRow, historySeq: z.number().int() })),
+  acceptPrediction: op(z.object({ utteranceId: Id }), z.object({ row: UtteranceRow })),
   startPrediction: op(
     z.object({
       filter: UtteranceFilter.optional(),
@@ -302,13 +299,30 @@ export type OperationParsedInput<N extends OperationName> = z.output<Operations[
 export type OperationOutput<N extends OperationName> = z.output<Operations[N]['output']>;
 export const operationNames = Object.keys(operations) as OperationName[];
 
-/** Events the core pushes to every connected renderer. */
+/**
+ * Events the core pushes to every connected renderer: each change to the project is announced once,
+ * by the service that made it, after it is committed. A renderer refreshes only in response to them,
+ * and only what changed.
+ */
 export const events = {
   jobUpdated: JobStatus,
+  /** One utterance's annotation changed (a label, ratings, a note, undo/redo, an accepted prediction). */
   annotationChanged: z.object({ row: UtteranceRow }),
-  projectChanged: ProjectInfo,
-  /** The label set changed (added, renamed, recoloured, hotkey moved, deleted). */
+  /** The label set changed (added, renamed, recoloured, hotkey moved, deleted, or added by an import). */
   labelsChanged: z.array(Label),
+  /**
+   * The list changed beyond single rows: `added`, an import added utterances; `relinked`, moved
+   * recordings were found again; `annotator`, another annotator's labels are now the ones shown.
+   */
+  utterancesChanged: z.object({
+    change: z.enum(['added', 'relinked', 'annotator']),
+    /** Utterances added, or recordings relinked (0 for `annotator`). */
+    count: z.number().int(),
+  }),
+  /** The registered models or the active one changed. */
+  modelsChanged: z.array(ModelInfo),
+  /** The predictions shown changed: a model run stored some, or another model became active. */
+  predictionsChanged: z.object({ modelId: Id.nullable(), count: z.number().int() }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -2,6 +2,7 @@ import type { AnnotationState, Label, UtteranceRow } from '../../shared/contract
 import { EMPTY_ANNOTATION } from '../db/annotations-repository';
 import { normaliseLabelName } from '../db/labels-repository';
 import { StudioError, notFound } from '../errors';
+import type { StudioEvents } from '../events';
 import type { ProjectStore } from '../project/project-store';
 
 /**
@@ -10,9 +11,19 @@ import type { ProjectStore } from '../project/project-store';
  * annotator.
  */
 export class AnnotationService {
-  constructor(private readonly store: ProjectStore) {}
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly events: StudioEvents,
+  ) {}
 
-  setLabel(utteranceId: number, labelId: number | null): { row: UtteranceRow; historySeq: number } {
+  /** Who labels in this session; the list then shows that person's labels. */
+  setAnnotator(annotator: string): void {
+    if (annotator === this.store.annotator) return;
+    this.store.annotator = annotator;
+    this.events.emit('utterancesChanged', { change: 'annotator', count: 0 });
+  }
+
+  setLabel(utteranceId: number, labelId: number | null): { row: UtteranceRow } {
     if (labelId !== null && !this.store.labels.byId(labelId)) throw notFound(`Label ${labelId}`);
     return this.edit(utteranceId, (s) => ({ ...s, labelId }));
   }
@@ -20,7 +31,7 @@ export class AnnotationService {
   setDimensions(
     utteranceId: number,
     dims: Pick<AnnotationState, 'valence' | 'arousal' | 'dominance' | 'note'>,
-  ): { row: UtteranceRow; historySeq: number } {
+  ): { row: UtteranceRow } {
     return this.edit(utteranceId, (s) => ({ ...s, ...dims }));
   }
 
@@ -42,7 +53,14 @@ export class AnnotationService {
       this.apply(target.utteranceId, annotator, target.before, op, target.seq);
       return target.utteranceId;
     });
-    return utteranceId === null ? null : this.row(utteranceId);
+    return utteranceId === null ? null : this.changed(utteranceId);
+  }
+
+  /** The one place an annotation change is announced: after its transaction committed. */
+  private changed(utteranceId: number): UtteranceRow {
+    const row = this.row(utteranceId);
+    this.events.emit('annotationChanged', { row });
+    return row;
   }
 
   row(utteranceId: number): UtteranceRow {
@@ -55,13 +73,13 @@ export class AnnotationService {
     const { store } = this;
     if (!store.utterances.byId(utteranceId)) throw notFound(`Utterance ${utteranceId}`);
     const annotator = store.annotator;
-    const historySeq = store.transaction(() => {
+    store.transaction(() => {
       const current = store.annotations.get(utteranceId, 'human', annotator);
       const before = current ? stateOf(current) : null;
       const after = change(before ?? EMPTY_ANNOTATION);
-      return this.apply(utteranceId, annotator, after, 'edit', null, before);
+      this.apply(utteranceId, annotator, after, 'edit', null, before);
     });
-    return { row: this.row(utteranceId), historySeq };
+    return { row: this.changed(utteranceId) };
   }
 
   private apply(
@@ -71,7 +89,7 @@ export class AnnotationService {
     op: 'edit' | 'undo' | 'redo',
     targetSeq: number | null,
     knownBefore?: AnnotationState | null,
-  ): number {
+  ): void {
     const { store } = this;
     const at = new Date().toISOString();
     const before =
@@ -82,7 +100,7 @@ export class AnnotationService {
             return current ? stateOf(current) : null;
           })();
     store.annotations.put(utteranceId, 'human', annotator, after, at);
-    return store.annotations.appendHistory({ at, annotator, utteranceId, op, targetSeq, before, after });
+    store.annotations.appendHistory({ at, annotator, utteranceId, op, targetSeq, before, after });
   }
 }
 
@@ -92,7 +110,10 @@ function stateOf(a: AnnotationState): AnnotationState {
 
 /** Label set edits: names unique, hotkeys move to the label they are given, used labels stay. */
 export class LabelService {
-  constructor(private readonly store: ProjectStore) {}
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly events: StudioEvents,
+  ) {}
 
   save(input: { id?: number; name: string; color: string; hotkey: string | null }): Label[] {
     const { labels } = this.store;
@@ -108,7 +129,14 @@ export class LabelService {
         labels.update(input.id, name, input.color, input.hotkey);
       }
     });
-    return labels.list();
+    return this.changed();
+  }
+
+  /** The one place a label-set change is announced. */
+  private changed(): Label[] {
+    const list = this.store.labels.list();
+    this.events.emit('labelsChanged', list);
+    return list;
   }
 
   delete(id: number): Label[] {
@@ -125,6 +153,6 @@ export class LabelService {
       }
       labels.delete(id);
     });
-    return labels.list();
+    return this.changed();
   }
 }

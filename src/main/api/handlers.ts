@@ -9,98 +9,46 @@ type Handlers = {
 /** What each operation of the contract does, in terms of the studio's services. */
 export function createHandlers(studio: Studio): Handlers {
   const { store } = studio;
-  const afterJob = (jobId: string) => {
-    // Nothing here may reject unhandled: that would end the host process.
-    void studio.jobs
-      .wait(jobId)
-      .then(() => {
-        store.refreshMissing();
-        studio.emit('projectChanged', studio.info());
-      })
-      .catch((err: unknown) => {
-        const error = studio.checkDamage(err);
-        console.error(`after job ${jobId}: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    return { jobId };
-  };
+  // Handlers only translate: the services emit the domain events (src/main/events.ts) themselves.
   const handlers: Handlers = {
     getProjectInfo: () => studio.info(),
     setAnnotator: ({ annotator }) => {
-      store.annotator = annotator;
-      const info = studio.info();
-      studio.emit('projectChanged', info);
-      return info;
+      studio.annotations.setAnnotator(annotator);
+      return studio.info();
     },
     listLabels: () => store.labels.list(),
-    saveLabel: (input) => {
-      const labels = studio.labels.save(input);
-      studio.emit('labelsChanged', labels);
-      return labels;
-    },
-    deleteLabel: ({ id }) => {
-      const labels = studio.labels.delete(id);
-      studio.emit('labelsChanged', labels);
-      return labels;
-    },
+    saveLabel: (input) => studio.labels.save(input),
+    deleteLabel: ({ id }) => studio.labels.delete(id),
     labelUsage: () => store.labels.list().map((l) => ({ labelId: l.id, annotations: store.labels.usageCount(l.id) })),
     listUtterances: (filter) => {
       const rows = store.utterances.list(filter, store.rowContext());
       return { rows, total: store.utterances.count() };
     },
     getAnnotation: ({ utteranceId }) => store.annotations.get(utteranceId, 'human', store.annotator) ?? null,
-    setLabel: ({ utteranceId, labelId }) => {
-      const result = studio.annotations.setLabel(utteranceId, labelId);
-      studio.emit('annotationChanged', { row: result.row });
-      return result;
-    },
-    setDimensions: ({ utteranceId, ...dims }) => {
-      const result = studio.annotations.setDimensions(utteranceId, dims);
-      studio.emit('annotationChanged', { row: result.row });
-      return result;
-    },
-    undo: () => {
-      const row = studio.annotations.undo();
-      if (row) studio.emit('annotationChanged', { row });
-      return { row };
-    },
-    redo: () => {
-      const row = studio.annotations.redo();
-      if (row) studio.emit('annotationChanged', { row });
-      return { row };
-    },
+    setLabel: ({ utteranceId, labelId }) => studio.annotations.setLabel(utteranceId, labelId),
+    setDimensions: ({ utteranceId, ...dims }) => studio.annotations.setDimensions(utteranceId, dims),
+    undo: () => ({ row: studio.annotations.undo() }),
+    redo: () => ({ row: studio.annotations.redo() }),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
-    startImport: ({ path }) =>
-      afterJob(studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx))),
-    startExport: (request) =>
-      afterJob(
-        studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx)),
-      ),
-    startRelink: ({ folder }) =>
-      afterJob(studio.jobs.start('relink', `Relink from ${folder}`, (ctx) => studio.relinker.relink(folder, ctx))),
-    listModels: async () => {
-      await studio.predictions.ensureActiveModel();
-      return studio.predictions.listModels();
-    },
-    addModel: async ({ path }) => {
-      const models = await studio.predictions.addModel(path);
-      studio.emit('projectChanged', studio.info());
-      return models;
-    },
-    setActiveModel: ({ id }) => {
-      const models = studio.predictions.setActiveModel(id);
-      studio.emit('projectChanged', studio.info());
-      return models;
-    },
+    startImport: ({ path }) => ({
+      jobId: studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx)),
+    }),
+    startExport: (request) => ({
+      jobId: studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx)),
+    }),
+    startRelink: ({ folder }) => ({
+      jobId: studio.jobs.start('relink', `Relink from ${folder}`, (ctx) => studio.relinker.relink(folder, ctx)),
+    }),
+    listModels: () => studio.predictions.listModels(),
+    addModel: ({ path }) => studio.predictions.addModel(path),
+    setActiveModel: ({ id }) => studio.predictions.setActiveModel(id),
     getPrediction: ({ utteranceId }) => studio.predictions.prediction(utteranceId),
-    acceptPrediction: ({ utteranceId }) => {
-      const result = studio.predictions.accept(utteranceId);
-      studio.emit('annotationChanged', { row: result.row });
-      return result;
-    },
-    startPrediction: ({ filter, device, recompute }) =>
-      afterJob(
-        studio.jobs.start('predict', 'Run model', (ctx) => studio.predictions.run({ filter, device, recompute }, ctx)),
+    acceptPrediction: ({ utteranceId }) => studio.predictions.accept(utteranceId),
+    startPrediction: ({ filter, device, recompute }) => ({
+      jobId: studio.jobs.start('predict', 'Run model', (ctx) =>
+        studio.predictions.run({ filter, device, recompute }, ctx),
       ),
+    }),
     listJobs: () => studio.jobs.list(),
     cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
   };

@@ -1,9 +1,10 @@
-import type { EventName, EventPayload, ProjectInfo } from '../../shared/contract';
+import type { ProjectInfo } from '../../shared/contract';
 import { AnnotationService, LabelService } from '../annotation/annotation-service';
 import { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { WaveformService } from '../audio/waveform-service';
 import { LATEST_SCHEMA_VERSION, backupDir } from '../db/open-database';
 import { StudioError } from '../errors';
+import { StudioEvents, type StudioListener } from '../events';
 import { ExportService } from '../export/export-service';
 import { ImportService } from '../import/import-service';
 import { PredictionService } from '../inference/prediction-service';
@@ -12,13 +13,13 @@ import { JobRunner } from '../jobs/job-runner';
 import { ProjectStore } from '../project/project-store';
 import { APP_VERSION } from '../version';
 
-type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
-
 /**
- * The running studio: the open project, its services, the job runner and the event fan-out to
- * whichever transports are attached. Transport-free; the desktop shell and the loopback host wrap it.
+ * The running studio: the open project, its services, the job runner and the domain-event bus the
+ * services emit on, which whichever transports are attached subscribe to. Transport-free; the
+ * desktop shell and the loopback host wrap it.
  */
 export class Studio {
+  readonly events = new StudioEvents();
   readonly jobs: JobRunner;
   readonly audio = new DecodedAudioCache();
   readonly annotations: AnnotationService;
@@ -28,26 +29,41 @@ export class Studio {
   readonly relinker: RelinkService;
   readonly waveforms: WaveformService;
   readonly predictions: PredictionService;
-  private readonly listeners = new Set<Listener>();
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
   constructor(readonly store: ProjectStore) {
     this.jobs = new JobRunner(
-      (status) => this.emit('jobUpdated', status),
+      (status) => this.events.emit('jobUpdated', status),
       (err) => this.checkDamage(err),
     );
-    this.annotations = new AnnotationService(store);
-    this.labels = new LabelService(store);
-    this.importer = new ImportService(store);
+    this.annotations = new AnnotationService(store, this.events);
+    this.labels = new LabelService(store, this.events);
+    this.importer = new ImportService(store, this.events);
     this.exporter = new ExportService(store, this.audio);
-    this.relinker = new RelinkService(store);
+    this.relinker = new RelinkService(store, this.events);
     this.waveforms = new WaveformService(store, this.audio);
-    this.predictions = new PredictionService(store, this.annotations);
+    this.predictions = new PredictionService(store, this.annotations, this.events);
   }
 
+  /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */
   static open(file: string, options?: { create?: boolean; name?: string }): Studio {
     return new Studio(ProjectStore.open(file, options));
+  }
+
+  /**
+   * Opens a project for the studio app (desktop, host): also does the model-registry upkeep (the
+   * demo bundle becomes the active model of a project that has none), so that reads never write.
+   */
+  static async load(file: string, options?: { create?: boolean; name?: string }): Promise<Studio> {
+    const studio = Studio.open(file, options);
+    try {
+      await studio.predictions.ensureActiveModel();
+    } catch (err) {
+      // The project still opens; a model can be added or chosen from the studio.
+      console.error(`wavfusion: the demo model could not be registered: ${(err as Error).message}`);
+    }
+    return studio;
   }
 
   /** Turns SQLite's damage errors into the project's one clear message (and remembers it); other errors pass. */
@@ -63,13 +79,8 @@ export class Studio {
     return this.damaged;
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
-    for (const l of this.listeners) l(event, payload);
+  subscribe(listener: StudioListener): () => void {
+    return this.events.subscribe(listener);
   }
 
   info(): ProjectInfo {
@@ -88,7 +99,7 @@ export class Studio {
       speakers: store.utterances.speakers(),
       annotator: store.annotator,
       model: (() => {
-        const m = store.activeModelId ? store.models.byId(store.activeModelId) : undefined;
+        const m = store.activeModelId === null ? undefined : store.models.byId(store.activeModelId);
         return m ? { id: m.id, name: m.name, version: m.version } : null;
       })(),
       inference: this.predictions.lastDevice,

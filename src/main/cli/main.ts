@@ -82,7 +82,7 @@ async function serve(args: string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
-  const studio = values.project ? Studio.open(values.project) : await openDemoProject();
+  const studio = values.project ? await Studio.load(values.project) : await openDemoProject();
   // Last resort: a rejection nobody handled is a bug to log, not a reason to drop every open window.
   process.on('unhandledRejection', (reason) => console.error('wavfusion: unhandled rejection:', reason));
   const host = await startLoopbackHost({ studio, rendererDir: RENDERER_DIR, port, token: process.env.WAVFUSION_TOKEN });

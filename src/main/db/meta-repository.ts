@@ -16,4 +16,8 @@ export class MetaRepository {
       )
       .run(key, value);
   }
+
+  delete(key: string): void {
+    this.db.prepare('DELETE FROM project_meta WHERE key = ?').run(key);
+  }
 }

@@ -92,7 +92,7 @@ async function start(): Promise<void> {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   const projectArg = process.argv.find((a) => a.startsWith('--project='))?.slice('--project='.length);
-  studio = projectArg ? Studio.open(projectArg) : await openDemoProject();
+  studio = projectArg ? await Studio.load(projectArg) : await openDemoProject();
   wireIpc(studio);
   buildMenu();
   window = createWindow();

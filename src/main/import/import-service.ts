@@ -7,6 +7,7 @@ import { computePeaks } from '../audio/signal';
 import { colourFor, normaliseLabelName } from '../db/labels-repository';
 import type { NewRecording } from '../db/recordings-repository';
 import { StudioError, describeError } from '../errors';
+import type { StudioEvents } from '../events';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
 import { scanFolder } from './folder';
@@ -26,19 +27,18 @@ interface Segment {
 
 /** Imports folders and manifests: audio is referenced, not copied; every failure is reported by name. */
 export class ImportService {
-  constructor(private readonly store: ProjectStore) {}
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly events: StudioEvents,
+  ) {}
 
+  /**
+   * Imports a folder, a manifest or one file. Whatever was committed is announced once at the end
+   * (even when the import stopped early): the new utterances, and the labels a manifest added.
+   */
   async importPath(source: string, ctx: JobContext): Promise<ImportReport> {
-    const { store } = this;
-    const resolved = path.resolve(source);
-    let stat;
-    try {
-      stat = await fs.stat(resolved);
-    } catch {
-      throw new StudioError('not_found', `Nothing to import at ${resolved}: no such file or folder`);
-    }
     const report: ImportReport = {
-      source: resolved,
+      source: path.resolve(source),
       recordingsAdded: 0,
       recordingsReused: 0,
       utterancesAdded: 0,
@@ -47,6 +47,25 @@ export class ImportService {
       failures: [],
       cancelled: false,
     };
+    try {
+      return await this.importInto(report, ctx);
+    } finally {
+      if (report.labelsAdded.length > 0) this.events.emit('labelsChanged', this.store.labels.list());
+      if (report.utterancesAdded > 0 || report.annotationsAdded > 0) {
+        this.events.emit('utterancesChanged', { change: 'added', count: report.utterancesAdded });
+      }
+    }
+  }
+
+  private async importInto(report: ImportReport, ctx: JobContext): Promise<ImportReport> {
+    const { store } = this;
+    const resolved = report.source;
+    let stat;
+    try {
+      stat = await fs.stat(resolved);
+    } catch {
+      throw new StudioError('not_found', `Nothing to import at ${resolved}: no such file or folder`);
+    }
     const byFile = new Map<string, Segment[]>();
     let annotationSource = '';
     if (stat.isDirectory()) {

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RelinkReport } from '../../shared/contract';
 import { isAudioPath } from '../audio/decode';
+import type { StudioEvents } from '../events';
 import type { JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
 import { walkFolder } from './folder';
@@ -12,9 +13,22 @@ import { walkFolder } from './folder';
  * its place. Annotations stay attached, since they hang off the recording, not its path.
  */
 export class RelinkService {
-  constructor(private readonly store: ProjectStore) {}
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly events: StudioEvents,
+  ) {}
 
+  /** Relinks what it can; the recordings found again are announced once, even if it stopped early. */
   async relink(folder: string, ctx: JobContext): Promise<RelinkReport> {
+    const counter = { relinked: 0 };
+    try {
+      return await this.relinkFrom(folder, ctx, counter);
+    } finally {
+      if (counter.relinked > 0) this.events.emit('utterancesChanged', { change: 'relinked', count: counter.relinked });
+    }
+  }
+
+  private async relinkFrom(folder: string, ctx: JobContext, counter: { relinked: number }): Promise<RelinkReport> {
     const { store } = this;
     store.refreshMissing();
     const missing = store.recordings.list().filter((r) => store.missingRecordings.has(r.id));
@@ -22,7 +36,6 @@ export class RelinkService {
     for (const r of missing) bySize.set(r.sizeBytes, [...(bySize.get(r.sizeBytes) ?? []), r]);
     // Symbolic links to audio count (walkFolder follows them); unreadable entries are skipped.
     const candidates = (await walkFolder(path.resolve(folder))).files.filter((f) => isAudioPath(f));
-    let relinked = 0;
     let done = 0;
     for (const file of candidates) {
       if (ctx.signal.aborted) break;
@@ -47,10 +60,10 @@ export class RelinkService {
       if (!match || store.recordings.byPath(file)) continue;
       store.recordings.relink(match.id, file);
       store.missingRecordings.delete(match.id);
-      relinked++;
+      counter.relinked++;
     }
     ctx.progress(candidates.length, candidates.length);
     const stillMissing = missing.filter((r) => store.missingRecordings.has(r.id)).map((r) => r.path);
-    return { relinked, stillMissing };
+    return { relinked: counter.relinked, stillMissing };
   }
 }

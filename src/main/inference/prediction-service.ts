@@ -4,6 +4,7 @@ import type { Device, ModelInfo, Prediction, PredictionReport, UtteranceFilter }
 import type { AnnotationService } from '../annotation/annotation-service';
 import type { ModelRecord } from '../db/models-repository';
 import { StudioError, notFound } from '../errors';
+import type { StudioEvents } from '../events';
 import type { JobContext } from '../jobs/job-runner';
 import { RESOURCES_DIR } from '../paths';
 import type { ProjectStore } from '../project/project-store';
@@ -32,17 +33,37 @@ export class PredictionService {
   constructor(
     private readonly store: ProjectStore,
     private readonly annotations: AnnotationService,
+    private readonly events: StudioEvents,
   ) {}
 
-  /** The demo bundle is the default model of a project that has none. */
+  /**
+   * Registry upkeep, done when a project is opened (and before a run): the demo bundle becomes the
+   * active model of a project that has none. Reads (listModels) never write.
+   */
   async ensureActiveModel(): Promise<ModelRecord | null> {
     const { store } = this;
-    const active = store.activeModelId ? store.models.byId(store.activeModelId) : undefined;
+    const active = store.activeModelId === null ? undefined : store.models.byId(store.activeModelId);
     if (active) return active;
     if (!fs.existsSync(path.join(resolveModelLocation(DEMO_MODEL_LOCATION), 'model.json'))) return null;
+    const before = this.listModels();
     const id = await this.register(DEMO_MODEL_LOCATION);
-    store.activeModelId = id;
+    this.activate(id, before);
     return store.models.byId(id)!;
+  }
+
+  /**
+   * The one place the active model changes: announced as a models change (when the list or the
+   * active one changed) and a predictions change (when another model's predictions are now shown).
+   */
+  private activate(id: number, before: ModelInfo[] = this.listModels()): ModelInfo[] {
+    const switched = this.store.activeModelId !== id;
+    this.store.activeModelId = id;
+    const models = this.listModels();
+    if (JSON.stringify(models) !== JSON.stringify(before)) this.events.emit('modelsChanged', models);
+    if (switched) {
+      this.events.emit('predictionsChanged', { modelId: id, count: this.store.models.predictedUtterances(id).size });
+    }
+    return models;
   }
 
   private async register(location: string): Promise<number> {
@@ -68,15 +89,13 @@ export class PredictionService {
   async addModel(folder: string): Promise<ModelInfo[]> {
     const dir = path.resolve(folder);
     await this.workerFor(dir, 'cpu');
-    const id = await this.register(dir);
-    this.store.activeModelId = id;
-    return this.listModels();
+    const before = this.listModels();
+    return this.activate(await this.register(dir), before);
   }
 
   setActiveModel(id: number): ModelInfo[] {
     if (!this.store.models.byId(id)) throw notFound(`Model ${id}`);
-    this.store.activeModelId = id;
-    return this.listModels();
+    return this.activate(id);
   }
 
   private async workerFor(dir: string, device: Device): Promise<LoadedModel> {
@@ -96,13 +115,28 @@ export class PredictionService {
     return this.loaded;
   }
 
+  /** Runs the active model as a job; the predictions it stored are announced once, even if it stopped early. */
   async run(
     options: { filter?: UtteranceFilter; device: Device; recompute: boolean },
     ctx: JobContext,
   ): Promise<PredictionReport> {
-    const { store } = this;
     const model = await this.ensureActiveModel();
     if (!model) throw new StudioError('not_found', 'No model: add a model bundle first');
+    let stored = 0;
+    try {
+      return await this.runModel(model, options, ctx, () => stored++);
+    } finally {
+      if (stored > 0) this.events.emit('predictionsChanged', { modelId: model.id, count: stored });
+    }
+  }
+
+  private async runModel(
+    model: ModelRecord,
+    options: { filter?: UtteranceFilter; device: Device; recompute: boolean },
+    ctx: JobContext,
+    onStored: () => void,
+  ): Promise<PredictionReport> {
+    const { store } = this;
     const loaded = await this.workerFor(resolveModelLocation(model.location), options.device);
     const done = options.recompute ? new Set<number>() : store.models.predictedUtterances(model.id);
     const rows = store.rows(options.filter ?? {});
@@ -162,6 +196,7 @@ export class PredictionService {
             createdAt,
           });
           report.predicted++;
+          onStored();
           report.audioSeconds += r.durationS;
         }
       });
@@ -181,7 +216,7 @@ export class PredictionService {
   prediction(utteranceId: number): Prediction | null {
     const { store } = this;
     const modelId = store.activeModelId;
-    if (!modelId) return null;
+    if (modelId === null) return null;
     const model = store.models.byId(modelId);
     const p = model && store.models.prediction(utteranceId, modelId);
     if (!model || !p) return null;

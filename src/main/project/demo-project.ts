@@ -8,7 +8,7 @@ import { DEMO_CORPUS_DIR, demoProjectPath } from '../paths';
  */
 export async function openDemoProject(file = demoProjectPath()): Promise<Studio> {
   const isNew = !fs.existsSync(file);
-  const studio = Studio.open(file, { name: 'Demo corpus' });
+  const studio = await Studio.load(file, { name: 'Demo corpus' });
   if (isNew || studio.store.utterances.count() === 0) {
     const job = studio.jobs.start('import', 'Import demo corpus', (ctx) =>
       studio.importer.importPath(DEMO_CORPUS_DIR, ctx),

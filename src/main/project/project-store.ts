@@ -68,16 +68,18 @@ export class ProjectStore {
 
   /** The model whose predictions the project shows (set when a model first runs, or by the user). */
   get activeModelId(): number | null {
+    // Older versions stored "none" as ''.
     const v = this.meta.get('active_model_id');
-    return v === undefined ? null : Number(v);
+    return v === undefined || v === '' ? null : Number(v);
   }
 
   set activeModelId(id: number | null) {
-    this.meta.set('active_model_id', id === null ? '' : String(id));
+    if (id === null) this.meta.delete('active_model_id');
+    else this.meta.set('active_model_id', String(id));
   }
 
   rowContext(): RowContext {
-    return { annotator: this.annotator, missing: this.missingRecordings, modelId: this.activeModelId || null };
+    return { annotator: this.annotator, missing: this.missingRecordings, modelId: this.activeModelId };
   }
 
   /** List rows for the current annotator and active model; the filter's defaults fill what is left out. */

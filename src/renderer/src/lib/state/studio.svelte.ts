@@ -135,11 +135,21 @@ export class StudioState {
   /** Loads the project and subscribes to the core's events; returns the unsubscribe. */
   connect(): () => void {
     const offs = [
-      this.client.on('projectChanged', (info) => {
-        this.info = info;
+      // The one refresh path: each change the core announces reloads only what it changed, once.
+      this.client.on('labelsChanged', (labels) => {
+        this.labels = labels;
+      }),
+      this.client.on('utterancesChanged', () => {
         void this.loadRows();
-        void this.loadLabels();
-        // A model run or a model switch changes predictions.
+        this.refreshInfoSoon();
+      }),
+      this.client.on('modelsChanged', (models) => {
+        this.models.models = models;
+        this.refreshInfoSoon();
+      }),
+      this.client.on('predictionsChanged', () => {
+        void this.loadRows();
+        this.refreshInfoSoon();
         if (this.selectedId !== null) void this.reloadPrediction(this.selectedId);
       }),
       this.client.on('annotationChanged', ({ row }) => {
@@ -486,18 +496,12 @@ export class StudioState {
       );
     } else if (run.phase === 'cancelled') this.showNotice('Model run cancelled');
     else if (run.error) this.showError(`The model run failed: ${run.error}`);
-    await Promise.allSettled([this.loadRows(), this.refreshInfo(), this.models.load()]);
-    if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+    // The list, the info and the prediction follow the core's predictionsChanged event.
   }
 
-  /**
-   * Lists the models. The core makes the demo bundle the active model when it is first listed, so the
-   * project info (which names the active model) is refreshed when it named another or none.
-   */
+  /** Lists the models (the core made the demo bundle the active one when the project was opened). */
   async loadModels(): Promise<void> {
     await this.models.load();
-    const active = this.models.active;
-    if (active && this.info?.model?.id !== active.id) await this.refreshInfo().catch(() => undefined);
   }
 
   /** The active model as the panels show it: from the model list, else the project info; null if none. */
@@ -505,19 +509,14 @@ export class StudioState {
     return this.models.active ?? this.info?.model ?? null;
   }
 
+  /** The list and the prediction follow the core's modelsChanged and predictionsChanged events. */
   async setActiveModel(id: number): Promise<void> {
-    if ((await this.models.setActive(id)) !== null) return;
-    await Promise.allSettled([this.loadRows(), this.refreshInfo()]);
-    if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
+    await this.models.setActive(id);
   }
 
+  /** Adds a bundle; the list and the prediction follow the core's events. Returns the core's refusal, if any. */
   async addModel(path: string): Promise<string | null> {
-    const error = await this.models.add(path);
-    if (error === null) {
-      await Promise.allSettled([this.loadRows(), this.refreshInfo()]);
-      if (this.selectedId !== null) await this.reloadPrediction(this.selectedId);
-    }
-    return error;
+    return await this.models.add(path);
   }
 
   // ---------- project ----------
@@ -526,8 +525,8 @@ export class StudioState {
     const annotator = name.trim();
     if (!annotator || annotator === this.info?.annotator) return;
     try {
+      // The list follows the core's utterancesChanged event (another person's labels are shown now).
       this.info = await this.client.setAnnotator({ annotator });
-      await this.loadRows();
       if (this.selectedId !== null) void this.reloadDimensions(this.selectedId);
     } catch (err) {
       this.showError(`Could not change the annotator: ${errorMessage(err)}`);
