@@ -1,0 +1,49 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { expect, openStudio, test } from './fixtures';
+
+/** axe-core on a view: WCAG 2.1 A/AA rules; serious and critical findings fail, with what and where. */
+async function expectAccessible(page: Page, view: string, include?: string): Promise<void> {
+  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']);
+  if (include) builder = builder.include(include);
+  const { violations } = await builder.analyze();
+  const serious = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
+}
+
+test('the main view, its dialogs and the shortcut overlay have no serious accessibility violations', async ({
+  page,
+  host,
+}) => {
+  await openStudio(page, host);
+  const options = page.getByRole('listbox', { name: 'Utterances' }).getByRole('option');
+  await options.first().click();
+  await page.keyboard.press('3'); // a labelled row, a selected row, a solid chip
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+  await expectAccessible(page, 'main view');
+
+  await page.getByRole('button', { name: 'Unlabelled', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Clear filters' })).toBeVisible();
+  await expectAccessible(page, 'main view, filtered');
+
+  for (const [button, dialog] of [
+    ['Labels…', 'Labels'],
+    ['Export…', 'Export dataset'],
+    ['Import…', 'Import audio'],
+    ['Run model…', 'Run model'],
+  ] as const) {
+    await page.getByRole('banner').getByRole('button', { name: button }).click();
+    await expect(page.getByRole('dialog', { name: dialog })).toBeVisible();
+    await expectAccessible(page, `${dialog} dialog`, 'dialog[open]');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog', { name: dialog })).toBeHidden();
+  }
+
+  await options.first().click();
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await expectAccessible(page, 'shortcut overlay', 'dialog[open]');
+});
