@@ -8,6 +8,18 @@
  * src/main/api/handlers.ts; the transports, the preload and the clients pick it up by name.
  */
 import { z } from 'zod';
+import {
+  AgreementReport,
+  AgreementRequest,
+  AnnotatorRole,
+  ConsensusDetail,
+  ConsensusFilter,
+  LabellingSettings,
+  RosterEntry,
+  RowConsensus,
+} from './agreement-contract';
+
+export * from './agreement-contract';
 
 // ---------- shared value schemas ----------
 
@@ -70,6 +82,8 @@ export const UtteranceRow = z.object({
   importedLabelId: Id.nullable(),
   missing: z.boolean(),
   prediction: PredictionSummary.nullable(),
+  /** Everyone's labels: state, count, final label (hidden in blind mode until this annotator labels it). */
+  consensus: RowConsensus,
 });
 export type UtteranceRow = z.infer<typeof UtteranceRow>;
 
@@ -86,6 +100,8 @@ export const UtteranceFilter = z.object({
   missing: z.boolean().default(false),
   /** `uncertainty`: highest prediction entropy first (unpredicted last). */
   sort: z.enum(['recording', 'uncertainty']).default('recording'),
+  /** Several annotators: needs more labels, complete, disagreed (not yet adjudicated), adjudicated. */
+  consensus: ConsensusFilter.default('any'),
 });
 export type UtteranceFilter = z.infer<typeof UtteranceFilter>;
 
@@ -290,6 +306,22 @@ export const operations = {
   ),
   listJobs: op(Empty, z.array(JobStatus)),
   cancelJob: op(z.object({ jobId: z.string() }), z.object({ cancelled: z.boolean() })),
+  /** The roster: annotators and adjudicators (and anyone with labels not yet on it). */
+  listAnnotators: op(Empty, z.array(RosterEntry)),
+  /** Adds a person to the roster, or changes their role. */
+  saveAnnotator: op(z.object({ name: AnnotatorName, role: AnnotatorRole.default('annotator') }), z.array(RosterEntry)),
+  /** Refused while the person has annotations or adjudications. */
+  removeAnnotator: op(z.object({ name: AnnotatorName }), z.array(RosterEntry)),
+  getLabellingSettings: op(Empty, LabellingSettings),
+  setLabellingSettings: op(LabellingSettings.partial(), LabellingSettings),
+  /** Every annotator's label, V/A/D and note for one utterance, its consensus and adjudication (blind mode applies). */
+  getConsensus: op(z.object({ utteranceId: Id }), ConsensusDetail),
+  /** An adjudicator (the current annotator, adjudicator on the roster) sets the final label with a reason. */
+  adjudicate: op(
+    z.object({ utteranceId: Id, labelId: Id, reason: z.string().trim().min(1).max(2000) }),
+    ConsensusDetail,
+  ),
+  getAgreement: op(AgreementRequest, AgreementReport),
 } as const;
 
 export type Operations = typeof operations;

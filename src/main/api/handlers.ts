@@ -1,4 +1,5 @@
 import { operations, type OperationName, type OperationOutput, type OperationParsedInput } from '../../shared/contract';
+import { AgreementService } from '../agreement/agreement-service';
 import { StudioError } from '../errors';
 import type { Studio } from './studio';
 
@@ -9,6 +10,7 @@ type Handlers = {
 /** What each operation of the contract does, in terms of the studio's services. */
 export function createHandlers(studio: Studio): Handlers {
   const { store } = studio;
+  const agreement = new AgreementService(store);
   // Handlers only translate: the services emit the domain events (src/main/events.ts) themselves.
   const handlers: Handlers = {
     getProjectInfo: () => studio.info(),
@@ -42,7 +44,9 @@ export function createHandlers(studio: Studio): Handlers {
     listModels: () => studio.predictions.listModels(),
     addModel: ({ path }) => studio.predictions.addModel(path),
     setActiveModel: ({ id }) => studio.predictions.setActiveModel(id),
-    getPrediction: ({ utteranceId }) => studio.predictions.prediction(utteranceId),
+    // Blind mode may hide the model's prediction until the annotator has labelled the utterance.
+    getPrediction: ({ utteranceId }) =>
+      agreement.visibility(utteranceId).model ? studio.predictions.prediction(utteranceId) : null,
     acceptPrediction: ({ utteranceId }) => studio.predictions.accept(utteranceId),
     startPrediction: ({ filter, device, recompute }) => ({
       jobId: studio.jobs.start('predict', 'Run model', (ctx) =>
@@ -51,6 +55,14 @@ export function createHandlers(studio: Studio): Handlers {
     }),
     listJobs: () => studio.jobs.list(),
     cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
+    listAnnotators: () => agreement.listAnnotators(),
+    saveAnnotator: ({ name, role }) => agreement.saveAnnotator(name, role),
+    removeAnnotator: ({ name }) => agreement.removeAnnotator(name),
+    getLabellingSettings: () => agreement.settings(),
+    setLabellingSettings: (change) => agreement.setSettings(change),
+    getConsensus: ({ utteranceId }) => agreement.detail(utteranceId),
+    adjudicate: ({ utteranceId, labelId, reason }) => agreement.adjudicate(utteranceId, labelId, reason),
+    getAgreement: (request) => agreement.report(request),
   };
   // A damaged project file fails every operation from the first damage found on, with one clear
   // message, instead of some reads failing while some writes half-succeed.

@@ -1,4 +1,5 @@
 import type { UtteranceFilter, UtteranceRow } from '../../shared/contract';
+import { withConsensus } from '../agreement/consensus';
 import type { Db } from './open-database';
 
 export interface NewUtterance {
@@ -52,7 +53,7 @@ const ROW_SELECT = `
   LEFT JOIN predictions p ON p.utterance_id = u.id AND p.model_id = @modelId
   LEFT JOIN labels pl ON pl.name = p.predicted_label`;
 
-function toRow(rec: RowRecord, missing: ReadonlySet<number>): UtteranceRow {
+function toRow(rec: RowRecord, missing: ReadonlySet<number>): Omit<UtteranceRow, 'consensus'> {
   const { predLabel, predLabelId, predConfidence, predEntropy, ...rest } = rec;
   return {
     ...rest,
@@ -123,7 +124,7 @@ export class UtterancesRepository {
     const rec = this.db
       .prepare<{ annotator: string; id: number; modelId: number | null }, RowRecord>(`${ROW_SELECT} WHERE u.id = @id`)
       .get({ annotator: context.annotator, modelId: context.modelId, id });
-    return rec && toRow(rec, context.missing);
+    return rec && withConsensus(this.db, [toRow(rec, context.missing)], context.annotator)[0];
   }
 
   list(filter: UtteranceFilter, context: RowContext): UtteranceRow[] {
@@ -159,10 +160,12 @@ export class UtterancesRepository {
         ? 'p.entropy IS NULL, p.entropy DESC, r.path, u.start_s, u.id'
         : 'r.path, u.start_s, u.id';
     const sql = `${ROW_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
-    return this.db
+    const rows = this.db
       .prepare<Record<string, unknown>, RowRecord>(sql)
       .all(params)
       .map((rec) => toRow(rec, context.missing));
+    // Everyone's labels, blind mode and the consensus filter (docs: src/main/agreement/consensus.ts).
+    return withConsensus(this.db, rows, context.annotator, filter.consensus);
   }
 
   labelledCount(annotator: string): number {

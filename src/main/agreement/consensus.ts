@@ -1,0 +1,154 @@
+import {
+  AdjudicationsRepository,
+  AnnotatorsRepository,
+  LabellingSettingsRepository,
+  type AdjudicationRecord,
+  type LabellingSettings,
+} from '../db/annotators-repository';
+import type { Db } from '../db/open-database';
+import { consensusLabel, itemAgreement } from './stats';
+
+export type ConsensusState = 'pending' | 'agreed' | 'disagreed' | 'adjudicated';
+
+/** One annotator's current annotation of an utterance that counts as a vote. */
+export interface Vote {
+  utteranceId: number;
+  annotator: string;
+  labelId: number | null;
+  valence: number | null;
+  arousal: number | null;
+  dominance: number | null;
+}
+
+export interface ItemConsensus {
+  state: ConsensusState;
+  /** The adjudicated label, else the consensus label under the rule, else null. */
+  labelId: number | null;
+  /** How many annotators gave a label. */
+  labels: number;
+  /** Votes per label id. */
+  counts: Map<number, number>;
+  /** The share of agreeing pairs of labels (null below two labels). */
+  agreement: number | null;
+  adjudication: AdjudicationRecord | null;
+}
+
+/**
+ * Votes: every person's (origin 'human') annotation, except those of adjudicators, who settle
+ * disagreements rather than vote. Imported manifest labels (origin 'import') are no annotator's.
+ */
+export function loadVotes(db: Db, utteranceId?: number): Map<number, Vote[]> {
+  const sql = `SELECT a.utterance_id AS utteranceId, a.annotator, a.label_id AS labelId, a.valence, a.arousal, a.dominance
+               FROM annotations a LEFT JOIN annotators r ON r.name = a.annotator
+               WHERE a.origin = 'human' AND (r.role IS NULL OR r.role = 'annotator')
+                 ${utteranceId === undefined ? '' : 'AND a.utterance_id = ?'}
+               ORDER BY a.utterance_id, a.annotator`;
+  const rows =
+    utteranceId === undefined ? db.prepare<[], Vote>(sql).all() : db.prepare<[number], Vote>(sql).all(utteranceId);
+  const out = new Map<number, Vote[]>();
+  for (const v of rows) {
+    const list = out.get(v.utteranceId);
+    if (list) list.push(v);
+    else out.set(v.utteranceId, [v]);
+  }
+  return out;
+}
+
+/** The state of one utterance under the project's settings. */
+export function itemConsensus(
+  votes: readonly Vote[],
+  settings: LabellingSettings,
+  adjudication: AdjudicationRecord | null = null,
+): ItemConsensus {
+  const labels = votes.filter((v) => v.labelId !== null).map((v) => v.labelId!);
+  const counts = new Map<number, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  const agreement = itemAgreement(labels);
+  const base = { labels: labels.length, counts, agreement, adjudication };
+  if (adjudication) return { ...base, state: 'adjudicated', labelId: adjudication.labelId };
+  if (labels.length < settings.labelsPerUtterance) return { ...base, state: 'pending', labelId: null };
+  const label = consensusLabel(labels, settings.consensusRule);
+  return { ...base, state: label === null ? 'disagreed' : 'agreed', labelId: label };
+}
+
+/** Every utterance's consensus (utterances without votes or adjudication are absent: pending, 0 labels). */
+export function projectConsensus(db: Db, utteranceId?: number) {
+  const settings = new LabellingSettingsRepository(db).get();
+  const votes = loadVotes(db, utteranceId);
+  const adjudications = new AdjudicationsRepository(db).current(utteranceId);
+  const items = new Map<number, ItemConsensus>();
+  for (const [id, v] of votes) items.set(id, itemConsensus(v, settings, adjudications.get(id) ?? null));
+  for (const [id, a] of adjudications) if (!items.has(id)) items.set(id, itemConsensus([], settings, a));
+  return { settings, votes, items };
+}
+
+export const PENDING = (settings: LabellingSettings): ItemConsensus => itemConsensus([], settings);
+
+/** A list row as the repository builds it, before consensus and blind mode apply. */
+interface BaseRow {
+  id: number;
+  labelId: number | null;
+  importedLabelId: number | null;
+  prediction: unknown;
+}
+
+export type ConsensusFilterValue = 'any' | 'needs_more_labels' | 'complete' | 'disagreed' | 'adjudicated';
+
+/**
+ * Adds everyone's labels to list rows as `viewer` may see them, and keeps the rows the consensus
+ * filter asks for. Blind mode: until the viewer has labelled an utterance (a row's `labelId` is the
+ * viewer's own label), its consensus, the manifest's label and (if so set) the model's prediction are
+ * hidden; adjudicators see everything. A hidden row matches only the filters its label count decides.
+ */
+export function withConsensus<R extends BaseRow>(
+  db: Db,
+  rows: R[],
+  viewer: string,
+  filter: ConsensusFilterValue = 'any',
+): (R & { consensus: RowConsensusValue })[] {
+  if (rows.length === 0) return [];
+  const { settings, items } = projectConsensus(db, rows.length === 1 ? rows[0]!.id : undefined);
+  const role = new AnnotatorsRepository(db).role(viewer);
+  const blindFor = settings.blind && role !== 'adjudicator';
+  const out: (R & { consensus: RowConsensusValue })[] = [];
+  for (const row of rows) {
+    const c = items.get(row.id) ?? itemConsensus([], settings);
+    const hidden = blindFor && row.labelId === null;
+    if (filter !== 'any') {
+      const complete = c.state !== 'pending';
+      const keep =
+        filter === 'needs_more_labels'
+          ? !complete
+          : filter === 'complete'
+            ? complete
+            : !hidden && c.state === (filter === 'disagreed' ? 'disagreed' : 'adjudicated');
+      if (!keep) continue;
+    }
+    const consensus: RowConsensusValue = {
+      state: hidden ? null : c.state,
+      labels: c.labels,
+      needed: settings.labelsPerUtterance,
+      labelId: hidden ? null : c.labelId,
+      hidden,
+    };
+    out.push(
+      hidden
+        ? {
+            ...row,
+            importedLabelId: null,
+            prediction: settings.blindModel ? null : row.prediction,
+            consensus,
+          }
+        : { ...row, consensus },
+    );
+  }
+  return out;
+}
+
+export interface RowConsensusValue {
+  state: ConsensusState | null;
+  labels: number;
+  needed: number;
+  labelId: number | null;
+  hidden: boolean;
+}
