@@ -11,17 +11,21 @@ import { RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../project/demo-project';
 import type { JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
+import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
 
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
 const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
                                                    (no --project: the demo project)`,
-  import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file`,
+  import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
+                                                   (a manifest's annotator column: one row per utterance
+                                                   and annotator, each that annotator's label)`,
   export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
                    [--overwrite] [--include-imported]`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
+  agreement: AGREEMENT_USAGE,
 } as const;
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
@@ -52,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
         return checkCommand(rest);
       case 'predict':
         return await predictCommand(rest);
+      case 'agreement':
+        return agreementCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ImportReport } from '../../shared/contract';
 import { AudioFileError, decodeAudioFile, isAudioPath } from '../audio/decode';
 import { computePeaks } from '../audio/signal';
+import { AnnotatorsRepository } from '../db/annotators-repository';
 import { colourFor, normaliseLabelName } from '../db/labels-repository';
 import type { NewRecording } from '../db/recordings-repository';
 import { StudioError, describeError } from '../errors';
@@ -21,6 +22,8 @@ interface Segment {
   text: string;
   speaker: string | null;
   label: string | null;
+  /** A manifest's `annotator` column: the label is that person's annotation, not the manifest's. */
+  annotator?: string | null;
   /** Where the segment came from, for the report: "manifest.csv:12" or the file path. */
   origin: string;
 }
@@ -215,12 +218,15 @@ export class ImportService {
             label = store.labels.insert(name, colourFor(name), store.labels.freeHotkey());
             labelsAdded.push(label.name);
           }
+          const at = new Date().toISOString();
+          // One row per utterance and annotator: each becomes that annotator's own annotation.
+          if (seg.annotator) new AnnotatorsRepository(store.db).ensure(seg.annotator, at);
           store.annotations.put(
             utterance.id,
-            'import',
-            source,
+            seg.annotator ? 'human' : 'import',
+            seg.annotator ?? source,
             { labelId: label.id, valence: null, arousal: null, dominance: null, note: '' },
-            new Date().toISOString(),
+            at,
           );
           delta.annotationsAdded++;
         }
@@ -242,6 +248,7 @@ function segmentOf(row: ManifestRow, source: string): Segment {
     text: row.text,
     speaker: row.speaker,
     label: row.label,
+    annotator: row.annotator,
     origin: `${source}:${row.line}`,
   };
 }

@@ -11,6 +11,8 @@ export interface ManifestRow {
   text: string;
   speaker: string | null;
   label: string | null;
+  /** Who gave the label (one row per utterance and annotator), if the manifest says. */
+  annotator: string | null;
   start: number | null;
   end: number | null;
 }
@@ -42,6 +44,9 @@ const RowSchema = z.object({
   text: optionalText,
   speaker: optionalText,
   label: optionalText,
+  annotator: optionalText.refine((v) => v === null || (v.length <= 80 && !/\p{Cc}/u.test(v)), {
+    message: 'an annotator name is at most 80 characters, without control characters',
+  }),
   start: optionalSeconds,
   end: optionalSeconds,
 });
@@ -106,7 +111,7 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
         : `its first line is not a manifest header`;
       throw new StudioError(
         'invalid_request',
-        `${name} has no "path" column (${header}); expected path, text, speaker, label, start, end`,
+        `${name} has no "path" column (${header}); expected path, text, speaker, label, annotator, start, end`,
       );
     }
     for (const p of parsed) records.push({ line: p.info.lines, value: p.record });
@@ -132,6 +137,7 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
       text: r.text ?? '',
       speaker: r.speaker,
       label: r.label,
+      annotator: r.annotator,
       start: r.start,
       end: r.end,
     });
