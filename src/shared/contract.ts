@@ -140,26 +140,6 @@ export const Waveform = z.object({
 });
 export type Waveform = z.infer<typeof Waveform>;
 
-export const JobKind = z.enum(['import', 'export', 'relink', 'predict']);
-export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
-export const JobStatus = z.object({
-  id: z.string(),
-  kind: JobKind,
-  title: z.string(),
-  state: JobState,
-  done: z.number(),
-  total: z.number(),
-  message: z.string(),
-  startedAt: z.string(),
-  etaSeconds: z.number().nullable(),
-  /** The job's result (an ImportReport, ExportSummary, …) once it succeeded. */
-  result: z.unknown().optional(),
-  error: z.string().optional(),
-  /** Job-specific live figures (inference: audio seconds, × real time, device). */
-  metrics: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
-});
-export type JobStatus = z.infer<typeof JobStatus>;
-
 export const ImportFailure = z.object({
   path: z.string(),
   reason: z.string(),
@@ -244,6 +224,62 @@ export const PredictionReport = z.object({
   cancelled: z.boolean(),
 });
 export type PredictionReport = z.infer<typeof PredictionReport>;
+
+export const JobKind = z.enum(['import', 'export', 'relink', 'predict']);
+export type JobKind = z.infer<typeof JobKind>;
+export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+/** What every job reports, whatever its kind. */
+const JobFields = z.object({
+  id: z.string(),
+  title: z.string(),
+  state: JobState,
+  done: z.number(),
+  total: z.number(),
+  message: z.string(),
+  startedAt: z.string(),
+  etaSeconds: z.number().nullable(),
+  error: z.string().optional(),
+  /** Job-specific live figures (inference: audio seconds, × real time, device). */
+  metrics: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+});
+export type JobFields = z.infer<typeof JobFields>;
+/** A job of one kind: its result (once it succeeded) has that kind's type. */
+const jobOf = <K extends JobKind, R extends z.ZodType>(kind: K, result: R) =>
+  JobFields.extend({ kind: z.literal(kind), result: result.optional() });
+export const JobStatus = z.discriminatedUnion('kind', [
+  jobOf('import', ImportReport),
+  jobOf('export', ExportSummary),
+  jobOf('relink', RelinkReport),
+  jobOf('predict', PredictionReport),
+]);
+export type JobStatus = z.infer<typeof JobStatus>;
+/** Each kind's result type (what JobStatus's `result` holds for that kind). */
+export type JobResults = {
+  import: ImportReport;
+  export: ExportSummary;
+  relink: RelinkReport;
+  predict: PredictionReport;
+};
+export type JobResult<K extends JobKind> = JobResults[K];
+
+/** A job's status from its fields, kind and result: the one place a generic kind meets its result type. */
+export function jobStatus<K extends JobKind>(fields: JobFields, kind: K, result?: JobResult<K>): JobStatus {
+  // JobRunner.start ties `kind` and the result's type together in its signature; TypeScript cannot
+  // follow that correlation through a generic into the union (microsoft/TypeScript#30581).
+  return (result === undefined ? { ...fields, kind } : { ...fields, kind, result }) as JobStatus;
+}
+
+const resultOf: { [K in JobKind]: (status: JobStatus) => JobResult<K> | undefined } = {
+  import: (s) => (s.kind === 'import' ? s.result : undefined),
+  export: (s) => (s.kind === 'export' ? s.result : undefined),
+  relink: (s) => (s.kind === 'relink' ? s.result : undefined),
+  predict: (s) => (s.kind === 'predict' ? s.result : undefined),
+};
+
+/** A job's result, if it is of `kind` and has one. */
+export function jobResult<K extends JobKind>(status: JobStatus, kind: K): JobResult<K> | undefined {
+  return resultOf[kind](status);
+}
 
 const Empty = z.object({}).strict();
 const JobStarted = z.object({ jobId: z.string() });

@@ -139,6 +139,19 @@ describe('the desktop bridge', () => {
       await expect(client.acceptPrediction({ utteranceId: second!.id })).rejects.toMatchObject({ code: 'conflict' });
     }
 
+    // Several annotators (issue 11's operations): answered or refused, always in the contract's shape.
+    expect((await client.saveAnnotator({ name: 'alice', role: 'adjudicator' })).map((e) => e.name)).toContain('alice');
+    await client.saveAnnotator({ name: 'carl' });
+    expect((await client.removeAnnotator({ name: 'carl' })).map((e) => e.name)).not.toContain('carl');
+    expect((await client.listAnnotators({})).map((e) => e.name)).toContain('alice');
+    const settings = await client.getLabellingSettings({});
+    expect(await client.setLabellingSettings({ blind: settings.blind })).toEqual(settings);
+    expect((await client.getConsensus({ utteranceId: first!.id })).utteranceId).toBe(first!.id);
+    await client
+      .adjudicate({ utteranceId: first!.id, labelId: labels[0]!.id, reason: 'heard it twice' })
+      .catch((err: unknown) => expect(err).toBeInstanceOf(ApiError));
+    await client.getAgreement({ bootstrap: 0 });
+
     const exported = await finished((await client.startExport({ folder: path.join(dir, 'export') })).jobId);
     expect(exported.state).toBe('succeeded');
     fs.renameSync(path.join(corpus, 'spk_b'), path.join(dir, 'moved'));

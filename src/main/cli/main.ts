@@ -9,7 +9,7 @@ import { toErrorBody } from '../errors';
 import { startLoopbackHost } from '../host/loopback-host';
 import { RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../project/demo-project';
-import type { JobStatus } from '../../shared/contract';
+import { jobResult, type JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
@@ -131,8 +131,7 @@ async function importCommand(args: string[]): Promise<number> {
       return 1;
     }
     process.stdout.write(`${JSON.stringify(status.result, null, 2)}\n`);
-    const report = status.result as { failures: unknown[] };
-    return report.failures.length ? 3 : 0;
+    return jobResult(status, 'import')?.failures.length ? 3 : 0;
   } finally {
     await studio.close();
   }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { JobStatus } from '../../shared/contract';
+import { jobStatus, type JobFields, type JobKind, type JobResult, type JobStatus } from '../../shared/contract';
 import { describeError } from '../errors';
 
-export type JobKind = JobStatus['kind'];
+export type { JobKind };
 
 export interface JobContext {
   readonly signal: AbortSignal;
@@ -22,10 +22,10 @@ export function throwIfCancelled(signal: AbortSignal): void {
 }
 
 interface Job {
-  status: JobStatus;
+  /** The job's status now. */
+  status(): JobStatus;
   controller: AbortController;
   done: Promise<JobStatus>;
-  startedMs: number;
 }
 
 const EMIT_INTERVAL_MS = 100;
@@ -43,13 +43,13 @@ export class JobRunner {
     private readonly mapError: (err: unknown) => unknown = (err) => err,
   ) {}
 
-  start<T>(kind: JobKind, title: string, run: (ctx: JobContext) => Promise<T>): string {
+  /** Starts a job of `kind`; `run` resolves with that kind's result. Returns the job's id. */
+  start<K extends JobKind>(kind: K, title: string, run: (ctx: JobContext) => Promise<JobResult<K>>): string {
     const id = randomUUID();
     const controller = new AbortController();
     const startedMs = Date.now();
-    const status: JobStatus = {
+    const status: JobFields = {
       id,
-      kind,
       title,
       state: 'running',
       done: 0,
@@ -57,6 +57,13 @@ export class JobRunner {
       message: '',
       startedAt: new Date(startedMs).toISOString(),
       etaSeconds: null,
+    };
+    let result: JobResult<K> | undefined;
+    const snapshot = () => jobStatus({ ...status }, kind, result);
+    const report = (): JobStatus => {
+      const now = snapshot();
+      this.emit(now);
+      return now;
     };
     let lastEmit = 0;
     const ctx: JobContext = {
@@ -71,16 +78,15 @@ export class JobRunner {
         const now = Date.now();
         if (now - lastEmit >= EMIT_INTERVAL_MS || done === total) {
           lastEmit = now;
-          this.emit({ ...status });
+          report();
         }
       },
     };
-    const done = (async () => {
-      this.emit({ ...status });
+    const done = (async (): Promise<JobStatus> => {
+      report();
       try {
-        const result = await run(ctx);
+        result = await run(ctx);
         status.state = controller.signal.aborted ? 'cancelled' : 'succeeded';
-        status.result = result;
       } catch (err) {
         if (err instanceof JobCancelledError || controller.signal.aborted) {
           status.state = 'cancelled';
@@ -90,25 +96,19 @@ export class JobRunner {
         }
       }
       status.etaSeconds = null;
-      this.emit({ ...status });
-      return { ...status };
+      return report();
     })();
-    this.jobs.set(id, { status, controller, done, startedMs });
+    this.jobs.set(id, { status: snapshot, controller, done });
     return id;
   }
 
   list(): JobStatus[] {
-    return [...this.jobs.values()].map((j) => ({ ...j.status }));
-  }
-
-  get(id: string): JobStatus | undefined {
-    const job = this.jobs.get(id);
-    return job && { ...job.status };
+    return [...this.jobs.values()].map((j) => j.status());
   }
 
   cancel(id: string): boolean {
     const job = this.jobs.get(id);
-    if (!job || job.status.state !== 'running') return false;
+    if (!job || job.status().state !== 'running') return false;
     job.controller.abort();
     return true;
   }
@@ -122,7 +122,7 @@ export class JobRunner {
 
   /** Cancels all running jobs and waits for them to stop. */
   async shutdown(): Promise<void> {
-    for (const job of this.jobs.values()) if (job.status.state === 'running') job.controller.abort();
+    for (const job of this.jobs.values()) if (job.status().state === 'running') job.controller.abort();
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
   }
 }

@@ -23,7 +23,7 @@ export class ModelsState {
   loaded = $state(false);
   /** Why the model list could not be loaded or changed, if it could not. */
   error = $state<string | null>(null);
-  readonly run: JobRun<PredictionReport>;
+  readonly run: JobRun<'predict'>;
   /** The options of the latest run, to show them again in the dialog. */
   lastOptions = $state.raw<RunOptions>({ filter: null, device: 'auto', recompute: false });
 
@@ -33,7 +33,7 @@ export class ModelsState {
     private readonly client: StudioClient,
     jobs: JobsState,
   ) {
-    this.run = new JobRun<PredictionReport>(jobs);
+    this.run = new JobRun(jobs, 'predict');
   }
 
   async load(): Promise<void> {
