@@ -296,7 +296,7 @@ export class PlayerState {
       tag.textContent = style ? style.label : '';
       const solid = readableOn(colour);
       tag.style.background = current && !predicted ? solid.background : withAlpha(colour, predicted ? 0.14 : 0.18);
-      tag.style.color = current && !predicted ? solid.text : '#2b3340';
+      tag.style.color = current && !predicted ? solid.text : 'var(--text)';
       tag.style.outline = predicted ? `1px dotted ${colour}` : '';
       tag.style.outlineOffset = predicted ? '-1px' : '';
       tag.style.opacity = current ? '1' : '0.85';
