@@ -60,6 +60,12 @@ describe('export carries what the annotator entered', () => {
       'dominance',
       'note',
       'annotated_at',
+      'consensus_label',
+      'votes',
+      'soft_label',
+      'num_annotators',
+      'item_agreement',
+      'adjudicated',
     ]);
     const byId = new Map(rows.map((r) => [Number(r.file_name!.slice(0, 6)), r]));
     expect(byId.get(rated)).toMatchObject({

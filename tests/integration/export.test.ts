@@ -60,6 +60,12 @@ describe('export', () => {
       'dominance',
       'note',
       'annotated_at',
+      'consensus_label',
+      'votes',
+      'soft_label',
+      'num_annotators',
+      'item_agreement',
+      'adjudicated',
       'split',
     ]);
     for (const r of rows) {

@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import path from 'node:path';
 import type { ExportRequest, ExportSummary } from '../../shared/contract';
 import { ExportRequest as ExportRequestSchema } from '../../shared/contract';
+import { projectConsensus, type ItemConsensus } from '../agreement/consensus';
 import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { monoSegment, resample } from '../audio/signal';
 import { encodeWav16 } from '../audio/wav';
@@ -14,7 +15,22 @@ import { StagedFolder } from './staged-folder';
 
 export const EXPORT_SAMPLE_RATE = 16000;
 /** What the annotator entered besides the label, and when: in every export format, after the older columns. */
-const ANNOTATION_COLUMNS = ['valence', 'arousal', 'dominance', 'note', 'annotated_at'] as const;
+const ANNOTATION_COLUMNS = [
+  'valence',
+  'arousal',
+  'dominance',
+  'note',
+  'annotated_at',
+  // Several annotators: the final label (adjudicated, else the consensus under the project's rule),
+  // votes per label and their distribution (soft label) in label_map.json's order, how many
+  // annotators labelled, the share of agreeing pairs, and whether an adjudicator settled it.
+  'consensus_label',
+  'votes',
+  'soft_label',
+  'num_annotators',
+  'item_agreement',
+  'adjudicated',
+] as const;
 export const METADATA_COLUMNS = [
   'file_name',
   'label',
@@ -44,6 +60,12 @@ interface ExportRow {
   note: string;
   /** When the annotation was last changed (ISO 8601). */
   annotatedAt: string;
+  consensusLabel: string | null;
+  votes: number[];
+  softLabel: number[];
+  numAnnotators: number;
+  itemAgreement: number | null;
+  adjudicated: boolean;
   split: SplitName;
 }
 
@@ -65,7 +87,10 @@ export class ExportService {
       const rows = this.collectRows(req.includeImported, req.split, req.seed);
       if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
       else if (req.format === 'csv')
-        await write('dataset.csv', stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS }));
+        await write(
+          'dataset.csv',
+          stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS, cast: CSV_CAST }),
+        );
       else
         await write(
           'dataset.jsonl',
@@ -93,6 +118,12 @@ export class ExportService {
         format: req.format,
         sampleRate: req.format === 'audiofolder' ? EXPORT_SAMPLE_RATE : null,
         labelSources: req.includeImported ? 'human, then imported' : 'human only',
+        consensus: {
+          rule: rows.settings.consensusRule,
+          labelsPerUtterance: rows.settings.labelsPerUtterance,
+          votesAndSoftLabelOrder: labels,
+          adjudicatorsVote: false,
+        },
         split: { seed: req.seed, ratios: req.split, groupedBy: 'speaker (recording when the speaker is unknown)' },
         annotators: [...new Set(rows.rows.map((r) => r.annotator))].sort(),
         counts: {
@@ -132,6 +163,8 @@ export class ExportService {
     const labels = new Map(store.labels.list().map((l) => [l.id, l.name]));
     const recordings = new Map(store.recordings.list().map((r) => [r.id, r]));
     const chosen = store.annotations.exportable(includeImported);
+    const labelOrder = store.labels.list().map((l) => l.id);
+    const { settings, items } = projectConsensus(store.db);
     const base: Omit<ExportRow, 'split'>[] = [];
     for (const a of chosen) {
       const u = store.utterances.byId(a.utteranceId)!;
@@ -153,6 +186,7 @@ export class ExportService {
         dominance: a.dominance,
         note: a.note,
         annotatedAt: a.updatedAt,
+        ...consensusColumns(items.get(u.id), labelOrder, labels),
       });
     }
     const { assignment, warnings } = splitByGroup(
@@ -161,7 +195,7 @@ export class ExportService {
       seed,
     );
     const rows = base.map((r) => ({ ...r, split: assignment.get(r.utteranceId)! }));
-    return { rows, warnings, skipped: store.utterances.count() - rows.length };
+    return { rows, warnings, settings, skipped: store.utterances.count() - rows.length };
   }
 
   private async writeAudiofolder(
@@ -201,7 +235,10 @@ export class ExportService {
     for (const [split, list] of metadata) {
       if (list.length === 0) continue;
       list.sort((a, b) => String(a.file_name).localeCompare(String(b.file_name)));
-      await write(`${split}/metadata.csv`, stringify(list, { header: true, columns: [...METADATA_COLUMNS] }));
+      await write(
+        `${split}/metadata.csv`,
+        stringify(list, { header: true, columns: [...METADATA_COLUMNS], cast: CSV_CAST }),
+      );
     }
   }
 }
@@ -238,7 +275,37 @@ const annotationColumns = (r: ExportRow) => ({
   dominance: r.dominance,
   note: r.note,
   annotated_at: r.annotatedAt,
+  consensus_label: r.consensusLabel,
+  votes: r.votes,
+  soft_label: r.softLabel,
+  num_annotators: r.numAnnotators,
+  item_agreement: r.itemAgreement === null ? null : Math.round(r.itemAgreement * 1e6) / 1e6,
+  adjudicated: r.adjudicated,
 });
+
+/** CSV cells: lists as JSON (`[0,2,1,0]`), flags as true/false. */
+const CSV_CAST = {
+  object: (v: object) => JSON.stringify(v),
+  boolean: (v: boolean) => (v ? 'true' : 'false'),
+};
+
+/** Votes per label and their distribution in the label set's order; the final label's name. */
+function consensusColumns(
+  c: ItemConsensus | undefined,
+  labelOrder: readonly number[],
+  names: ReadonlyMap<number, string>,
+): Pick<ExportRow, 'consensusLabel' | 'votes' | 'softLabel' | 'numAnnotators' | 'itemAgreement' | 'adjudicated'> {
+  const votes = labelOrder.map((id) => c?.counts.get(id) ?? 0);
+  const total = votes.reduce((s, v) => s + v, 0);
+  return {
+    consensusLabel: c?.labelId ? (names.get(c.labelId) ?? null) : null,
+    votes,
+    softLabel: votes.map((v) => (total ? Math.round((v / total) * 1e6) / 1e6 : 0)),
+    numAnnotators: c?.labels ?? 0,
+    itemAgreement: c?.agreement ?? null,
+    adjudicated: c?.state === 'adjudicated',
+  };
+}
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
 
