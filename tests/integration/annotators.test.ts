@@ -185,3 +185,31 @@ describe('several annotators per utterance', () => {
     expect(report.categorical.pairwise[0]).toMatchObject({ a: 'a', b: 'b', kappa: null, n: 0 });
   });
 });
+
+describe('blind mode and the model', () => {
+  it('hides the prediction from an annotator who has not labelled, and refuses accepting it unseen', async () => {
+    const { studio, call, rows, ids, as } = await project();
+    await call('saveAnnotator', { name: 'a' });
+    await call('saveAnnotator', { name: 'b' });
+    await call('setLabellingSettings', { labelsPerUtterance: 2 });
+    // a prediction of a model known to the project, written as the prediction service stores it
+    const db = studio.store.db;
+    db.prepare(
+      `INSERT INTO models (location, name, version, checksum, labels, added_at) VALUES ('/m', 'm', '1', 'c', '["neutral","happy","angry","sad"]', 'now')`,
+    ).run();
+    db.prepare(`INSERT INTO predictions VALUES (?, 1, '[0.1,0.7,0.1,0.1]', 'happy', 0.7, 0.5, 0.2, 1, 1, 'now')`).run(
+      ids[0],
+    );
+    studio.store.activeModelId = 1;
+    await as('a');
+    expect((await rows())[0]!.prediction).toBeNull();
+    expect(await call('getPrediction', { utteranceId: ids[0] })).toBeNull();
+    await expect(call('acceptPrediction', { utteranceId: ids[0] })).rejects.toThrow(/Blind mode hides the prediction/);
+    await call('setLabel', { utteranceId: ids[0], labelId: 2 });
+    expect((await rows())[0]!.prediction).toMatchObject({ label: 'happy' });
+    await call('setLabellingSettings', { blindModel: false });
+    await as('b');
+    expect((await rows())[0]!.prediction).toMatchObject({ label: 'happy' });
+    expect((await rows())[0]!.consensus).toMatchObject({ hidden: true, labels: 1, state: null });
+  });
+});

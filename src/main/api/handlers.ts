@@ -47,7 +47,11 @@ export function createHandlers(studio: Studio): Handlers {
     // Blind mode may hide the model's prediction until the annotator has labelled the utterance.
     getPrediction: ({ utteranceId }) =>
       agreement.visibility(utteranceId).model ? studio.predictions.prediction(utteranceId) : null,
-    acceptPrediction: ({ utteranceId }) => studio.predictions.accept(utteranceId),
+    acceptPrediction: ({ utteranceId }) => {
+      if (!agreement.visibility(utteranceId).model)
+        throw new StudioError('forbidden', 'Blind mode hides the prediction until you have labelled this utterance');
+      return studio.predictions.accept(utteranceId);
+    },
     startPrediction: ({ filter, device, recompute }) => ({
       jobId: studio.jobs.start('predict', 'Run model', (ctx) =>
         studio.predictions.run({ filter, device, recompute }, ctx),
