@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Studio } from '../api/studio';
+import { Studio } from './studio';
 import { DEMO_CORPUS_DIR, demoProjectPath } from '../paths';
 
 /**

@@ -8,7 +8,7 @@ import { integrityCheck } from '../db/open-database';
 import { toErrorBody } from '../errors';
 import { startLoopbackHost } from '../host/loopback-host';
 import { RENDERER_DIR } from '../paths';
-import { openDemoProject } from '../project/demo-project';
+import { openDemoProject } from '../api/demo-project';
 import { jobResult, type JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';

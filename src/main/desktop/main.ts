@@ -13,7 +13,7 @@ import { resolveMedia } from '../api/media';
 import { Studio } from '../api/studio';
 import { toErrorBody } from '../errors';
 import { APP_ROOT, RENDERER_DIR } from '../paths';
-import { openDemoProject } from '../project/demo-project';
+import { openDemoProject } from '../api/demo-project';
 
 const MEDIA_SCHEME = 'wavfusion-media';
 protocol.registerSchemesAsPrivileged([
