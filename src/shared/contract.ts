@@ -125,6 +125,9 @@ export const ProjectInfo = z.object({
 });
 export type ProjectInfo = z.infer<typeof ProjectInfo>;
 
+/** Regions returned with a waveform, at most (the selected utterance's and its nearest neighbours'). */
+export const MAX_WAVEFORM_REGIONS = 24;
+
 export const Waveform = z.object({
   utteranceId: Id,
   /** URL path (relative to the transport's media root) of a WAV clip of the utterance with context. */

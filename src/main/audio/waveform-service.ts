@@ -1,4 +1,4 @@
-import type { Waveform } from '../../shared/contract';
+import { MAX_WAVEFORM_REGIONS, type Waveform } from '../../shared/contract';
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
@@ -6,7 +6,7 @@ import { monoSegment } from './signal';
 import { encodeWav16, readWavSegment } from './wav';
 
 /** Regions returned with a waveform, at most (the selected utterance is always the nearest). */
-export const MAX_REGIONS = 24;
+export const MAX_REGIONS = MAX_WAVEFORM_REGIONS;
 
 /** Waveform peaks (from the project file, no decoding) and playable clips of utterances. */
 export class WaveformService {

@@ -159,13 +159,4 @@ export class AnnotationsRepository {
       )
       .all(includeImported ? 1 : 0);
   }
-
-  annotators(): string[] {
-    return this.db
-      .prepare<[], { annotator: string }>(
-        `SELECT DISTINCT annotator FROM annotations WHERE origin = 'human' ORDER BY 1`,
-      )
-      .all()
-      .map((r) => r.annotator);
-  }
 }

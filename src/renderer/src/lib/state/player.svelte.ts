@@ -1,6 +1,6 @@
 import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin, { type Region } from 'wavesurfer.js/plugins/regions';
-import type { Waveform } from '../../../../shared/contract';
+import { MAX_WAVEFORM_REGIONS, type Waveform } from '../../../../shared/contract';
 import { readableOn } from '../util/colour';
 import { errorMessage, formatSeconds, withAlpha } from '../util/format';
 
@@ -9,7 +9,6 @@ export const DECODE_LIMIT_SECONDS = 30;
 export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 const ZOOM_STEP = 1.5;
 const MAX_PX_PER_SECOND = 4000;
-const MAX_NEIGHBOUR_REGIONS = 24;
 
 /** How one region of the waveform is drawn. */
 export interface RegionStyle {
@@ -250,7 +249,7 @@ export class PlayerState {
     const neighbours = waveform.regions
       .filter((r) => r !== self)
       .sort((a, b) => Math.abs((a.start + a.end) / 2 - centre) - Math.abs((b.start + b.end) / 2 - centre))
-      .slice(0, MAX_NEIGHBOUR_REGIONS);
+      .slice(0, MAX_WAVEFORM_REGIONS);
     // Neighbours first, so the current utterance's region sits on top. Name tags go on the current
     // region and on neighbours that do not overlap it (overlapping tags would stack).
     for (const r of [...neighbours, ...(self ? [self] : [])]) {
