@@ -133,6 +133,12 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
     'dominance',
     'note',
     'annotated_at',
+    'consensus_label',
+    'votes',
+    'soft_label',
+    'num_annotators',
+    'item_agreement',
+    'adjudicated',
   ]);
 });
 

@@ -3,6 +3,13 @@ import path from 'node:path';
 import { expect, openStudio, snap, test } from './fixtures';
 
 test('a label change the core refuses reverts the row and shows the core message', async ({ page, host }) => {
+  // This tab misses the labelsChanged events (as after a network blip), so its label set goes stale.
+  await page.routeWebSocket(/\/events/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => {
+      if (!String(message).includes('"labelsChanged"')) ws.send(message);
+    });
+  });
   await openStudio(page, host);
   // A second tab (another annotator's window) of the same project.
   const other = await page.context().newPage();
