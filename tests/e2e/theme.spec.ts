@@ -37,7 +37,10 @@ test('the theme follows the OS setting until one is chosen, and the choice is ke
   await expect.poll(() => background(page)).toBe(LIGHT_PANEL);
 });
 
-/** Screenshots of both themes at the largest and the smallest supported size, kept in docs/. */
+/**
+ * Screenshots of both themes at the largest and the smallest supported size (test-results/screenshots;
+ * `UPDATE_DOCS_SCREENSHOTS=1` also refreshes the copies in docs/screenshots that the README links).
+ */
 for (const scheme of ['light', 'dark'] as const) {
   for (const [width, height] of [
     [1440, 900],
@@ -58,9 +61,12 @@ for (const scheme of ['light', 'dark'] as const) {
       await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
       await page.waitForTimeout(300);
       const file = await snap(page, `theme-${scheme}-${width}x${height}`);
-      const docs = path.join(REPO_ROOT, 'docs', 'screenshots');
-      fs.mkdirSync(docs, { recursive: true });
-      fs.copyFileSync(file, path.join(docs, `${scheme}-${width}x${height}.png`));
+      // The README's copies are refreshed on request only, so a test run leaves the tree clean.
+      if (process.env.UPDATE_DOCS_SCREENSHOTS) {
+        const docs = path.join(REPO_ROOT, 'docs', 'screenshots');
+        fs.mkdirSync(docs, { recursive: true });
+        fs.copyFileSync(file, path.join(docs, `${scheme}-${width}x${height}.png`));
+      }
     });
   }
 }
