@@ -138,8 +138,8 @@ export const AgreementReport = z.object({
 export type AgreementReport = z.infer<typeof AgreementReport>;
 
 export const AgreementRequest = z.object({
-  /** Bootstrap replicates for the confidence intervals (0: none). */
-  bootstrap: z.number().int().min(0).max(10000).default(1000),
+  /** Bootstrap replicates for the 95% intervals (0: none). 200 keeps 100k utterances × 5 annotators at ~13 s. */
+  bootstrap: z.number().int().min(0).max(10000).default(200),
   seed: z.number().int().default(13),
 });
 export type AgreementRequest = z.input<typeof AgreementRequest>;

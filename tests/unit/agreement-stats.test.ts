@@ -7,7 +7,9 @@ import {
   cohenKappa,
   consensusLabel,
   countTable,
+  fleissBootstrapper,
   fleissKappa,
+  kappaBootstrapper,
   itemAgreement,
   kappaOfPairs,
   krippendorffAlpha,
@@ -98,6 +100,31 @@ describe('agreement statistics against published worked examples', () => {
     expect(consensusLabel([2, 2, 2], 'unanimous')).toBe(2);
     expect(itemAgreement([1, 1, 2])).toBeCloseTo(1 / 3, 12);
     expect(itemAgreement([1])).toBeNull();
+  });
+
+  it('the fast bootstrap statistics equal the direct ones on any resample', () => {
+    const random = seededRandom(3);
+    const data = Array.from({ length: 30 }, () =>
+      Array.from({ length: 4 }, (): Rating => (random() < 0.25 ? null : 1 + Math.floor(random() * 4))),
+    );
+    const table = countTable(data, [1, 2, 3, 4]);
+    const pairs = data.filter((u) => u[0] !== null && u[1] !== null).map((u) => [u[0]!, u[1]!] as const);
+    const stats = {
+      nominal: alphaBootstrapper(data, 'nominal'),
+      interval: alphaBootstrapper(data, 'interval'),
+      ordinal: alphaBootstrapper(data, 'ordinal'),
+    };
+    const fleiss = fleissBootstrapper(table);
+    const kappa = kappaBootstrapper(pairs);
+    for (let rep = 0; rep < 5; rep++) {
+      const sample = Int32Array.from(data, () => Math.floor(random() * data.length));
+      const resampled = Array.from(sample, (i) => data[i]!);
+      for (const metric of ['nominal', 'interval', 'ordinal'] as const)
+        expect(stats[metric](sample)).toBeCloseTo(krippendorffAlpha(resampled, metric)!, 10);
+      expect(fleiss(sample)).toBeCloseTo(fleissKappa(Array.from(sample, (i) => table[i]!))!, 10);
+      const pairSample = Int32Array.from(pairs, () => Math.floor(random() * pairs.length));
+      expect(kappa(pairSample)).toBeCloseTo(kappaOfPairs(Array.from(pairSample, (i) => pairs[i]!))!, 10);
+    }
   });
 
   it('the bootstrap is seeded (same seed, same interval) and brackets the estimate', () => {

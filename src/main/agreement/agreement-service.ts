@@ -25,7 +25,9 @@ import {
   coincidences,
   consensusLabel,
   countTable,
+  fleissBootstrapper,
   fleissKappa,
+  kappaBootstrapper,
   kappaOfPairs,
   krippendorffAlpha,
   linCcc,
@@ -268,29 +270,25 @@ export class AgreementService {
     else if (pairable === 0) warnings.push('No utterance has labels from 2 annotators: no overlap to measure');
 
     const random = seededRandom(seed);
+    // The bootstrap statistic is built only when intervals are asked for.
     const estimate = (
       value: number | null,
       n: number,
       unitCount: number,
-      stat: (s: Int32Array) => number | null,
+      stat: () => (s: Int32Array) => number | null,
     ): Estimate => ({
       value,
       n,
-      ci: value === null || bootstrap === 0 ? null : bootstrapCi(unitCount, stat, bootstrap, random),
+      ci: value === null || bootstrap === 0 ? null : bootstrapCi(unitCount, stat(), bootstrap, random),
     });
 
     // Categorical: α nominal, Fleiss' κ, Cohen's κ per pair.
-    const alphaNominal = estimate(
-      krippendorffAlpha(categorical, 'nominal'),
-      pairable,
-      categorical.length,
+    const alphaNominal = estimate(krippendorffAlpha(categorical, 'nominal'), pairable, categorical.length, () =>
       alphaBootstrapper(categorical, 'nominal'),
     );
     const labelIds = labels.map((l) => l.id);
     const table = countTable(categorical, labelIds);
-    const fleiss = estimate(fleissKappa(table), pairable, table.length, (s) =>
-      fleissKappa(Array.from(s, (i) => table[i]!)),
-    );
+    const fleiss = estimate(fleissKappa(table), pairable, table.length, () => fleissBootstrapper(table));
     const pairwise: AgreementReport['categorical']['pairwise'] = [];
     for (let a = 0; a < annotators.length; a++)
       for (let b = a + 1; b < annotators.length; b++) {
@@ -307,7 +305,7 @@ export class AgreementService {
           ci:
             kappa === null || bootstrap === 0
               ? null
-              : bootstrapCi(pairs.length, (s) => kappaOfPairs(Array.from(s, (i) => pairs[i]!)), bootstrap, random),
+              : bootstrapCi(pairs.length, kappaBootstrapper(pairs), bootstrap, random),
         });
       }
 
@@ -380,7 +378,7 @@ export class AgreementService {
       const data = matrix((v) => v[d]);
       const n = data.filter((r) => r.filter((x) => x !== null).length >= 2).length;
       const alpha = (metric: Metric) =>
-        estimate(krippendorffAlpha(data, metric), n, data.length, alphaBootstrapper(data, metric));
+        estimate(krippendorffAlpha(data, metric), n, data.length, () => alphaBootstrapper(data, metric));
       const ccc = annotators.map((name, a) => {
         const own: Rating[] = [];
         const rest: Rating[] = [];

@@ -245,26 +245,92 @@ export function bootstrapCi(
 
 /**
  * Krippendorff's α evaluated fast on bootstrap samples: each unit's coincidence contribution is
- * computed once, a sample sums the contributions of the units it drew.
+ * computed once (sparse: cell, weight), a sample sums the contributions of the units it drew.
  */
 export function alphaBootstrapper(units: readonly (readonly Rating[])[], metric: Metric) {
   const { values } = coincidences(units);
   const index = new Map(values.map((v, i) => [v, i]));
   const k = values.length;
-  // Units with fewer than two values contribute nothing: no array for them.
-  const contributions = units.map((unit) => {
-    if (unit.filter((v) => v !== null && v !== undefined).length < 2) return null;
-    const o = values.map(() => new Array<number>(k).fill(0));
+  const offsets = new Int32Array(units.length + 1);
+  const cells: number[] = [];
+  const weights: number[] = [];
+  const o = values.map(() => new Array<number>(k).fill(0));
+  units.forEach((unit, u) => {
     addUnit(o, unit, index);
-    return Float64Array.from(o.flat());
+    for (let c = 0; c < k; c++)
+      for (let d = 0; d < k; d++)
+        if (o[c]![d]! !== 0) {
+          cells.push(c * k + d);
+          weights.push(o[c]![d]!);
+          o[c]![d] = 0;
+        }
+    offsets[u + 1] = cells.length;
   });
+  const cell = Int32Array.from(cells);
+  const weight = Float64Array.from(weights);
   return (sample: Int32Array): number | null => {
     const sum = new Float64Array(k * k);
-    for (const u of sample) {
-      const c = contributions[u];
-      if (c) for (let i = 0; i < c.length; i++) sum[i]! += c[i]!;
+    for (const u of sample) for (let j = offsets[u]!; j < offsets[u + 1]!; j++) sum[cell[j]!]! += weight[j]!;
+    const matrix = values.map((_, r) => Array.from(sum.subarray(r * k, (r + 1) * k)));
+    return alphaOfCoincidences(values, matrix, metric);
+  };
+}
+
+/** Cohen's κ on bootstrap samples of (x, y) pairs, through a contingency table (no per-sample maps). */
+export function kappaBootstrapper(pairs: readonly (readonly [number, number])[]) {
+  const values = [...new Set(pairs.flat())].sort((a, b) => a - b);
+  const index = new Map(values.map((v, i) => [v, i]));
+  const k = values.length;
+  const code = Int32Array.from(pairs, ([x, y]) => index.get(x)! * k + index.get(y)!);
+  return (sample: Int32Array): number | null => {
+    const n = sample.length;
+    if (n === 0) return null;
+    const table = new Float64Array(k * k);
+    for (const i of sample) table[code[i]!]! += 1;
+    let agree = 0;
+    let pe = 0;
+    for (let c = 0; c < k; c++) {
+      agree += table[c * k + c]!;
+      let row = 0;
+      let col = 0;
+      for (let d = 0; d < k; d++) {
+        row += table[c * k + d]!;
+        col += table[d * k + c]!;
+      }
+      pe += (row / n) * (col / n);
     }
-    const o = values.map((_, r) => Array.from(sum.subarray(r * k, (r + 1) * k)));
-    return alphaOfCoincidences(values, o, metric);
+    if (1 - pe < 1e-12) return null;
+    return (agree / n - pe) / (1 - pe);
+  };
+}
+
+/** Fleiss' κ on bootstrap samples of units (same generalisation as fleissKappa). */
+export function fleissBootstrapper(table: readonly (readonly number[])[]) {
+  const k = table[0]?.length ?? 0;
+  const pI = new Float64Array(table.length).fill(NaN);
+  table.forEach((row, u) => {
+    const n = row.reduce((s, c) => s + c, 0);
+    if (n >= 2) pI[u] = row.reduce((s, c) => s + c * (c - 1), 0) / (n * (n - 1));
+  });
+  return (sample: Int32Array): number | null => {
+    let pSum = 0;
+    let units = 0;
+    let total = 0;
+    const cols = new Float64Array(k);
+    for (const u of sample) {
+      if (Number.isNaN(pI[u]!)) continue;
+      pSum += pI[u]!;
+      units++;
+      const row = table[u]!;
+      for (let j = 0; j < k; j++) {
+        cols[j]! += row[j]!;
+        total += row[j]!;
+      }
+    }
+    if (units === 0) return null;
+    let pe = 0;
+    for (const c of cols) pe += (c / total) ** 2;
+    if (1 - pe < 1e-12) return null;
+    return (pSum / units - pe) / (1 - pe);
   };
 }

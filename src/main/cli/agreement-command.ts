@@ -14,7 +14,7 @@ export function agreementCommand(args: string[]): number {
     options: {
       project: { type: 'string' },
       json: { type: 'boolean', default: false },
-      bootstrap: { type: 'string', default: '1000' },
+      bootstrap: { type: 'string', default: '200' },
       seed: { type: 'string', default: '13' },
     },
   });
