@@ -394,6 +394,8 @@ export const events = {
   modelsChanged: z.array(ModelInfo),
   /** The predictions shown changed: a model run stored some, or another model became active. */
   predictionsChanged: z.object({ modelId: Id.nullable(), count: z.number().int() }),
+  /** The roster or the labelling settings (K, blind mode, consensus rule) changed: rows may show more or less. */
+  labellingChanged: z.object({ settings: LabellingSettings, roster: z.array(RosterEntry) }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -213,3 +213,40 @@ describe('blind mode and the model', () => {
     expect((await rows())[0]!.consensus).toMatchObject({ hidden: true, labels: 1, state: null });
   });
 });
+
+describe('events', () => {
+  it('roster and settings changes announce labellingChanged; an adjudication announces the row', async () => {
+    const { studio, call, ids, label } = await project();
+    const seen: [string, unknown][] = [];
+    studio.subscribe((event, payload) => seen.push([event, payload]));
+    await call('saveAnnotator', { name: 'judge', role: 'adjudicator' });
+    await label('a', [1]);
+    await label('b', [2]);
+    await call('setLabellingSettings', { labelsPerUtterance: 2 });
+    await call('setAnnotator', { annotator: 'judge' });
+    seen.length = 0;
+    await call('adjudicate', { utteranceId: ids[0], labelId: 2, reason: 'tone' });
+    expect(seen).toEqual([
+      [
+        'annotationChanged',
+        {
+          row: expect.objectContaining({
+            id: ids[0],
+            consensus: expect.objectContaining({ state: 'adjudicated', labelId: 2 }),
+          }),
+        },
+      ],
+    ]);
+    seen.length = 0;
+    await call('setLabellingSettings', { consensusRule: 'unanimous' });
+    expect(seen).toEqual([
+      [
+        'labellingChanged',
+        {
+          settings: { labelsPerUtterance: 2, blind: true, blindModel: true, consensusRule: 'unanimous' },
+          roster: expect.arrayContaining([expect.objectContaining({ name: 'judge', role: 'adjudicator' })]),
+        },
+      ],
+    ]);
+  });
+});

@@ -15,6 +15,7 @@ import {
   type AnnotatorRole,
 } from '../db/annotators-repository';
 import { StudioError, notFound } from '../errors';
+import type { StudioEvents } from '../events';
 import { seededRandom } from '../export/split';
 import type { ProjectStore } from '../project/project-store';
 import { itemConsensus, projectConsensus, type ItemConsensus, type Vote } from './consensus';
@@ -46,7 +47,11 @@ export class AgreementService {
   readonly settingsRepo: LabellingSettingsRepository;
   readonly adjudications: AdjudicationsRepository;
 
-  constructor(private readonly store: ProjectStore) {
+  /** `events`: where roster, settings and adjudication changes are announced (none for the CLI). */
+  constructor(
+    private readonly store: ProjectStore,
+    private readonly events: StudioEvents | null = null,
+  ) {
     this.roster = new AnnotatorsRepository(store.db);
     this.settingsRepo = new LabellingSettingsRepository(store.db);
     this.adjudications = new AdjudicationsRepository(store.db);
@@ -86,7 +91,7 @@ export class AgreementService {
       if (existing) this.roster.setRole(clean, role);
       else this.roster.insert(clean, role, new Date().toISOString());
     });
-    return this.listAnnotators();
+    return this.announce();
   }
 
   /** Makes sure the current annotator is on the roster (when chosen, or when they first label). */
@@ -110,7 +115,7 @@ export class AgreementService {
       }
       this.roster.delete(entry.name);
     });
-    return this.listAnnotators();
+    return this.announce();
   }
 
   // ---------- settings ----------
@@ -124,7 +129,7 @@ export class AgreementService {
    * default when K goes above 1 (unless the change says otherwise).
    */
   setSettings(change: Partial<LabellingSettings>): LabellingSettings {
-    return this.store.transaction(() => {
+    const settings = this.store.transaction(() => {
       const current = this.settingsRepo.get();
       const next = { ...current, ...change };
       if (change.labelsPerUtterance !== undefined && change.labelsPerUtterance !== current.labelsPerUtterance) {
@@ -142,6 +147,15 @@ export class AgreementService {
       this.settingsRepo.set(next);
       return next;
     });
+    this.announce();
+    return settings;
+  }
+
+  /** Tells every renderer the roster and settings (after the change committed); returns the roster. */
+  private announce(): RosterEntry[] {
+    const roster = this.listAnnotators();
+    this.events?.emit('labellingChanged', { settings: this.settingsRepo.get(), roster });
+    return roster;
   }
 
   // ---------- blind mode ----------
@@ -212,6 +226,8 @@ export class AgreementService {
     this.store.transaction(() =>
       this.adjudications.add({ utteranceId, labelId, adjudicator, reason: why, at: new Date().toISOString() }),
     );
+    const row = this.store.row(utteranceId);
+    if (row) this.events?.emit('annotationChanged', { row });
     return this.detail(utteranceId);
   }
 

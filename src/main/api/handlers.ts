@@ -1,5 +1,4 @@
 import { operations, type OperationName, type OperationOutput, type OperationParsedInput } from '../../shared/contract';
-import { AgreementService } from '../agreement/agreement-service';
 import { StudioError } from '../errors';
 import type { Studio } from './studio';
 
@@ -10,7 +9,7 @@ type Handlers = {
 /** What each operation of the contract does, in terms of the studio's services. */
 export function createHandlers(studio: Studio): Handlers {
   const { store } = studio;
-  const agreement = new AgreementService(store);
+  const { agreement } = studio;
   // Handlers only translate: the services emit the domain events (src/main/events.ts) themselves.
   const handlers: Handlers = {
     getProjectInfo: () => studio.info(),

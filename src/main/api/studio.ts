@@ -1,4 +1,5 @@
 import type { ProjectInfo } from '../../shared/contract';
+import { AgreementService } from '../agreement/agreement-service';
 import { AnnotationService, LabelService } from '../annotation/annotation-service';
 import { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { WaveformService } from '../audio/waveform-service';
@@ -29,6 +30,8 @@ export class Studio {
   readonly relinker: RelinkService;
   readonly waveforms: WaveformService;
   readonly predictions: PredictionService;
+  /** Several annotators: roster, labelling settings, consensus, adjudication, agreement. */
+  readonly agreement: AgreementService;
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
@@ -44,6 +47,7 @@ export class Studio {
     this.relinker = new RelinkService(store, this.events);
     this.waveforms = new WaveformService(store, this.audio);
     this.predictions = new PredictionService(store, this.annotations, this.events);
+    this.agreement = new AgreementService(store, this.events);
   }
 
   /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */
