@@ -111,3 +111,37 @@ def test_config_validation():
         tiny_cfg(num_shallow_layers=9)
     with pytest.raises(ValueError):
         tiny_cfg(fusion="sum")
+
+
+def test_padding_invariance_log_mel_front_end():
+    _padding_check(tiny_cfg(**{"audio.feature_encoder": "log-mel"}), seed=4)
+
+
+def test_log_mel_front_end_matches_torchaudio():
+    """The in-graph STFT-as-convolution + mel filters equal torchaudio's MelSpectrogram (an independent
+    implementation) on real-shaped input, and frame lengths follow the documented arithmetic."""
+    import torchaudio
+
+    from wavfusion.modules import LogMelFeatureEncoder
+
+    cfg = tiny_cfg(**{"audio.feature_encoder": "log-mel"})
+    enc = LogMelFeatureEncoder(cfg.audio)
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(16000) / 16000.0
+    audio = (torch.sin(2 * torch.pi * 220 * t) * 0.3 + torch.randn(16000, generator=g) * 0.05).unsqueeze(0)
+    ours = enc.log_mel(audio)[0]
+    ref = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=400, win_length=400, hop_length=160,
+                                               n_mels=cfg.audio.num_mel_bins, center=False, power=2.0,
+                                               mel_scale="htk", norm=None)(audio)[0]
+    assert ours.shape == ref.shape == (cfg.audio.num_mel_bins, (16000 - 400) // 160 + 1)
+    assert (ours - torch.log(ref + 1e-6)).abs().max().item() < 1e-3
+    lengths = torch.tensor([16000, 1360, 1359, 400])
+    frames = enc.out_lengths(lengths)
+    # 16000 samples: 98 STFT frames -> 48 after the stride-2 conv -> 46 after the k=3 context conv
+    assert frames.tolist() == [46, 1, 1, 1]
+    assert enc.receptive_field == 1360 and enc.hop_samples == 320
+
+
+def test_unknown_feature_encoder_is_refused():
+    with pytest.raises(ValueError, match="feature_encoder"):
+        tiny_cfg(**{"audio.feature_encoder": "mfcc"})

@@ -118,10 +118,17 @@ def main(argv=None) -> int:
     e = sub.add_parser("export", help="re-export model.onnx of a bundle from its model.pt")
     e.add_argument("--model", required=True)
 
-    ev = sub.add_parser("evaluate", help="evaluate a bundle's PyTorch weights on a corpus split")
+    ev = sub.add_parser("evaluate", help="evaluate a bundle's PyTorch weights: per corpus, with and without text")
     ev.add_argument("--model", required=True)
-    ev.add_argument("--data", required=True)
+    ev.add_argument("--data", default=None, help="studio export folder or manifest")
+    ev.add_argument("--corpora", nargs="+", default=None,
+                    help="shared corpora to evaluate on (their seeded speaker-independent test split)")
+    ev.add_argument("--synthetic", default=None, help="synthetic corpus folder (per-cue accuracy too)")
     ev.add_argument("--split", default="test")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--tess-test-speaker", default="tess_YAF", choices=["tess_YAF", "tess_OAF"])
+    ev.add_argument("--test-corpus", default=None, help="leave-one-corpus-out split (the whole corpus is test)")
+    ev.add_argument("--json", default=None, help="also write the results here")
 
     args = p.parse_args(argv)
     if args.cmd == "train":
@@ -196,26 +203,16 @@ def main(argv=None) -> int:
         print(f"re-exported {args.model}/model.onnx")
         return 0
     if args.cmd == "evaluate":
-        from .data import Batcher, RowProblem, load_audio_checked, load_corpus
-        from .export import load_bundle
-        from .train import evaluate
+        from .recipe import evaluate_bundle
 
-        model, tok, meta = load_bundle(args.model)
-        corpus = load_corpus(args.data)
-        items = corpus.split(args.split)
-        problems = list(corpus.problems) + [
-            RowProblem(it.split, it.path, f"label {it.label!r} is not among the model's labels {meta['labels']}")
-            for it in items if it.label not in meta["labels"]]
-        items, bad_audio = load_audio_checked([it for it in items if it.label in meta["labels"]],
-                                              int(meta.get("min_samples", 1)))
-        problems += bad_audio
-        for pr in problems:
-            print(f"not used: {pr}", file=sys.stderr)
-        if not items:
-            raise ValueError(f"{args.data}: no usable {args.split} items ({len(problems)} rows not used)")
-        b = Batcher(items, meta["labels"], tok, 16, meta["max_text_tokens"], train=False,
-                    max_samples=int(meta["max_seconds"] * 16000))
-        print(json.dumps(evaluate(model, b)["metrics"], indent=1))
+        if not (args.data or args.corpora or args.synthetic):
+            raise ValueError("evaluate needs --data, --corpora or --synthetic")
+        res = evaluate_bundle(args.model, corpora=args.corpora, synthetic=args.synthetic, data=args.data,
+                              split=args.split, seed=args.seed, tess_test_speaker=args.tess_test_speaker,
+                              test_corpus=args.test_corpus, log=_flush_print)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
         return 0
     return 1
 

@@ -33,6 +33,12 @@ LICENCE = {
 }
 
 
+DISCLAIMER = ("Trained on acted emotional speech (RAVDESS and TESS in English, nEMO in Polish; professional actors "
+              "reading fixed sentences) plus synthetic espeak-ng speech. It pre-labels recordings for human review; "
+              "it is not a judge of real people's emotions, and its accuracy on spontaneous speech, other "
+              "languages and other recording conditions is unknown and likely lower.")
+
+
 def short(m: Dict[str, Any]) -> str:
     return f"WA {m['WA']:.3f} UA {m['UA']:.3f} macro-F1 {m['macro_F1']:.3f} weighted-F1 {m['weighted_F1']:.3f}"
 
@@ -70,6 +76,80 @@ def report(model, tok, items: Sequence[Item], labels: Sequence[str]) -> Dict[str
             idx = [i for i, it in enumerate(items) if it.corpus == c]
             res[c or "unnamed"] = classification_metrics([gold[i] for i in idx], [preds[i] for i in idx], len(labels))
         out[mode] = res
+    return out
+
+
+def cue_report(items: Sequence[Item], preds_by_mode: Dict[str, List[int]], labels: Sequence[str],
+               folder: str) -> Dict[str, Any]:
+    """Accuracy per synthetic cue type (both / text / audio / neutral), from the corpus's cues.csv."""
+    import csv
+
+    path = os.path.join(folder, "cues.csv")
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        cues = {(r["split"], r["file_name"]): r["cue"] for r in csv.DictReader(f)}
+    lid = {l: i for i, l in enumerate(labels)}
+    out: Dict[str, Any] = {}
+    for mode, preds in preds_by_mode.items():
+        acc: Dict[str, List[int]] = {}
+        for it, p in zip(items, preds):
+            cue = cues.get((it.split, os.path.basename(it.path)))
+            if cue is not None:
+                acc.setdefault(cue, []).append(int(p == lid[it.label]))
+        out[mode] = {c: {"acc": float(np.mean(v)), "n": len(v)} for c, v in sorted(acc.items())}
+    return out
+
+
+def evaluate_bundle(model_dir: str, corpora: Optional[Sequence[str]] = None, synthetic: Optional[str] = None,
+                    data: Optional[str] = None, split: str = "test", seed: int = 0,
+                    tess_test_speaker: str = "tess_YAF", test_corpus: Optional[str] = None,
+                    label_map: str = "merge-calm", log=print) -> Dict[str, Any]:
+    """Per-corpus metrics (WA, UA, macro/weighted F1, confusion) of a bundle's PyTorch weights, with and
+    without the transcript; synthetic corpora also per cue type."""
+    from .export import load_bundle
+
+    model, tok, meta = load_bundle(model_dir)
+    labels = meta["labels"]
+    items: List[Item] = []
+    if corpora:
+        root = default_root()
+        if root is None:
+            raise ValueError("no corpora folder: set WAVFUSION_CORPORA or put them in ../shared/corpora")
+        lmap = LABEL_MAP_4 if label_map == "merge-calm" else LABEL_MAP_4_DROP_CALM
+        items += [it for it in build_items(root, corpora, lmap, seed=seed, tess_test_speaker=tess_test_speaker,
+                                           test_corpus=test_corpus, log=log) if it.split == split]
+    synth: List[Item] = []
+    if synthetic:
+        synth = [it for it in load_synthetic(synthetic) if it.split == split]
+        items += synth
+    if data:
+        corpus = load_corpus(data, seed=seed)
+        extra = corpus.split(split)
+        load_audio_cache(extra)
+        for it in extra:
+            it.corpus = os.path.basename(os.path.normpath(data))
+        items += extra
+    for it in items:
+        if it.label not in labels:
+            log(f"not used: {it.path}: label {it.label!r} is not among the model's labels {labels}")
+    if data:
+        for pr in corpus.problems:
+            log(f"not used: {pr}")
+    items = [it for it in items if it.label in labels]
+    if not items:
+        raise ValueError(f"no {split} items with the model's labels {labels}")
+    rep = report(model, tok, items, labels)
+    out: Dict[str, Any] = {"model": meta.get("name"), "version": meta.get("version"), "split": split,
+                           "labels": labels, "report": rep}
+    if synth:
+        modes = {m: predict_items(model, tok, synth, labels, use_text=(m == "with_text")) for m in rep}
+        out["synthetic_cues"] = cue_report(synth, modes, labels, synthetic or "")
+    for mode, r in rep.items():
+        for c, m in r.items():
+            log(f"{mode:12s} {c:15s} {short(m)}  confusion {m['confusion']}")
+    for mode, cues in out.get("synthetic_cues", {}).items():
+        log(f"{mode:12s} synthetic cues: " + ", ".join(f"{c} {v['acc']:.3f} (n={v['n']})" for c, v in cues.items()))
     return out
 
 
@@ -114,13 +194,16 @@ def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Op
     info["data"] = {"corpora": data_info, "label_map": {k: v for k, v in lmap.items()},
                     "split": corpus.split_origin}
     info["metrics"]["test_report"] = rep
-    info["licence"] = LICENCE
     res["report"] = rep
     if out:
         from .export import write_bundle
 
         os.makedirs(out, exist_ok=True)
-        meta = write_bundle(model, tok, out, train_kw.get("name") or os.path.basename(os.path.normpath(out)), info)
+        meta = write_bundle(model, tok, out, train_kw.get("name") or os.path.basename(os.path.normpath(out)), info,
+                            disclaimer=DISCLAIMER)
+        meta["licence"] = LICENCE
+        with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2)
         with open(os.path.join(out, "history.json"), "w") as f:
             json.dump(res["history"], f, indent=1)
         res["model_json"] = meta

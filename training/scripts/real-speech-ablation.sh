@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Reduced-budget rows of the real-speech results table (training/README "Real speech"): the log-mel+MLP
+# floor, leave-one-corpus-out, TESS speaker swap and the fusion/front-end ablation, on the same seeded
+# speaker-independent splits. Each row: 3 epochs over 1,500 sampled training clips (2 s crops), 1 thread,
+# synthetic corpus mixed in as in the demo recipe. Writes one JSON per row to $OUT (default .cache/ablation-real).
+# Usage: bash scripts/real-speech-ablation.sh [row ...]   (rows: see ROWS below; default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-.cache/ablation-real}
+SYN=${SYN:-.cache/synthetic-1200}
+THREADS=${THREADS:-1}
+mkdir -p "$OUT"
+[ -d "$SYN" ] || PYTHONPATH=. /usr/bin/python3 -m wavfusion make-corpus --out "$SYN" --train 1200 --validation 200 --test 400 --seed 0
+BUDGET=(--epochs 3 --max-train-items 1500 --crop-seconds 2.0 --threads "$THREADS" --synthetic "$SYN")
+declare -A ROWS=(
+  [baseline]="baseline"
+  [baseline-loco-ravdess]="baseline --test-corpus ravdess-speech"
+  [baseline-loco-tess]="baseline --test-corpus tess"
+  [baseline-loco-nemo]="baseline --test-corpus nemo-pl"
+  [loco-ravdess]="train-corpora --test-corpus ravdess-speech"
+  [loco-tess]="train-corpora --test-corpus tess"
+  [loco-nemo]="train-corpora --test-corpus nemo-pl"
+  [gca-mar]="train-corpora"
+  [audio-only]="train-corpora --fusion audio"
+  [conv-front-end]="train-corpora --feature-encoder conv"
+  [text-only]="train-corpora --fusion text"
+  [concat]="train-corpora --fusion concat"
+  [gca-no-mar]="train-corpora --lambda-mar 0"
+  [tess-swap]="train-corpora --tess-test-speaker tess_OAF"
+)
+ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo loco-ravdess loco-tess loco-nemo
+       gca-mar audio-only conv-front-end text-only concat gca-no-mar tess-swap)
+[ $# -gt 0 ] && ORDER=("$@")
+for row in "${ORDER[@]}"; do
+  args=${ROWS[$row]:?unknown row $row}
+  [ -s "$OUT/$row.json" ] && { echo "== $row: done already"; continue; }
+  echo "== $row: python -m wavfusion $args"
+  if [[ $args == baseline* ]]; then
+    PYTHONPATH=. /usr/bin/python3 -m wavfusion $args --json "$OUT/$row.json" > "$OUT/$row.log" 2>&1
+  else
+    PYTHONPATH=. /usr/bin/python3 -m wavfusion $args "${BUDGET[@]}" --json "$OUT/$row.json" > "$OUT/$row.log" 2>&1
+  fi
+  tail -n 9 "$OUT/$row.log"
+done
