@@ -18,8 +18,10 @@ import {
   RosterEntry,
   RowConsensus,
 } from './agreement-contract';
+import { BulkAcceptPreview, ModelComparison, ModelProvenance, ModelReport } from './evaluation-contract';
 
 export * from './agreement-contract';
+export * from './evaluation-contract';
 
 // ---------- shared value schemas ----------
 
@@ -194,7 +196,10 @@ export type Device = z.infer<typeof Device>;
 
 export const ModelInfo = z.object({
   id: Id,
+  /** The name the team gave it, else the bundle's. */
   name: z.string(),
+  /** The name in the bundle's model.json (with version and checksum, what identifies the model). */
+  bundleName: z.string(),
   version: z.string(),
   location: z.string(),
   labels: z.array(z.string()),
@@ -343,6 +348,31 @@ export const operations = {
     }),
     JobStarted,
   ),
+  /** Removes a model and its predictions (if it was the active one, the newest other model becomes active). */
+  removeModel: op(z.object({ id: Id }), z.array(ModelInfo)),
+  /** Names a model for the team (null or blank: the bundle's own name). */
+  renameModel: op(z.object({ id: Id, name: z.string().trim().max(80).nullable() }), z.array(ModelInfo)),
+  /** Where a model came from: model.json's training data, recipe and metrics. */
+  getModelProvenance: op(z.object({ id: Id }), ModelProvenance),
+  /** The model report: one model version's stored predictions against the human labels in the filter. */
+  getModelReport: op(z.object({ modelId: Id.optional(), filter: UtteranceFilter.optional() }), ModelReport),
+  /** Two model versions on the same labelled utterances. */
+  compareModels: op(z.object({ a: Id, b: Id, filter: UtteranceFilter.optional() }), ModelComparison),
+  /** What a bulk accept at this threshold would do, before it is done. */
+  previewBulkAccept: op(
+    z.object({ threshold: z.number().min(0).max(1), filter: UtteranceFilter.optional() }),
+    BulkAcceptPreview,
+  ),
+  /** Accepts the active model's predictions ≥ threshold in the filter as your labels, in one undoable step. */
+  bulkAccept: op(
+    z.object({
+      threshold: z.number().min(0).max(1),
+      filter: UtteranceFilter.optional(),
+      /** The preview's count: refused if it changed since. */
+      expectedCount: z.number().int().min(0),
+    }),
+    z.object({ accepted: z.number().int() }),
+  ),
   listJobs: op(Empty, z.array(JobStatus)),
   cancelJob: op(z.object({ jobId: z.string() }), z.object({ cancelled: z.boolean() })),
   /** The roster: annotators and adjudicators (and anyone with labels not yet on it). */
@@ -383,11 +413,12 @@ export const events = {
   labelsChanged: z.array(Label),
   /**
    * The list changed beyond single rows: `added`, an import added utterances; `relinked`, moved
-   * recordings were found again; `annotator`, another annotator's labels are now the ones shown.
+   * recordings were found again; `annotator`, another annotator's labels are now the ones shown;
+   * `labelled`, many labels changed in one step (a bulk accept, or its undo or redo).
    */
   utterancesChanged: z.object({
-    change: z.enum(['added', 'relinked', 'annotator']),
-    /** Utterances added, or recordings relinked (0 for `annotator`). */
+    change: z.enum(['added', 'relinked', 'annotator', 'labelled']),
+    /** Utterances added, recordings relinked or labels changed (0 for `annotator`). */
     count: z.number().int(),
   }),
   /** The registered models or the active one changed. */

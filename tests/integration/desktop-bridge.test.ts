@@ -152,6 +152,17 @@ describe('the desktop bridge', () => {
       .catch((err: unknown) => expect(err).toBeInstanceOf(ApiError));
     await client.getAgreement({ bootstrap: 0 });
 
+    // The model report, versions side by side, bulk accept and the models list (issue 13).
+    expect((await client.getModelReport({})).status).toBe('too_few');
+    expect((await client.compareModels({ a: model.id, b: model.id })).status).toBe('too_few');
+    const preview = await client.previewBulkAccept({ threshold: 0 });
+    expect((await client.bulkAccept({ threshold: 0, expectedCount: preview.count })).accepted).toBe(preview.count);
+    expect((await client.getModelProvenance({ id: model.id })).available).toBe(true);
+    expect((await client.renameModel({ id: model.id, name: 'ours' })).find((m) => m.id === model.id)?.name).toBe(
+      'ours',
+    );
+    expect(await client.removeModel({ id: model.id })).toEqual([]);
+
     const exported = await finished((await client.startExport({ folder: path.join(dir, 'export') })).jobId);
     expect(exported.state).toBe('succeeded');
     fs.renameSync(path.join(corpus, 'spk_b'), path.join(dir, 'moved'));

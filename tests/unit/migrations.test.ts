@@ -6,6 +6,7 @@ import { migration001 } from '../../src/main/db/migrations/001-initial';
 import { migration002 } from '../../src/main/db/migrations/002-predictions';
 import { migration003 } from '../../src/main/db/migrations/003-prediction-embeddings';
 import { migration004 } from '../../src/main/db/migrations/004-annotators';
+import { migration005 } from '../../src/main/db/migrations/005-history-batches';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
 import { APPLICATION_ID, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
@@ -147,6 +148,29 @@ describe('project database', () => {
         `INSERT INTO adjudications (utterance_id, label_id, adjudicator, reason, at) VALUES (9, 2, 'cy', '', 'now')`,
       ),
     ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  it('migration 005 adds history batches (history stays append-only) and model display names', () => {
+    const file = path.join(tempDir(), 'v4.sqlite');
+    const v4 = openDatabase(file, { migrations: [migration001, migration002, migration003, migration004] });
+    v4.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 1, 16000, 1, x'', 100, 'now');
+             INSERT INTO utterances (recording_id, start_s, end_s) VALUES (1, 0, 1);
+             INSERT INTO history (at, annotator, utterance_id, op, before, after) VALUES ('now', 'al', 1, 'edit', NULL, NULL);
+             INSERT INTO models (location, name, version, checksum, labels, added_at) VALUES ('/m', 'm', '1', 'c', '[]', 'now');`);
+    v4.close();
+    const db = openDatabase(file, {
+      migrations: [migration001, migration002, migration003, migration004, migration005],
+    });
+    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    expect(db.prepare('SELECT seq, batch FROM history').all()).toEqual([{ seq: 1, batch: null }]);
+    expect(db.prepare('SELECT name, display_name FROM models').all()).toEqual([{ name: 'm', display_name: null }]);
+    db.exec(
+      `INSERT INTO history (at, annotator, utterance_id, op, before, after, batch) VALUES ('now', 'al', 1, 'edit', NULL, NULL, 7)`,
+    );
+    expect(() => db.exec('UPDATE history SET batch = 8')).toThrow(/append-only/);
+    expect(() => db.exec('DELETE FROM history')).toThrow(/append-only/);
     db.close();
   });
 

@@ -43,17 +43,57 @@ export class AnnotationService {
     return this.step('redo');
   }
 
-  /** Reverts the next undoable entry (undo) or re-applies the last undo (redo): state := entry.before. */
+  /**
+   * Reverts the next undoable entry (undo) or re-applies the last undo (redo): state := entry.before.
+   * An entry of a batch (a bulk accept) takes the rest of its batch with it, as one new batch.
+   */
   private step(op: 'undo' | 'redo'): UtteranceRow | null {
     const { store } = this;
     const annotator = store.annotator;
-    const utteranceId = store.transaction(() => {
+    const done = store.transaction(() => {
       const target = op === 'undo' ? store.annotations.nextUndo(annotator) : store.annotations.nextRedo(annotator);
       if (!target) return null;
-      this.apply(target.utteranceId, annotator, target.before, op, target.seq);
-      return target.utteranceId;
+      if (target.batch === null) {
+        this.apply(target.utteranceId, annotator, target.before, op, target.seq);
+        return { utteranceId: target.utteranceId, count: 1 };
+      }
+      const entries = store.annotations.batchEntries(target.batch, annotator, op);
+      const batch = store.annotations.newBatch();
+      // Newest first, so that an utterance listed twice ends at its oldest state (undo) or newest (redo).
+      const ordered = op === 'undo' ? [...entries].reverse() : entries;
+      for (const e of ordered) this.apply(e.utteranceId, annotator, e.before, op, e.seq, undefined, batch);
+      return { utteranceId: target.utteranceId, count: entries.length };
     });
-    return utteranceId === null ? null : this.changed(utteranceId);
+    if (done === null) return null;
+    if (done.count === 1) return this.changed(done.utteranceId);
+    this.events.emit('utterancesChanged', { change: 'labelled', count: done.count });
+    return this.row(done.utteranceId);
+  }
+
+  /**
+   * Several labels set in one step (a bulk accept): one transaction, one history batch that one Undo
+   * reverts, one `utterancesChanged` event. Returns how many annotations changed.
+   */
+  setLabels(changes: readonly { utteranceId: number; labelId: number }[]): number {
+    const { store } = this;
+    if (changes.length === 0) return 0;
+    const annotator = store.annotator;
+    const count = store.transaction(() => {
+      const batch = store.annotations.newBatch();
+      let n = 0;
+      for (const { utteranceId, labelId } of changes) {
+        if (!store.utterances.byId(utteranceId)) throw notFound(`Utterance ${utteranceId}`);
+        if (!store.labels.byId(labelId)) throw notFound(`Label ${labelId}`);
+        const current = store.annotations.get(utteranceId, 'human', annotator);
+        const before = current ? stateOf(current) : null;
+        if (before?.labelId === labelId) continue;
+        this.apply(utteranceId, annotator, { ...(before ?? EMPTY_ANNOTATION), labelId }, 'edit', null, before, batch);
+        n++;
+      }
+      return n;
+    });
+    if (count > 0) this.events.emit('utterancesChanged', { change: 'labelled', count });
+    return count;
   }
 
   /** The one place an annotation change is announced: after its transaction committed. */
@@ -89,6 +129,7 @@ export class AnnotationService {
     op: 'edit' | 'undo' | 'redo',
     targetSeq: number | null,
     knownBefore?: AnnotationState | null,
+    batch: number | null = null,
   ): void {
     const { store } = this;
     const at = new Date().toISOString();
@@ -100,7 +141,7 @@ export class AnnotationService {
             return current ? stateOf(current) : null;
           })();
     store.annotations.put(utteranceId, 'human', annotator, after, at);
-    store.annotations.appendHistory({ at, annotator, utteranceId, op, targetSeq, before, after });
+    store.annotations.appendHistory({ at, annotator, utteranceId, op, targetSeq, before, after, batch });
   }
 }
 

@@ -6,6 +6,7 @@ import { WaveformService } from '../audio/waveform-service';
 import { LATEST_SCHEMA_VERSION, backupDir } from '../db/open-database';
 import { StudioError } from '../errors';
 import { StudioEvents, type StudioListener } from '../events';
+import { EvaluationService } from '../evaluation/evaluation-service';
 import { ExportService } from '../export/export-service';
 import { ImportService } from '../import/import-service';
 import { PredictionService } from '../inference/prediction-service';
@@ -32,6 +33,8 @@ export class Studio {
   readonly predictions: PredictionService;
   /** Several annotators: roster, labelling settings, consensus, adjudication, agreement. */
   readonly agreement: AgreementService;
+  /** Model report, comparison of versions, bulk accept, provenance. */
+  readonly evaluation: EvaluationService;
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
@@ -48,6 +51,7 @@ export class Studio {
     this.waveforms = new WaveformService(store, this.audio);
     this.predictions = new PredictionService(store, this.annotations, this.events);
     this.agreement = new AgreementService(store, this.events);
+    this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
   }
 
   /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */

@@ -22,6 +22,8 @@ export interface HistoryEntry {
   targetSeq: number | null;
   before: AnnotationState | null;
   after: AnnotationState | null;
+  /** Entries made in one step share a batch (one Undo reverts them all); null for a single edit. */
+  batch: number | null;
 }
 
 interface HistoryRecord extends Omit<HistoryEntry, 'before' | 'after'> {
@@ -29,7 +31,7 @@ interface HistoryRecord extends Omit<HistoryEntry, 'before' | 'after'> {
   after: string | null;
 }
 
-const HISTORY_COLUMNS = `seq, at, annotator, utterance_id AS utteranceId, op, target_seq AS targetSeq, before, after`;
+const HISTORY_COLUMNS = `seq, at, annotator, utterance_id AS utteranceId, op, target_seq AS targetSeq, before, after, batch`;
 
 const fromRecord = (r: HistoryRecord): HistoryEntry => ({
   ...r,
@@ -89,11 +91,11 @@ export class AnnotationsRepository {
       .run({ utteranceId, origin, annotator, ...state, at });
   }
 
-  appendHistory(entry: Omit<HistoryEntry, 'seq'>): number {
+  appendHistory(entry: Omit<HistoryEntry, 'seq' | 'batch'> & { batch?: number | null }): number {
     const info = this.db
       .prepare(
-        `INSERT INTO history (at, annotator, utterance_id, op, target_seq, before, after)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO history (at, annotator, utterance_id, op, target_seq, before, after, batch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         entry.at,
@@ -103,8 +105,28 @@ export class AnnotationsRepository {
         entry.targetSeq,
         entry.before === null ? null : JSON.stringify(entry.before),
         entry.after === null ? null : JSON.stringify(entry.after),
+        entry.batch ?? null,
       );
     return Number(info.lastInsertRowid);
+  }
+
+  /** A batch number no history entry has yet (call inside the write transaction that uses it). */
+  newBatch(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(batch), 0) + 1 AS b FROM history').get() as { b: number }).b;
+  }
+
+  /**
+   * The entries of a batch that one Undo (ops edit/redo, not yet undone) or one Redo (op undo, not
+   * yet redone) applies together, in order.
+   */
+  batchEntries(batch: number, annotator: string, step: 'undo' | 'redo'): HistoryEntry[] {
+    const sql =
+      step === 'undo'
+        ? `SELECT ${HISTORY_COLUMNS} FROM history x WHERE x.batch = ? AND x.annotator = ? AND x.op IN ('edit', 'redo')
+             AND NOT EXISTS (SELECT 1 FROM history u WHERE u.op = 'undo' AND u.target_seq = x.seq) ORDER BY x.seq`
+        : `SELECT ${HISTORY_COLUMNS} FROM history u WHERE u.batch = ? AND u.annotator = ? AND u.op = 'undo'
+             AND NOT EXISTS (SELECT 1 FROM history r WHERE r.op = 'redo' AND r.target_seq = u.seq) ORDER BY u.seq`;
+    return this.db.prepare<[number, string], HistoryRecord>(sql).all(batch, annotator).map(fromRecord);
   }
 
   /** The newest edit or redo of this annotator that no undo has reverted: what Undo reverts next. */

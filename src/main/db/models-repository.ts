@@ -7,6 +7,16 @@ export interface ModelRecord {
   version: string;
   checksum: string;
   labels: string[];
+  /** The name the team gave it (null: the bundle's own). */
+  displayName: string | null;
+  addedAt: string;
+}
+
+/** One model's prediction for an utterance, as a report reads them. */
+export interface PredictionBrief {
+  utteranceId: number;
+  predictedLabel: string;
+  confidence: number;
 }
 
 export interface StoredPrediction {
@@ -53,7 +63,8 @@ export class ModelsRepository {
   list(): ModelRecord[] {
     return this.db
       .prepare<[], Omit<ModelRecord, 'labels'> & { labels: string }>(
-        'SELECT id, location, name, version, checksum, labels FROM models ORDER BY id',
+        `SELECT id, location, name, version, checksum, labels, display_name AS displayName, added_at AS addedAt
+         FROM models ORDER BY id`,
       )
       .all()
       .map((m) => ({ ...m, labels: JSON.parse(m.labels) as string[] }));
@@ -61,6 +72,29 @@ export class ModelsRepository {
 
   byId(id: number): ModelRecord | undefined {
     return this.list().find((m) => m.id === id);
+  }
+
+  /** The name shown for a model (null or blank: the bundle's own name again). */
+  rename(id: number, displayName: string | null): void {
+    this.db.prepare('UPDATE models SET display_name = ? WHERE id = ?').run(displayName?.trim() || null, id);
+  }
+
+  /** Removes a model and every prediction (and embedding) of it; returns how many predictions went. */
+  remove(id: number): number {
+    this.db.prepare('DELETE FROM prediction_embeddings WHERE model_id = ?').run(id);
+    const { changes } = this.db.prepare('DELETE FROM predictions WHERE model_id = ?').run(id);
+    this.db.prepare('DELETE FROM models WHERE id = ?').run(id);
+    return changes;
+  }
+
+  /** Every prediction of a model (label and confidence only). */
+  predictionsOf(modelId: number): PredictionBrief[] {
+    return this.db
+      .prepare<[number], PredictionBrief>(
+        `SELECT utterance_id AS utteranceId, predicted_label AS predictedLabel, confidence
+         FROM predictions WHERE model_id = ? ORDER BY utterance_id`,
+      )
+      .all(modelId);
   }
 
   putPrediction(p: StoredPrediction): void {

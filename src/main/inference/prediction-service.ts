@@ -76,7 +76,8 @@ export class PredictionService {
     const active = this.store.activeModelId;
     return this.store.models.list().map((m) => ({
       id: m.id,
-      name: m.name,
+      name: m.displayName ?? m.name,
+      bundleName: m.name,
       version: m.version,
       location: m.location,
       labels: m.labels,
@@ -96,6 +97,40 @@ export class PredictionService {
   setActiveModel(id: number): ModelInfo[] {
     if (!this.store.models.byId(id)) throw notFound(`Model ${id}`);
     return this.activate(id);
+  }
+
+  /**
+   * Removes a model and every prediction of it, in one transaction. If it was the active model, the
+   * newest other one becomes active (none if it was the last; the app registers the demo model again
+   * when it next opens the project).
+   */
+  removeModel(id: number): ModelInfo[] {
+    const { store } = this;
+    if (!store.models.byId(id)) throw notFound(`Model ${id}`);
+    const wasActive = store.activeModelId === id;
+    store.transaction(() => {
+      store.models.remove(id);
+      if (wasActive) store.activeModelId = store.models.list().at(-1)?.id ?? null;
+    });
+    const models = this.listModels();
+    this.events.emit('modelsChanged', models);
+    if (wasActive) {
+      const next = store.activeModelId;
+      this.events.emit('predictionsChanged', {
+        modelId: next,
+        count: next === null ? 0 : store.models.predictedUtterances(next).size,
+      });
+    }
+    return models;
+  }
+
+  /** Names a model for the team; null or blank gives it the bundle's name again. */
+  renameModel(id: number, name: string | null): ModelInfo[] {
+    if (!this.store.models.byId(id)) throw notFound(`Model ${id}`);
+    this.store.models.rename(id, name);
+    const models = this.listModels();
+    this.events.emit('modelsChanged', models);
+    return models;
   }
 
   private async workerFor(dir: string, device: Device): Promise<LoadedModel> {
