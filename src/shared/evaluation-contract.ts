@@ -96,7 +96,7 @@ export const ModelReport = z.object({
   breakdowns: z.object({
     transcript: z.array(BreakdownGroup),
     speaker: z.array(BreakdownGroup),
-    /** Per corpus folder (the folder of the recording, as imported). */
+    /** Per corpus: the recording's folder, or the one above it where that is the speaker's folder. */
     folder: z.array(BreakdownGroup),
   }),
 });

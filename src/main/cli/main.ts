@@ -12,6 +12,7 @@ import { openDemoProject } from '../api/demo-project';
 import { jobResult, type JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
+import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
 import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
 
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
@@ -26,6 +27,7 @@ const COMMAND_USAGE = {
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
   agreement: AGREEMENT_USAGE,
+  evaluate: EVALUATE_USAGE,
 } as const;
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
@@ -58,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         return await predictCommand(rest);
       case 'agreement':
         return agreementCommand(rest);
+      case 'evaluate':
+        return await evaluateCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

@@ -99,7 +99,7 @@ export class EvaluationService {
       out.set(row.id, {
         utteranceId: row.id,
         recordingName: row.recordingName,
-        folder: path.dirname(recordings.get(row.recordingId) ?? row.recordingName),
+        folder: corpusFolder(recordings.get(row.recordingId) ?? row.recordingName, row.speaker),
         speaker: row.speaker,
         hasTranscript: row.transcript.trim() !== '',
         truth: classOfLabel.get(labelId)!,
@@ -389,6 +389,15 @@ export class EvaluationService {
       predictions: this.store.models.predictedUtterances(m.id).size,
     };
   }
+}
+
+/**
+ * The corpus a recording was imported with: its folder, or the folder above where that is named after
+ * the speaker (an import takes a sub-folder's name as the speaker).
+ */
+function corpusFolder(file: string, speaker: string | null): string {
+  const folder = path.dirname(file);
+  return speaker !== null && path.basename(folder) === speaker ? path.dirname(folder) : folder;
 }
 
 function summary(m: ClassificationMetrics): SummaryMetrics {
