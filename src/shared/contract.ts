@@ -158,10 +158,30 @@ export const ImportReport = z.object({
   labelsAdded: z.array(z.string()),
   failures: z.array(ImportFailure),
   cancelled: z.boolean(),
+  /** The corpus format read (textgrid, eaf, label-studio…), absent for folders and manifests. */
+  format: z.string().optional(),
+  /** What was recognised: which tier went where, interpolated time slots, task counts. */
+  notes: z.array(z.string()).optional(),
+  /** Model predictions a corpus file carried (Label Studio), stored per model version. */
+  predictionsAdded: z.number().int().optional(),
 });
 export type ImportReport = z.infer<typeof ImportReport>;
 
-export const ExportFormat = z.enum(['audiofolder', 'csv', 'jsonl']);
+export const ExportFormat = z.enum(['audiofolder', 'csv', 'jsonl', 'textgrid', 'eaf', 'label-studio']);
+/** Formats an import reads (without one, it is recognised from the content). */
+export const ImportFormatName = z.enum([
+  'iemocap',
+  'meld',
+  'label-studio',
+  'eaf',
+  'textgrid',
+  'audiofolder',
+  'csv',
+  'jsonl',
+]);
+/** What a TextGrid/EAF tier is taken as. */
+export const TierRole = z.enum(['utterance', 'transcript', 'label', 'speaker']);
+export type TierRole = z.infer<typeof TierRole>;
 export const ExportRequest = z.object({
   folder: z.string().min(1),
   format: ExportFormat.default('audiofolder'),
@@ -330,7 +350,14 @@ export const operations = {
   undo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
   redo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
   getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
-  startImport: op(z.object({ path: z.string().min(1) }), JobStarted),
+  startImport: op(
+    z.object({
+      path: z.string().min(1),
+      format: ImportFormatName.optional(),
+      tiers: z.record(z.string(), TierRole).optional(),
+    }),
+    JobStarted,
+  ),
   startExport: op(ExportRequest, JobStarted),
   startRelink: op(z.object({ folder: z.string().min(1) }), JobStarted),
   listModels: op(Empty, z.array(ModelInfo)),

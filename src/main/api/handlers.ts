@@ -31,8 +31,10 @@ export function createHandlers(studio: Studio): Handlers {
     undo: () => ({ row: studio.annotations.undo() }),
     redo: () => ({ row: studio.annotations.redo() }),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
-    startImport: ({ path }) => ({
-      jobId: studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx)),
+    startImport: ({ path, format, tiers }) => ({
+      jobId: studio.jobs.start('import', `Import ${path}`, (ctx) =>
+        studio.importer.importPath(path, ctx, { format, tiers }),
+      ),
     }),
     startExport: (request) => ({
       jobId: studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx)),

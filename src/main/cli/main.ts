@@ -9,7 +9,7 @@ import { toErrorBody } from '../errors';
 import { startLoopbackHost } from '../host/loopback-host';
 import { RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../api/demo-project';
-import { jobResult, type JobStatus } from '../../shared/contract';
+import { ExportFormat, ImportFormatName, TierRole, jobResult, type JobStatus } from '../../shared/contract';
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
@@ -20,10 +20,12 @@ const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
                                                    (no --project: the demo project)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
+                   [--format textgrid|eaf|label-studio|csv|jsonl]  (else recognised from the content)
+                   [--tier NAME=utterance|transcript|label|speaker ...]  (TextGrid/EAF tiers; else by name)
                                                    (a manifest's annotator column: one row per utterance
                                                    and annotator, each that annotator's label)`,
-  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl] [--seed N]
-                   [--overwrite] [--include-imported]`,
+  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl|textgrid|eaf|label-studio]
+                   [--seed N] [--overwrite] [--include-imported]`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
   agreement: AGREEMENT_USAGE,
@@ -122,13 +124,30 @@ async function runJob(studio: Studio, id: string): Promise<JobStatus> {
 }
 
 async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { project: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { project: { type: 'string' }, format: { type: 'string' }, tier: { type: 'string', multiple: true } },
+    allowPositionals: true,
+  });
   if (!values.project || positionals.length !== 1) throw new UsageError('import needs --project FILE and one PATH');
+  const format = values.format === undefined ? undefined : ImportFormatName.safeParse(values.format);
+  if (format && !format.success)
+    throw new UsageError(`unknown --format ${values.format} (${ImportFormatName.options.join(', ')})`);
+  let tiers: Record<string, TierRole> | undefined;
+  for (const spec of values.tier ?? []) {
+    const at = spec.lastIndexOf('=');
+    const role = TierRole.safeParse(spec.slice(at + 1));
+    if (at <= 0 || !role.success)
+      throw new UsageError(`--tier ${spec}: expected NAME=utterance|transcript|label|speaker`);
+    tiers = { ...tiers, [spec.slice(0, at)]: role.data };
+  }
   const studio = Studio.open(values.project);
   try {
     const status = await runJob(
       studio,
-      studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx)),
+      studio.jobs.start('import', 'Import', (ctx) =>
+        studio.importer.importPath(positionals[0]!, ctx, { format: format?.data, tiers }),
+      ),
     );
     if (status.state !== 'succeeded') {
       process.stderr.write(`wavfusion: import ${status.state}: ${status.error ?? ''}\n`);
@@ -172,13 +191,13 @@ async function exportCommand(args: string[]): Promise<number> {
     },
   });
   if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
-  if (!['audiofolder', 'csv', 'jsonl'].includes(values.format!))
-    throw new UsageError(`unknown --format ${values.format}`);
+  const exportFormat = ExportFormat.safeParse(values.format);
+  if (!exportFormat.success) throw new UsageError(`unknown --format ${values.format}`);
   const studio = Studio.open(values.project, { create: false });
   try {
     const request = {
       folder: path.resolve(values.out),
-      format: values.format as 'audiofolder' | 'csv' | 'jsonl',
+      format: exportFormat.data,
       seed: Number(values.seed),
       overwrite: values.overwrite!,
       includeImported: values['include-imported']!,

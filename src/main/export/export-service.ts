@@ -10,6 +10,8 @@ import { StudioError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
 import { APP_VERSION } from '../version';
+import { CORPUS_EXPORTS, isCorpusExport } from './formats';
+import { projectCorpus } from './formats/project-corpus';
 import { SPLITS, splitByGroup, type SplitName } from './split';
 import { StagedFolder } from './staged-folder';
 
@@ -84,6 +86,31 @@ export class ExportService {
 
     const write = (relative: string, data: string | Buffer) => staged.write(relative, data);
     try {
+      if (isCorpusExport(req.format)) {
+        // Other tools' formats: the whole project (every utterance, each annotator's labels), per recording.
+        const corpus = projectCorpus(this.store, req.includeImported);
+        const warnings = await CORPUS_EXPORTS[req.format].write(corpus, write, folder);
+        throwIfCancelled(ctx.signal);
+        const utterances = corpus.recordings.reduce((n, r) => n + r.segments.length, 0);
+        await write(
+          'provenance.json',
+          JSON.stringify(
+            {
+              project: { name: this.store.name, file: this.store.file },
+              exportedAt: new Date().toISOString(),
+              app: { name: 'WavFusion Studio', version: APP_VERSION },
+              format: req.format,
+              labelSources: req.includeImported ? 'people and imported' : 'people only',
+              counts: { recordings: corpus.recordings.length, utterances },
+              warnings,
+            },
+            null,
+            2,
+          ),
+        );
+        await staged.commit();
+        return { folder, format: req.format, rows: utterances, bySplit: {}, warnings, files: staged.files };
+      }
       const rows = this.collectRows(req.includeImported, req.split, req.seed);
       if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
       else if (req.format === 'csv')

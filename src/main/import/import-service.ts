@@ -12,6 +12,9 @@ import type { StudioEvents } from '../events';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
 import { scanFolder } from './folder';
+import type { CorpusPrediction, ImportFormatName, ImportOptions } from './formats/corpus';
+import { problemPath } from './formats/corpus';
+import { detectFormat, formatByName, readCorpus } from './formats';
 import { isManifestPath, readManifest, type ManifestRow } from './manifest';
 
 export const PEAKS_PER_SECOND = 100;
@@ -26,6 +29,15 @@ interface Segment {
   annotator?: string | null;
   /** Where the segment came from, for the report: "manifest.csv:12" or the file path. */
   origin: string;
+  /** The file a label without annotator came from (its imported labels' source); else the import's. */
+  source?: string;
+  /** A corpus file's model predictions for the segment (Label Studio). */
+  predictions?: CorpusPrediction[];
+}
+
+/** What to read a path as: a named format (else recognised from the content) and the tiers' roles. */
+export interface ImportPathOptions extends ImportOptions {
+  format?: ImportFormatName;
 }
 
 /** Imports folders and manifests: audio is referenced, not copied; every failure is reported by name. */
@@ -39,7 +51,7 @@ export class ImportService {
    * Imports a folder, a manifest or one file. Whatever was committed is announced once at the end
    * (even when the import stopped early): the new utterances, and the labels a manifest added.
    */
-  async importPath(source: string, ctx: JobContext): Promise<ImportReport> {
+  async importPath(source: string, ctx: JobContext, options: ImportPathOptions = {}): Promise<ImportReport> {
     const report: ImportReport = {
       source: path.resolve(source),
       recordingsAdded: 0,
@@ -51,7 +63,7 @@ export class ImportService {
       cancelled: false,
     };
     try {
-      return await this.importInto(report, ctx);
+      return await this.importInto(report, ctx, options);
     } finally {
       if (report.labelsAdded.length > 0) this.events.emit('labelsChanged', this.store.labels.list());
       if (report.utterancesAdded > 0 || report.annotationsAdded > 0) {
@@ -60,7 +72,7 @@ export class ImportService {
     }
   }
 
-  private async importInto(report: ImportReport, ctx: JobContext): Promise<ImportReport> {
+  private async importInto(report: ImportReport, ctx: JobContext, options: ImportPathOptions): Promise<ImportReport> {
     const { store } = this;
     const resolved = report.source;
     let stat;
@@ -71,7 +83,37 @@ export class ImportService {
     }
     const byFile = new Map<string, Segment[]>();
     let annotationSource = '';
-    if (stat.isDirectory()) {
+    const named = options.format && !['csv', 'jsonl'].includes(options.format) ? formatByName(options.format) : null;
+    if (options.format && !named && !['csv', 'jsonl'].includes(options.format))
+      throw new StudioError('unsupported', `The ${options.format} format cannot be imported yet`);
+    const corpusFormat = options.format ? named : detectFormat(resolved, stat.isDirectory());
+    if (corpusFormat) {
+      report.format = corpusFormat.name;
+      const corpus = await readCorpus(corpusFormat, resolved, stat.isDirectory(), options);
+      report.notes = corpus.notes;
+      for (const p of corpus.problems) report.failures.push({ path: problemPath(p), reason: p.reason });
+      const fileSource = path.basename(resolved);
+      for (const rec of corpus.recordings) {
+        if (!rec.media) continue;
+        const list = byFile.get(rec.media) ?? [];
+        for (const seg of rec.segments) {
+          const base = {
+            start: seg.start,
+            end: seg.end,
+            text: seg.text,
+            speaker: seg.speaker,
+            origin: seg.origin,
+            source: fileSource,
+          };
+          const labelled = seg.annotations.filter((a) => a.label);
+          if (labelled.length === 0) list.push({ ...base, label: null, predictions: seg.predictions });
+          labelled.forEach((a, i) =>
+            list.push({ ...base, label: a.label, annotator: a.annotator, predictions: i === 0 ? seg.predictions : [] }),
+          );
+        }
+        byFile.set(rec.media, list);
+      }
+    } else if (stat.isDirectory()) {
       const scan = await scanFolder(resolved);
       report.failures.push(...scan.problems);
       for (const item of scan.items) {
@@ -79,7 +121,7 @@ export class ImportService {
           { start: null, end: null, text: item.transcript, speaker: item.speaker, label: null, origin: item.path },
         ]);
       }
-    } else if (isManifestPath(resolved)) {
+    } else if (isManifestPath(resolved) || options.format) {
       annotationSource = path.basename(resolved);
       const { rows, problems } = readManifest(resolved);
       for (const p of problems) report.failures.push({ path: `${annotationSource}:${p.line}`, reason: p.reason });
@@ -157,7 +199,13 @@ export class ImportService {
       };
     }
     // One commit per file: the recording and its utterances and labels land together.
-    const delta = { recordingsAdded: 0, recordingsReused: 0, utterancesAdded: 0, annotationsAdded: 0 };
+    const delta = {
+      recordingsAdded: 0,
+      recordingsReused: 0,
+      utterancesAdded: 0,
+      annotationsAdded: 0,
+      predictionsAdded: 0,
+    };
     const labelsAdded: string[] = [];
     const failures: ImportReport['failures'] = [];
     store.transaction(() => {
@@ -205,6 +253,10 @@ export class ImportService {
         } else if ((!utterance.transcript && seg.text) || (!utterance.speaker && seg.speaker)) {
           store.utterances.updateText(utterance.id, utterance.speaker ?? seg.speaker, utterance.transcript || seg.text);
         }
+        for (const p of seg.predictions ?? []) {
+          storePrediction(store, utterance.id, p);
+          delta.predictionsAdded++;
+        }
         if (seg.label) {
           let name: string;
           try {
@@ -224,7 +276,7 @@ export class ImportService {
           store.annotations.put(
             utterance.id,
             seg.annotator ? 'human' : 'import',
-            seg.annotator ?? source,
+            seg.annotator ?? seg.source ?? source,
             { labelId: label.id, valence: null, arousal: null, dominance: null, note: '' },
             at,
           );
@@ -236,9 +288,40 @@ export class ImportService {
     report.recordingsReused += delta.recordingsReused;
     report.utterancesAdded += delta.utterancesAdded;
     report.annotationsAdded += delta.annotationsAdded;
+    if (delta.predictionsAdded) report.predictionsAdded = (report.predictionsAdded ?? 0) + delta.predictionsAdded;
     report.labelsAdded.push(...labelsAdded);
     report.failures.push(...failures);
   }
+}
+
+/**
+ * A model's prediction from a corpus file, stored as that model version's prediction (model
+ * "Label Studio", its version). The file gives one score for the predicted label; the model's other
+ * labels share the rest evenly. Its labels are the project's labels at the first import of that version.
+ */
+function storePrediction(store: ProjectStore, utteranceId: number, p: CorpusPrediction): void {
+  const names = store.labels.list().map((l) => l.name);
+  if (!names.includes(p.label)) names.push(p.label);
+  const modelId = store.models.register('label-studio', 'Label Studio', p.modelVersion, 'label-studio', names);
+  const labels = store.models.byId(modelId)!.labels;
+  if (!labels.includes(p.label)) return;
+  const score = p.score === null ? 1 : Math.min(1, Math.max(0, p.score));
+  const rest = labels.length > 1 ? (1 - score) / (labels.length - 1) : 0;
+  const probabilities = labels.map((l) => (l === p.label ? score : rest));
+  const entropy = -probabilities.reduce((sum, q) => (q > 0 ? sum + q * Math.log(q) : sum), 0);
+  store.models.putPrediction({
+    utteranceId,
+    modelId,
+    probabilities,
+    predictedLabel: p.label,
+    confidence: score,
+    entropy,
+    textGate: 0,
+    textUsed: false,
+    windows: 0,
+    embedding: new Float32Array(0),
+    createdAt: new Date().toISOString(),
+  });
 }
 
 function segmentOf(row: ManifestRow, source: string): Segment {

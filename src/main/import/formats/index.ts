@@ -1,0 +1,80 @@
+/**
+ * The corpus formats the import reads besides plain folders and our own CSV/JSONL manifests (which
+ * `import-service` reads itself): recognised by content or file type, or named with `--format`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { StudioError } from '../../errors';
+import { readHead, type Corpus, type ImportFormat, type ImportFormatName, type ImportOptions } from './corpus';
+import { eafFormat } from './eaf';
+import { labelStudioFormat } from './label-studio';
+import { textgridFormat } from './textgrid';
+
+/** In detection order: the most specific first. */
+export const CORPUS_FORMATS: ImportFormat[] = [eafFormat, textgridFormat, labelStudioFormat];
+
+/** Formats read one file at a time: a folder of them is read file by file. */
+const PER_FILE: Partial<Record<ImportFormatName, string[]>> = {
+  textgrid: ['.textgrid'],
+  eaf: ['.eaf'],
+  'label-studio': ['.json'],
+};
+
+/** The corpus format of a path, or null for what the plain import reads (folders of audio, manifests, audio). */
+export function detectFormat(file: string, isDirectory: boolean): ImportFormat | null {
+  if (isDirectory) {
+    // A folder of TextGrids or EAFs (with their audio) is read file by file.
+    const files = listFiles(file);
+    for (const format of CORPUS_FORMATS) {
+      const exts = PER_FILE[format.name];
+      if (format.detect(file, null, true)) return format;
+      if (exts && format.name !== 'label-studio' && files.some((f) => exts.includes(path.extname(f).toLowerCase())))
+        return format;
+    }
+    return null;
+  }
+  const head = readHead(file);
+  return CORPUS_FORMATS.find((f) => f.detect(file, head, false)) ?? null;
+}
+
+export function formatByName(name: ImportFormatName): ImportFormat | null {
+  return CORPUS_FORMATS.find((f) => f.name === name) ?? null;
+}
+
+/** Reads a file, or every file of the format in a folder (recursively), into one corpus. */
+export async function readCorpus(format: ImportFormat, file: string, isDirectory: boolean, options: ImportOptions) {
+  const exts = PER_FILE[format.name];
+  if (!isDirectory || !exts || format.detect(file, null, true)) return format.read(file, options);
+  const all: Corpus = { recordings: [], problems: [], notes: [] };
+  for (const f of listFiles(file).filter((f) => exts.includes(path.extname(f).toLowerCase()))) {
+    const one = await format.read(f, options);
+    all.recordings.push(...one.recordings);
+    all.problems.push(
+      ...one.problems.map((p) => ({ ...p, file: path.relative(file, path.join(path.dirname(f), p.file)) })),
+    );
+    all.notes.push(...one.notes);
+  }
+  if (all.recordings.length === 0 && all.problems.length === 0)
+    throw new StudioError('invalid_request', `No ${format.name} files in ${file}`);
+  return all;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const full = path.join(d, e.name);
+      if (e.isDirectory() && depth < 8) walk(full, depth + 1);
+      else if (e.isFile()) out.push(full);
+    }
+  };
+  walk(dir, 0);
+  return out.sort();
+}

@@ -1,0 +1,445 @@
+/**
+ * Corpus formats in and out (issue 14): Praat TextGrid, ELAN EAF and Label Studio JSON, on real
+ * project files and real audio. Exports are read back by independent parsers written in Python here
+ * (not by our importers), then imported again into a fresh project (round trip).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Studio } from '../../src/main/api/studio';
+import type { ImportPathOptions } from '../../src/main/import/import-service';
+import { main } from '../../src/main/cli/main';
+import { jobResult, type ExportRequest, type ImportReport } from '../../src/shared/contract';
+import { AUDIO_FIXTURES, REPO_ROOT, openTempStudio, tempDir } from '../helpers/fixtures';
+
+const FORMATS = path.join(REPO_ROOT, 'tests', 'fixtures', 'formats');
+const SPEECH = path.join(AUDIO_FIXTURES, 'speech.wav'); // 1.5 s, 16 kHz
+
+const open: Studio[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const s of open.splice(0)) await s.close();
+});
+
+function studio(): Studio {
+  const { studio: s } = openTempStudio();
+  open.push(s);
+  return s;
+}
+
+/** A folder holding a fixture (optionally transformed) and speech.wav under the names given. */
+function staged(files: Record<string, string | Buffer>, audioNames: string[]): string {
+  const dir = tempDir();
+  for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
+  for (const a of audioNames) fs.copyFileSync(SPEECH, path.join(dir, a));
+  return dir;
+}
+const fixture = (name: string) => fs.readFileSync(path.join(FORMATS, name), 'utf8');
+
+async function importInto(s: Studio, source: string, options: ImportPathOptions = {}): Promise<ImportReport> {
+  const status = await s.jobs.wait(
+    s.jobs.start('import', 'import', (ctx) => s.importer.importPath(source, ctx, options)),
+  );
+  expect(status.state, status.error ?? '').toBe('succeeded');
+  return jobResult(status, 'import')!;
+}
+
+async function exportTo(s: Studio, format: ExportRequest['format']): Promise<string> {
+  const folder = path.join(tempDir(), 'out');
+  const status = await s.jobs.wait(
+    s.jobs.start('export', 'export', (ctx) => s.exporter.export({ folder, format }, ctx)),
+  );
+  expect(status.state, status.error ?? '').toBe('succeeded');
+  return folder;
+}
+
+/** Every utterance with its transcript, speaker and labels per annotator ("origin:annotator"). */
+function snapshot(s: Studio) {
+  const labels = new Map(s.store.labels.list().map((l) => [l.id, l.name]));
+  const utterances = s.store.db
+    .prepare<[], { id: number; start: number; end: number; transcript: string; speaker: string | null; file: string }>(
+      `SELECT u.id, u.start_s AS start, u.end_s AS "end", u.transcript, u.speaker, r.file_name AS file
+       FROM utterances u JOIN recordings r ON r.id = u.recording_id ORDER BY u.start_s, u.end_s`,
+    )
+    .all();
+  const anns = s.store.db
+    .prepare<[], { utteranceId: number; origin: string; annotator: string; labelId: number }>(
+      `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId FROM annotations
+       WHERE label_id IS NOT NULL ORDER BY annotator`,
+    )
+    .all();
+  return utterances.map((u) => ({
+    start: u.start,
+    end: u.end,
+    text: u.transcript,
+    speaker: u.speaker,
+    labels: anns
+      .filter((a) => a.utteranceId === u.id && a.origin === 'human')
+      .map((a) => `${a.annotator}=${labels.get(a.labelId)}`),
+  }));
+}
+
+/** Two people label a three-utterance recording; one utterance overlaps another. */
+async function labelledProject(): Promise<Studio> {
+  const s = studio();
+  const dir = tempDir();
+  fs.copyFileSync(SPEECH, path.join(dir, 'talk.wav'));
+  fs.writeFileSync(
+    path.join(dir, 'manifest.csv'),
+    [
+      'path,start,end,text,speaker,label,annotator',
+      'talk.wav,0.0625,0.5,"hello, ""world""",spk1,happy,alice',
+      'talk.wav,0.0625,0.5,"hello, ""world""",spk1,sad,bob',
+      'talk.wav,0.5,1.25,ça va,spk2,neutral,alice',
+      'talk.wav,1,1.5,,spk1,angry,bob',
+      'talk.wav,1.3125,1.5,no label,,,',
+    ].join('\n'),
+  );
+  const report = await importInto(s, path.join(dir, 'manifest.csv'));
+  expect(report.failures).toEqual([]);
+  return s;
+}
+
+const python = (script: string, ...args: string[]) => {
+  const r = spawnSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as unknown;
+};
+
+/** An independent reader of Praat's long text format (line by line), not our importer. */
+const PY_TEXTGRID = String.raw`
+import json, re, sys
+lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
+assert lines[0] == 'File type = "ooTextFile"' and lines[1] == 'Object class = "TextGrid"'
+def val(line):
+    k, v = line.split('=', 1)
+    v = v.strip()
+    return v[1:-1].replace('""', '"') if v.startswith('"') else float(v)
+grid = {'xmax': None, 'tiers': []}
+tier = None
+for i, line in enumerate(lines):
+    s = line.strip()
+    if s.startswith('xmax =') and grid['xmax'] is None: grid['xmax'] = val(s)
+    elif s.startswith('name ='):
+        tier = {'name': val(s), 'intervals': []}; grid['tiers'].append(tier)
+    elif re.match(r'intervals \[\d+\]:', s):
+        a, b, t = (val(lines[i + k].strip()) for k in (1, 2, 3))
+        tier['intervals'].append([a, b, t])
+for t in grid['tiers']:
+    iv = t['intervals']
+    assert iv[0][0] == 0 and abs(iv[-1][1] - grid['xmax']) < 1e-9, 'tier does not span the grid'
+    assert all(abs(iv[k][1] - iv[k + 1][0]) < 1e-12 for k in range(len(iv) - 1)), 'gap or overlap'
+print(json.dumps(grid))
+`;
+
+/**
+ * A strict check of an EAF 3.0 file against the schema's rules, with Python's own XML parser:
+ * root and attributes, children in the schema's order, unique ids, every reference resolving,
+ * time slots in order with whole-ms values, alignable annotations on time-alignable types.
+ */
+const PY_EAF = String.raw`
+import json, re, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+XSI = '{http://www.w3.org/2001/XMLSchema-instance}'
+assert root.tag == 'ANNOTATION_DOCUMENT'
+for a in ('DATE', 'AUTHOR', 'FORMAT', 'VERSION'): assert a in root.attrib, a
+assert root.attrib['FORMAT'] == '3.0'
+assert root.attrib[XSI + 'noNamespaceSchemaLocation'].endswith('EAFv3.0.xsd')
+assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$', root.attrib['DATE'])
+order = ['HEADER', 'TIME_ORDER', 'TIER', 'LINGUISTIC_TYPE', 'LOCALE', 'LANGUAGE', 'CONSTRAINT', 'CONTROLLED_VOCABULARY', 'LEXICON_REF', 'EXTERNAL_REF']
+tags = [c.tag for c in root]
+assert all(t in order for t in tags), tags
+assert [order.index(t) for t in tags] == sorted(order.index(t) for t in tags), 'children out of schema order'
+assert tags.count('HEADER') == 1 and tags.count('TIME_ORDER') == 1
+header = root.find('HEADER')
+assert header.attrib.get('TIME_UNITS') == 'milliseconds' and 'MEDIA_FILE' in header.attrib
+htags = [c.tag for c in header]
+horder = ['MEDIA_DESCRIPTOR', 'LINKED_FILE_DESCRIPTOR', 'PROPERTY']
+assert [horder.index(t) for t in htags] == sorted(horder.index(t) for t in htags)
+for m in header.findall('MEDIA_DESCRIPTOR'): assert 'MEDIA_URL' in m.attrib and 'MIME_TYPE' in m.attrib
+ncname = re.compile(r'^[A-Za-z_][\w.-]*$')
+slots = {}
+last = -1
+for ts in root.find('TIME_ORDER'):
+    assert ts.tag == 'TIME_SLOT'
+    i = ts.attrib['TIME_SLOT_ID']; assert ncname.match(i) and i not in slots
+    v = int(ts.attrib['TIME_VALUE']); assert v >= 0 and v >= last; last = v
+    slots[i] = v
+types = {lt.attrib['LINGUISTIC_TYPE_ID']: lt.attrib for lt in root.findall('LINGUISTIC_TYPE')}
+stereotypes = {c.attrib['STEREOTYPE'] for c in root.findall('CONSTRAINT')}
+assert stereotypes <= {'Time_Subdivision', 'Symbolic_Subdivision', 'Symbolic_Association', 'Included_In'}
+ids = set(); tier_ids = set(); tiers = []
+for tier in root.findall('TIER'):
+    t = tier.attrib; assert t['TIER_ID'] not in tier_ids; tier_ids.add(t['TIER_ID'])
+    assert t['LINGUISTIC_TYPE_REF'] in types
+    assert set(t) <= {'TIER_ID', 'PARTICIPANT', 'ANNOTATOR', 'LINGUISTIC_TYPE_REF', 'DEFAULT_LOCALE', 'PARENT_REF', 'EXT_REF', 'LANG_REF'}
+    out = {'id': t['TIER_ID'], 'annotator': t.get('ANNOTATOR'), 'annotations': []}
+    for ann in tier:
+        assert ann.tag == 'ANNOTATION' and len(ann) == 1
+        al = ann[0]; assert al.tag == 'ALIGNABLE_ANNOTATION'
+        assert types[t['LINGUISTIC_TYPE_REF']]['TIME_ALIGNABLE'] == 'true'
+        a = al.attrib; assert ncname.match(a['ANNOTATION_ID']) and a['ANNOTATION_ID'] not in ids; ids.add(a['ANNOTATION_ID'])
+        s1, s2 = slots[a['TIME_SLOT_REF1']], slots[a['TIME_SLOT_REF2']]; assert s1 < s2
+        assert [c.tag for c in al] == ['ANNOTATION_VALUE']
+        out['annotations'].append([s1, s2, al.find('ANNOTATION_VALUE').text or ''])
+    tiers.append(out)
+last_id = int(header.find("PROPERTY[@NAME='lastUsedAnnotationId']").text)
+assert last_id == len(ids)
+print(json.dumps({'tiers': tiers, 'media': [m.attrib for m in header.findall('MEDIA_DESCRIPTOR')]}))
+`;
+
+describe('Praat TextGrid', () => {
+  it('imports the long format: transcript, label and speaker tiers by name, a point tier reported', async () => {
+    const s = studio();
+    const dir = staged({ 'long.TextGrid': fixture('long.TextGrid') }, ['long.wav']);
+    const report = await importInto(s, path.join(dir, 'long.TextGrid'));
+    expect(report.format).toBe('textgrid');
+    expect(report.notes).toEqual([
+      'long.TextGrid: tier "words" → transcript',
+      'long.TextGrid: tier "emotion" → label',
+      'long.TextGrid: tier "speaker" → speaker',
+    ]);
+    expect(report.failures).toEqual([
+      { path: 'long.TextGrid', reason: 'tier "events" is a point tier: only interval tiers are imported' },
+    ]);
+    expect(snapshot(s)).toEqual([
+      { start: 0.1, end: 0.6, text: 'she said "hello"', speaker: 'spk1', labels: [] },
+      { start: 0.8, end: 1.5, text: 'ça va', speaker: 'spk1', labels: [] },
+    ]);
+    // A tier without an annotator gives the file's own (imported) label.
+    const imported = s.store.annotations.get(s.store.rows()[0]!.id, 'import', 'long.TextGrid');
+    expect(s.store.labels.byId(imported!.labelId!)!.name).toBe('happy');
+  });
+
+  const short = fixture('short.TextGrid');
+  const utf16be = (text: string) => {
+    const le = Buffer.from(text, 'utf16le');
+    for (let i = 0; i < le.length; i += 2) [le[i], le[i + 1]] = [le[i + 1]!, le[i]!];
+    return Buffer.concat([Buffer.from([0xfe, 0xff]), le]);
+  };
+  const encodings: [string, Buffer][] = [
+    ['UTF-8', Buffer.from(short)],
+    [
+      'UTF-8 with BOM and CRLF',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(short.replace(/\n/g, '\r\n'))]),
+    ],
+    [
+      'UTF-16 LE with BOM',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(short.replace(/\n/g, '\r\n'), 'utf16le')]),
+    ],
+    ['UTF-16 BE with BOM', utf16be(short)],
+  ];
+  for (const [encoding, bytes] of encodings) {
+    it(`imports the short format in ${encoding}; a tier named "category:alice" is alice's labels`, async () => {
+      const s = studio();
+      const dir = staged({ 'g.TextGrid': bytes }, ['g.wav']);
+      const report = await importInto(s, path.join(dir, 'g.TextGrid'));
+      expect(report.failures).toEqual([]);
+      expect(snapshot(s)).toEqual([
+        { start: 0.2, end: 1.1, text: 'good morning', speaker: null, labels: ['alice=neutral'] },
+      ]);
+    });
+  }
+
+  it('lists overlapping intervals with file and line, and imports the rest; --tier names the roles', async () => {
+    const s = studio();
+    const dir = staged({ 'o.TextGrid': fixture('overlapping.TextGrid') }, ['o.wav']);
+    const report = await importInto(s, path.join(dir, 'o.TextGrid'));
+    expect(report.failures).toEqual([
+      { path: 'o.TextGrid:20', reason: 'tier "transcript": interval 0.5–1 s overlaps the one before (0–0.7 s)' },
+    ]);
+    expect(snapshot(s).map((u) => [u.start, u.end, u.text])).toEqual([
+      [0, 0.7, 'first'],
+      [1, 1.5, 'third'],
+    ]);
+
+    // With --tier only the named tiers are read: the emotion tier alone gives the segments.
+    const t = studio();
+    const r2 = await importInto(t, path.join(dir, 'o.TextGrid'), { tiers: { emotion: 'label' } });
+    expect(r2.notes).toContain('o.TextGrid: tier "transcript" → ignored');
+    expect(snapshot(t).map((u) => [u.start, u.end, u.text])).toEqual([[1, 1.5, '']]);
+  });
+
+  it('exports one TextGrid per recording that an independent parser reads, and imports back the same', async () => {
+    const s = await labelledProject();
+    const before = snapshot(s);
+    const out = await exportTo(s, 'textgrid');
+    expect(fs.readdirSync(out).sort()).toEqual(['provenance.json', 'talk.TextGrid', 'talk.wav']);
+    const grid = python(PY_TEXTGRID, path.join(out, 'talk.TextGrid')) as {
+      xmax: number;
+      tiers: { name: string; intervals: [number, number, string][] }[];
+    };
+    expect(grid.xmax).toBe(1.5);
+    const tier = (name: string) => grid.tiers.find((t) => t.name === name)!.intervals.filter((i) => i[2] !== '');
+    expect(grid.tiers.map((t) => t.name)).toEqual([
+      'transcript',
+      'emotion:alice',
+      'emotion:bob',
+      'speaker',
+      'transcript 2',
+      'emotion 2:alice',
+      'emotion 2:bob',
+      'speaker 2',
+    ]);
+    expect(tier('transcript')).toEqual([
+      [0.0625, 0.5, 'hello, "world"'],
+      [0.5, 1.25, 'ça va'],
+      [1.3125, 1.5, 'no label'],
+    ]);
+    expect(tier('emotion:bob')).toEqual([[0.0625, 0.5, 'sad']]);
+    expect(tier('emotion 2:bob')).toEqual([[1, 1.5, 'angry']]);
+
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.failures).toEqual([]);
+    expect(snapshot(back)).toEqual(before);
+  });
+});
+
+describe('ELAN EAF', () => {
+  it('imports tiers by name, interpolates an unaligned slot, follows references, finds media by relative URL', async () => {
+    const s = studio();
+    const dir = staged({ 'sample.eaf': fixture('sample.eaf') }, ['speech.wav']);
+    const report = await importInto(s, path.join(dir, 'sample.eaf'));
+    expect(report.format).toBe('eaf');
+    expect(report.notes).toContain('sample.eaf: 1 unaligned time slot(s) interpolated between their neighbours');
+    expect(report.notes).toContain('sample.eaf: tier "Emotion" → label');
+    expect(report.failures).toEqual([
+      { path: 'sample.eaf:33', reason: 'reference annotation a4: parent a99 not found' },
+    ]);
+    // ts2 lies between 100 and 900 ms, first of one unaligned slot: 500 ms.
+    expect(snapshot(s)).toEqual([
+      { start: 0.1, end: 0.5, text: 'good & ready', speaker: null, labels: ['bob=sad'] },
+      { start: 1, end: 1.4, text: 'later', speaker: null, labels: [] },
+    ]);
+  });
+
+  it('reports missing media and malformed XML with their lines, importing nothing from them', async () => {
+    const s = studio();
+    const dir = staged(
+      {
+        'missing.eaf': fixture('sample.eaf')
+          .replace('./speech.wav', './nowhere.wav')
+          .replace('/speech.wav', '/nowhere.wav'),
+        'broken.eaf': '<?xml version="1.0"?>\n<ANNOTATION_DOCUMENT>\n  <HEADER>\n</ANNOTATION_DOCUMENT>\n',
+      },
+      [],
+    );
+    const report = await importInto(s, dir);
+    expect(report.failures.map((f) => f.path)).toEqual(['broken.eaf:4', 'missing.eaf:33', 'missing.eaf:4']);
+    expect(report.failures[0]!.reason).toMatch(/^not well-formed XML/);
+    expect(report.failures[2]!.reason).toMatch(
+      /^linked media not found: file:\/\/\/nonexistent\/elsewhere\/nowhere\.wav/,
+    );
+    expect(report.utterancesAdded).toBe(0);
+  });
+
+  it('exports EAF 3.0 that passes a strict schema check and imports back the same (ms boundaries)', async () => {
+    const s = await labelledProject();
+    const before = snapshot(s);
+    const out = await exportTo(s, 'eaf');
+    const doc = python(PY_EAF, path.join(out, 'talk.eaf')) as {
+      tiers: { id: string; annotator: string | null; annotations: [number, number, string][] }[];
+      media: Record<string, string>[];
+    };
+    expect(doc.tiers.map((t) => [t.id, t.annotator])).toEqual([
+      ['transcript', null],
+      ['emotion (alice)', 'alice'],
+      ['emotion (bob)', 'bob'],
+      ['speaker', null],
+      ['transcript 2', null],
+      ['emotion 2 (alice)', 'alice'],
+      ['emotion 2 (bob)', 'bob'],
+      ['speaker 2', null],
+    ]);
+    expect(doc.tiers[0]!.annotations).toEqual([
+      [63, 500, 'hello, "world"'],
+      [500, 1250, 'ça va'],
+      [1313, 1500, 'no label'],
+    ]);
+    expect(doc.media[0]!.MEDIA_URL).toMatch(/^file:\/\/\/.*\/talk\.wav$/);
+
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.failures).toEqual([]);
+    // EAF times are whole milliseconds: boundaries come back within half a millisecond.
+    const after = snapshot(back);
+    expect(after.map((u) => ({ ...u, start: 0, end: 0 }))).toEqual(before.map((u) => ({ ...u, start: 0, end: 0 })));
+    after.forEach((u, i) => {
+      expect(Math.abs(u.start - before[i]!.start)).toBeLessThanOrEqual(0.0005 + 1e-9);
+      expect(Math.abs(u.end - before[i]!.end)).toBeLessThanOrEqual(0.0005 + 1e-9);
+    });
+  });
+});
+
+describe('Label Studio JSON', () => {
+  it('imports annotations per user and predictions with their model version and score; bad tasks are listed', async () => {
+    const s = studio();
+    const dir = staged({ 'tasks.json': fixture('tasks.json') }, ['speech.wav']);
+    const report = await importInto(s, path.join(dir, 'tasks.json'));
+    expect(report.format).toBe('label-studio');
+    expect(report.failures.map((f) => f.reason)).toEqual([
+      'task 11 (annotation 1 by ann@example.org): region 0.9–0.8 s is not a time span',
+      'task 11: duplicate task id, left out',
+      'task 12: audio is a URL (https://example.org/audio/remote.wav) and no file of that name is beside tasks.json; not downloaded',
+      'task 13: no audio in its data',
+    ]);
+    expect(snapshot(s)).toEqual([
+      {
+        start: 0.1,
+        end: 0.7,
+        text: 'hi there',
+        speaker: null,
+        labels: ['ann@example.org=happy', 'cy@example.org=neutral'],
+      },
+    ]);
+    expect(report.predictionsAdded).toBe(1);
+    const model = s.store.models.list().find((m) => m.name === 'Label Studio')!;
+    expect(model.version).toBe('ser-v2');
+    const p = s.store.models.prediction(s.store.rows()[0]!.id, model.id)!;
+    expect([p.predictedLabel, p.confidence]).toEqual(['happy', 0.64]);
+  });
+
+  it('exports tasks with annotations and predictions, and imports back the same', async () => {
+    const s = await labelledProject();
+    const before = snapshot(s);
+    const out = await exportTo(s, 'label-studio');
+    const tasks = JSON.parse(fs.readFileSync(path.join(out, 'tasks.json'), 'utf8')) as {
+      data: { audio: string };
+      annotations: { created_username: string; completed_by: number }[];
+    }[];
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.annotations.map((a) => a.created_username)).toEqual(['alice, 1', 'bob, 2']);
+    // The audio is referenced by absolute path: import it from anywhere.
+    const back = studio();
+    const report = await importInto(back, path.join(out, 'tasks.json'));
+    expect(report.failures).toEqual([]);
+    expect(snapshot(back)).toEqual(before);
+  });
+});
+
+describe('wavfusion import/export --format', () => {
+  it('names the format and the tier roles on the command line', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const dir = staged({ 'o.txt': fixture('overlapping.TextGrid') }, ['o.wav']);
+    const project = path.join(tempDir(), 'p.sqlite');
+    const code = await main([
+      'import',
+      '--project',
+      project,
+      '--format',
+      'textgrid',
+      '--tier',
+      'emotion=label',
+      path.join(dir, 'o.txt'),
+    ]);
+    expect(code).toBe(0);
+    expect(await main(['import', '--project', project, '--format', 'praat', dir])).toBe(2);
+    const out = path.join(tempDir(), 'eaf');
+    expect(await main(['export', '--project', project, '--out', out, '--format', 'eaf', '--include-imported'])).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['o.eaf', 'provenance.json']);
+  });
+});
