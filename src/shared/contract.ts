@@ -98,6 +98,8 @@ export const UtteranceFilter = z.object({
   maxConfidence: z.number().min(0).max(1).nullable().default(null),
   /** Only utterances where the person's label differs from the model's. */
   disagreement: z.boolean().default(false),
+  /** Only utterances the active model predicted as this label (a confusion-matrix cell, with `labelId`). */
+  predictedLabelId: Id.nullable().default(null),
   /** Only utterances whose recording file is missing (moved or deleted since import). */
   missing: z.boolean().default(false),
   /** `uncertainty`: highest prediction entropy first (unpredicted last). */

@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     t.add_argument("--save-each-best", action="store_true",
                    help="rewrite the bundle whenever validation UA improves (stop the run any time)")
     t.add_argument("--no-noise", action="store_true", help="disable noise/gain augmentation")
+    t.add_argument("--device", default="auto", help="auto (CUDA when available; LOCAL_RANK's GPU under torchrun), cpu, cuda")
     t.add_argument("--labels", default=None,
                    help="comma-separated label set (default: the labels found); rows with other labels are reported")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -84,6 +85,7 @@ def main(argv=None) -> int:
     tc.add_argument("--no-noise", action="store_true")
     tc.add_argument("--max-train-items", type=int, default=None)
     tc.add_argument("--json", default=None, help="write the results (metrics, report, history) here")
+    tc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
 
     bl = sub.add_parser("baseline", help="log-mel statistics + MLP floor on the same corpora and split")
     bl.add_argument("--corpora", nargs="+", default=None)
@@ -143,7 +145,8 @@ def main(argv=None) -> int:
                     text_checkpoint=args.text_checkpoint, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
                     max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, save_each_best=args.save_each_best, log=_flush_print,
                     config_overrides=parse_overrides(args.set),
-                    labels=[l.strip() for l in args.labels.split(",") if l.strip()] if args.labels else None)
+                    labels=[l.strip() for l in args.labels.split(",") if l.strip()] if args.labels else None,
+                    device=args.device)
         if "training_info" in res:  # rank 0 of a torchrun launch, or a single process
             print(json.dumps(res["training_info"]["metrics"], indent=1))
         return 0
@@ -159,7 +162,7 @@ def main(argv=None) -> int:
                             train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
                             balanced=not args.no_balance, noise=not args.no_noise,
                             max_train_items=args.max_train_items, name=args.name,
-                            config_overrides={"audio.feature_encoder": args.feature_encoder})
+                            config_overrides={"audio.feature_encoder": args.feature_encoder}, device=args.device)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"metrics": res["training_info"]["metrics"], "data": res["training_info"]["data"],

@@ -53,9 +53,10 @@ def predict_items(model, tok, items: Sequence[Item], labels: Sequence[str], use_
     order = sorted(range(len(items)), key=lambda j: len(items[j].audio))
     preds: List[int] = []
     model.eval()
+    dev = next(model.parameters()).device
     with torch.no_grad():
         for audio, lengths, ids, mask, _labels, _present in b:
-            preds += model(audio, lengths, ids, mask)["logits"].argmax(-1).tolist()
+            preds += model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev))["logits"].argmax(-1).tolist()
     out = [0] * len(items)
     for k, j in enumerate(order):
         out[j] = preds[k]

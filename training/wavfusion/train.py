@@ -29,6 +29,15 @@ def _silent(*_a: Any, **_k: Any) -> None:
     pass
 
 
+def resolve_device(name: str, dctx) -> torch.device:
+    """"auto": this process's GPU (LOCAL_RANK under torchrun) when CUDA is available, else the CPU."""
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available here")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) if dctx.enabled else 0)
+
+
 def set_seed(seed: int, threads: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -47,9 +56,9 @@ def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
     preds: List[int] = []
     gold: List[int] = []
     gates: List[float] = []
-    order: List[int] = []
+    dev = next(model.parameters()).device
     for audio, lengths, ids, mask, labels, _present in batcher:
-        out = model(audio, lengths, ids, mask)
+        out = model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev))
         preds += out["logits"].argmax(-1).tolist()
         gold += labels.tolist()
         gates += out["text_gate"].tolist()
@@ -102,7 +111,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
           max_train_items: Optional[int] = None, max_val_items: Optional[int] = None, name: Optional[str] = None,
           noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False,
           balanced: bool = False, speed_perturb: float = 0.0, config_overrides: Optional[Dict[str, Any]] = None,
-          weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None) -> Dict[str, Any]:
+          weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None,
+          device: str = "auto") -> Dict[str, Any]:
     """``data``: a studio export folder, a manifest, or an already built :class:`Corpus` (items may carry
     their audio). ``balanced``: each epoch draws its items with probability inversely proportional to
     the size of their (corpus, label) group. ``speed_perturb``: random resampling factor in
@@ -203,11 +213,15 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         for g, b in zip(opt.param_groups, base_lrs):
             g["lr"] = b * f
 
+    dev = resolve_device(device, dctx)
+    model.to(dev)
+    log(f"  device: {dev}" + (f", {dctx.world} processes (DistributedDataParallel)" if dctx.enabled else ""))
     train_model = model
     if dctx.enabled:
         from torch.nn.parallel import DistributedDataParallel
 
-        train_model = DistributedDataParallel(model, find_unused_parameters=True)
+        train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+                                              find_unused_parameters=True)
     history = []
     best = {"score": -1.0}
     step = 0
@@ -230,17 +244,19 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                                                            labels[rows])
             else:
                 local_labels = labels
+            audio, lengths, ids, mask = audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)
+            local_labels, labels, present = local_labels.to(dev), labels.to(dev), present.to(dev)
             # the model sees dropped transcripts exactly as at inference: input_ids = [<s>, </s>]
             out = train_model(audio, lengths, ids, mask)
             # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
-            weight = torch.ones(len(local_labels)) if keep else torch.zeros(len(local_labels))
+            weight = torch.full((len(local_labels),), 1.0 if keep else 0.0, device=dev)
             ce = (F.cross_entropy(out["logits"], local_labels, reduction="none") * weight).sum() \
                 * (dctx.world / max(1, n_global))
             feats = [gather_rows(f[:keep], n_global, dctx) for f in model.mar_features(out)]
             if cfg.lambda_mar > 0 and len(feats) > 1:
                 mar = margin_loss(feats, labels, [None, present], margin=cfg.mar_margin)
             else:
-                mar = torch.zeros(())
+                mar = torch.zeros((), device=dev)
             loss = ce + cfg.lambda_mar * mar
             opt.zero_grad()
             loss.backward()
@@ -279,7 +295,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                         "max_val_items": max_val_items, "train_crop_seconds": train_crop_seconds,
                         "selection": "best validation UA"},
                         "metrics": {"validation": vm}}
-                write_bundle(model.eval(), tok, out_dir, name or os.path.basename(os.path.normpath(out_dir)), info)
+                write_bundle(copy.deepcopy(model).cpu().eval(), tok, out_dir, name or os.path.basename(os.path.normpath(out_dir)), info)
                 with open(os.path.join(out_dir, "history.json"), "w") as f:
                     json.dump(history, f, indent=1)
                 log(f"  saved best-so-far bundle (epoch {epoch}) to {out_dir}")
@@ -287,7 +303,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         shutdown(dctx)
         return {"rank": dctx.rank, "history": history}
     model.load_state_dict(best["state"])
-    model.eval()
+    model.cpu().eval()  # evaluation, export and the returned model on the CPU
     result: Dict[str, Any] = {"best_epoch": best["epoch"], "validation": best["validation"], "history": history}
     ev = evaluate(model, val_b)
     result["validation_cues"] = cue_breakdown(corpus, "validation", val_b, ev["preds"], ev["gold"])

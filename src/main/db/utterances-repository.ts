@@ -149,6 +149,10 @@ export class UtterancesRepository {
       where.push('p.confidence < @maxConfidence');
       params.maxConfidence = filter.maxConfidence;
     }
+    if (filter.predictedLabelId !== null) {
+      where.push('pl.id = @predictedLabelId');
+      params.predictedLabelId = filter.predictedLabelId;
+    }
     if (filter.disagreement)
       where.push('h.label_id IS NOT NULL AND p.utterance_id IS NOT NULL AND pl.id IS NOT h.label_id');
     if (filter.missing) {

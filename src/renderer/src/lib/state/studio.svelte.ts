@@ -100,6 +100,7 @@ export class StudioState {
       this.filter.labelId !== null ||
       this.filter.speaker !== null ||
       this.filter.maxConfidence !== null ||
+      this.filter.predictedLabelId !== null ||
       this.filter.disagreement ||
       this.filter.missing ||
       this.filter.search.trim() !== '',
