@@ -19,9 +19,19 @@ import {
   RowConsensus,
 } from './agreement-contract';
 import { BulkAcceptPreview, ModelComparison, ModelProvenance, ModelReport } from './evaluation-contract';
+import {
+  CommitSegmentsRequest,
+  CommitSegmentsResult,
+  SegmentEditResult,
+  SegmentScope,
+  SegmentationResult,
+  VadParams,
+  segmentOperationInputs,
+} from './segment-contract';
 
 export * from './agreement-contract';
 export * from './evaluation-contract';
+export * from './segment-contract';
 
 // ---------- shared value schemas ----------
 
@@ -86,6 +96,8 @@ export const UtteranceRow = z.object({
   prediction: PredictionSummary.nullable(),
   /** Everyone's labels: state, count, final label (hidden in blind mode until this annotator labels it). */
   consensus: RowConsensus,
+  /** A split or a merge with disagreeing labels carried labels over: they need a look. */
+  needsReview: z.boolean().optional(),
 });
 export type UtteranceRow = z.infer<typeof UtteranceRow>;
 
@@ -255,7 +267,7 @@ export const PredictionReport = z.object({
 });
 export type PredictionReport = z.infer<typeof PredictionReport>;
 
-export const JobKind = z.enum(['import', 'export', 'relink', 'predict']);
+export const JobKind = z.enum(['import', 'export', 'relink', 'predict', 'segment']);
 export type JobKind = z.infer<typeof JobKind>;
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
 /** What every job reports, whatever its kind. */
@@ -281,6 +293,7 @@ export const JobStatus = z.discriminatedUnion('kind', [
   jobOf('export', ExportSummary),
   jobOf('relink', RelinkReport),
   jobOf('predict', PredictionReport),
+  jobOf('segment', SegmentationResult),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 /** Each kind's result type (what JobStatus's `result` holds for that kind). */
@@ -289,6 +302,7 @@ export type JobResults = {
   export: ExportSummary;
   relink: RelinkReport;
   predict: PredictionReport;
+  segment: SegmentationResult;
 };
 export type JobResult<K extends JobKind> = JobResults[K];
 
@@ -304,6 +318,7 @@ const resultOf: { [K in JobKind]: (status: JobStatus) => JobResult<K> | undefine
   export: (s) => (s.kind === 'export' ? s.result : undefined),
   relink: (s) => (s.kind === 'relink' ? s.result : undefined),
   predict: (s) => (s.kind === 'predict' ? s.result : undefined),
+  segment: (s) => (s.kind === 'segment' ? s.result : undefined),
 };
 
 /** A job's result, if it is of `kind` and has one. */
@@ -336,7 +351,22 @@ export const operations = {
   deleteLabel: op(z.object({ id: Id }), z.array(Label)),
   /** How many annotations use each label (a label in use cannot be deleted). */
   labelUsage: op(Empty, z.array(z.object({ labelId: Id, annotations: z.number().int() }))),
-  listUtterances: op(UtteranceFilter, z.object({ rows: z.array(UtteranceRow), total: z.number().int() })),
+  /**
+   * The filtered list, one page at a time (`offset`, at most `limit` rows; no limit: all of it) in a
+   * total order: `filtered` counts every row the filter matches, `total` the project's utterances.
+   */
+  listUtterances: op(
+    UtteranceFilter.extend({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(100_000).nullable().default(null),
+    }),
+    z.object({
+      rows: z.array(UtteranceRow),
+      total: z.number().int(),
+      filtered: z.number().int(),
+      offset: z.number().int(),
+    }),
+  ),
   getAnnotation: op(z.object({ utteranceId: Id }), Annotation.nullable()),
   setLabel: op(z.object({ utteranceId: Id, labelId: Id.nullable() }), z.object({ row: UtteranceRow })),
   setDimensions: op(
@@ -351,6 +381,18 @@ export const operations = {
   ),
   undo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
   redo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
+  /** Voice activity detection (Silero VAD v5) as a job: its result proposes segments and changes nothing. */
+  startSegmentation: op(
+    z.object({ scope: SegmentScope.default({}), params: VadParams.default(VadParams.parse({})) }),
+    JobStarted,
+  ),
+  /** Commits proposed segments in one undoable step; overlaps with existing utterances are skipped or refused. */
+  commitSegments: op(CommitSegmentsRequest, CommitSegmentsResult),
+  createSegment: op(segmentOperationInputs.createSegment, SegmentEditResult),
+  resizeSegment: op(segmentOperationInputs.resizeSegment, SegmentEditResult),
+  splitSegment: op(segmentOperationInputs.splitSegment, SegmentEditResult),
+  mergeSegmentWithNext: op(segmentOperationInputs.mergeSegmentWithNext, SegmentEditResult),
+  deleteSegment: op(segmentOperationInputs.deleteSegment, SegmentEditResult),
   getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
   startImport: op(
     z.object({
@@ -443,10 +485,11 @@ export const events = {
   /**
    * The list changed beyond single rows: `added`, an import added utterances; `relinked`, moved
    * recordings were found again; `annotator`, another annotator's labels are now the ones shown;
-   * `labelled`, many labels changed in one step (a bulk accept, or its undo or redo).
+   * `labelled`, many labels changed in one step (a bulk accept, or its undo or redo); `segments`, a
+   * segment edit (VAD commit, create, resize, split, merge, delete, or its undo or redo).
    */
   utterancesChanged: z.object({
-    change: z.enum(['added', 'relinked', 'annotator', 'labelled']),
+    change: z.enum(['added', 'relinked', 'annotator', 'labelled', 'segments']),
     /** Utterances added, recordings relinked or labels changed (0 for `annotator`). */
     count: z.number().int(),
   }),

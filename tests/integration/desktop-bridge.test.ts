@@ -12,6 +12,7 @@ import { createIpcClient } from '../../src/renderer/src/lib/api/ipc-client';
 import {
   eventNames,
   ipcChannel,
+  jobResult,
   operationNames,
   type EventName,
   type JobStatus,
@@ -162,6 +163,26 @@ describe('the desktop bridge', () => {
       'ours',
     );
     expect(await client.removeModel({ id: model.id })).toEqual([]);
+
+    // Long recordings (issue 12): VAD as a job, a commit, and segment edits, each one Undo.
+    const segmented = await finished(
+      (await client.startSegmentation({ scope: { recordingIds: [first!.recordingId] } })).jobId,
+    );
+    expect(segmented.state).toBe('succeeded');
+    const proposal = jobResult(segmented, 'segment')!.proposals[0]!;
+    expect((await client.commitSegments({ proposals: [proposal] })).skipped).toHaveLength(proposal.segments.length);
+    const made = await client
+      .createSegment({ recordingId: first!.recordingId, start: first!.end, end: first!.end + 0.5 })
+      .catch((err: unknown) => err);
+    expect(made).toBeInstanceOf(ApiError); // past the end of the clip's recording
+    const seg = (await client.resizeSegment({ utteranceId: first!.id, start: first!.start, end: first!.end }))
+      .utteranceIds[0]!;
+    const halves = (await client.splitSegment({ utteranceId: seg, at: (first!.start + first!.end) / 2 })).utteranceIds;
+    expect(halves).toHaveLength(2);
+    expect((await client.mergeSegmentWithNext({ utteranceId: seg })).removed).toEqual([halves[1]]);
+    expect((await client.deleteSegment({ utteranceId: seg })).removed).toEqual([seg]);
+    for (let i = 0; i < 4; i++) await client.undo({});
+    expect((await client.listUtterances({ limit: 2, offset: 1 })).filtered).toBe(3);
 
     const exported = await finished((await client.startExport({ folder: path.join(dir, 'export') })).jobId);
     expect(exported.state).toBe('succeeded');

@@ -7,6 +7,7 @@ import { migration002 } from '../../src/main/db/migrations/002-predictions';
 import { migration003 } from '../../src/main/db/migrations/003-prediction-embeddings';
 import { migration004 } from '../../src/main/db/migrations/004-annotators';
 import { migration005 } from '../../src/main/db/migrations/005-history-batches';
+import { migration006 } from '../../src/main/db/migrations/006-segment-edits';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
 import { APPLICATION_ID, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
@@ -171,6 +172,34 @@ describe('project database', () => {
     );
     expect(() => db.exec('UPDATE history SET batch = 8')).toThrow(/append-only/);
     expect(() => db.exec('DELETE FROM history')).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('migration 006 adds removed/needs-review segments and an append-only segment history', () => {
+    const file = path.join(tempDir(), 'v5.sqlite');
+    const v5 = openDatabase(file, {
+      migrations: [migration001, migration002, migration003, migration004, migration005],
+    });
+    v5.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 9, 16000, 1, x'', 100, 'now');
+             INSERT INTO utterances (recording_id, start_s, end_s, transcript) VALUES (1, 0, 1, 'kept');`);
+    v5.close();
+    const db = openDatabase(file, {
+      migrations: [migration001, migration002, migration003, migration004, migration005, migration006],
+    });
+    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    expect(db.prepare('SELECT transcript, removed_at, needs_review FROM utterances').all()).toEqual([
+      { transcript: 'kept', removed_at: null, needs_review: 0 },
+    ]);
+    expect(() => db.exec('UPDATE utterances SET needs_review = 2')).toThrow(/CHECK/);
+    db.exec(`INSERT INTO segment_history (at, annotator, op, label_seq, before, after)
+             VALUES ('now', 'al', 'split', 0, '{}', '{}')`);
+    expect(() =>
+      db.exec(`INSERT INTO segment_history (at, annotator, op, label_seq, before, after)
+               VALUES ('now', 'al', 'explode', 0, '{}', '{}')`),
+    ).toThrow(/CHECK/);
+    expect(() => db.exec("UPDATE segment_history SET op = 'merge'")).toThrow(/append-only/);
+    expect(() => db.exec('DELETE FROM segment_history')).toThrow(/append-only/);
     db.close();
   });
 

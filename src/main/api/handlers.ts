@@ -21,15 +21,25 @@ export function createHandlers(studio: Studio): Handlers {
     saveLabel: (input) => studio.labels.save(input),
     deleteLabel: ({ id }) => studio.labels.delete(id),
     labelUsage: () => store.labels.list().map((l) => ({ labelId: l.id, annotations: store.labels.usageCount(l.id) })),
-    listUtterances: (filter) => {
-      const rows = store.utterances.list(filter, store.rowContext());
-      return { rows, total: store.utterances.count() };
+    listUtterances: ({ offset, limit, ...filter }) => {
+      const { rows, filtered } = store.utterances.page(filter, store.rowContext(), { offset, limit });
+      return { rows, total: store.utterances.count(), filtered, offset };
     },
     getAnnotation: ({ utteranceId }) => store.annotations.get(utteranceId, 'human', store.annotator) ?? null,
     setLabel: ({ utteranceId, labelId }) => studio.annotations.setLabel(utteranceId, labelId),
     setDimensions: ({ utteranceId, ...dims }) => studio.annotations.setDimensions(utteranceId, dims),
-    undo: () => ({ row: studio.annotations.undo() }),
-    redo: () => ({ row: studio.annotations.redo() }),
+    // One Undo walks label edits and segment edits together, newest first.
+    undo: () => ({ row: studio.segments.undo() }),
+    redo: () => ({ row: studio.segments.redo() }),
+    startSegmentation: ({ scope, params }) => ({
+      jobId: studio.jobs.start('segment', 'Find speech (VAD)', (ctx) => studio.segmentation.run(scope, params, ctx)),
+    }),
+    commitSegments: (request) => studio.segments.commit(request),
+    createSegment: (input) => studio.segments.create(input),
+    resizeSegment: ({ utteranceId, start, end }) => studio.segments.resize(utteranceId, start, end),
+    splitSegment: ({ utteranceId, at }) => studio.segments.split(utteranceId, at),
+    mergeSegmentWithNext: ({ utteranceId }) => studio.segments.mergeWithNext(utteranceId),
+    deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
     startImport: ({ path, format, tiers }) => ({
       jobId: studio.jobs.start('import', `Import ${path}`, (ctx) =>

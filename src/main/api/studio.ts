@@ -1,6 +1,7 @@
 import type { ProjectInfo } from '../../shared/contract';
 import { AgreementService } from '../agreement/agreement-service';
 import { AnnotationService, LabelService } from '../annotation/annotation-service';
+import { SegmentService } from '../annotation/segment-service';
 import { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { WaveformService } from '../audio/waveform-service';
 import { LATEST_SCHEMA_VERSION, backupDir } from '../db/open-database';
@@ -10,6 +11,7 @@ import { EvaluationService } from '../evaluation/evaluation-service';
 import { ExportService } from '../export/export-service';
 import { ImportService } from '../import/import-service';
 import { PredictionService } from '../inference/prediction-service';
+import { SegmentationService } from '../inference/segmentation-service';
 import { RelinkService } from '../import/relink-service';
 import { JobRunner } from '../jobs/job-runner';
 import { ProjectStore } from '../project/project-store';
@@ -35,6 +37,10 @@ export class Studio {
   readonly agreement: AgreementService;
   /** Model report, comparison of versions, bulk accept, provenance. */
   readonly evaluation: EvaluationService;
+  /** Segment edits (VAD commit, create, resize, split, merge, delete) and the one Undo over both histories. */
+  readonly segments: SegmentService;
+  /** Voice activity detection jobs (Silero VAD v5). */
+  readonly segmentation: SegmentationService;
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
@@ -51,6 +57,8 @@ export class Studio {
     this.waveforms = new WaveformService(store, this.audio);
     this.predictions = new PredictionService(store, this.annotations, this.events);
     this.agreement = new AgreementService(store, this.events);
+    this.segments = new SegmentService(store, this.annotations, this.events);
+    this.segmentation = new SegmentationService(store);
     this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
   }
 
@@ -117,6 +125,7 @@ export class Studio {
   async close(): Promise<void> {
     await this.jobs.shutdown();
     await this.predictions.close();
+    await this.segmentation.close();
     this.store.close();
   }
 }

@@ -14,6 +14,7 @@ import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
 import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
+import { SEGMENT_USAGE, segmentCommand } from './segment-command';
 
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
 const COMMAND_USAGE = {
@@ -30,6 +31,7 @@ const COMMAND_USAGE = {
   predict: PREDICT_USAGE,
   agreement: AGREEMENT_USAGE,
   evaluate: EVALUATE_USAGE,
+  segment: SEGMENT_USAGE,
 } as const;
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
@@ -64,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
         return agreementCommand(rest);
       case 'evaluate':
         return await evaluateCommand(rest);
+      case 'segment':
+        return await segmentCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

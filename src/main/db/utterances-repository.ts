@@ -36,12 +36,13 @@ interface RowRecord {
   predLabelId: number | null;
   predConfidence: number | null;
   predEntropy: number | null;
+  needsReview: number;
 }
 
 /** The list row: the current annotator's label and the first imported label, per utterance. */
 const ROW_SELECT = `
   SELECT u.id, u.recording_id AS recordingId, r.file_name AS recordingName, u.start_s AS start, u.end_s AS "end",
-         u.speaker, u.transcript,
+         u.speaker, u.transcript, u.needs_review AS needsReview,
          h.label_id AS labelId, CASE WHEN h.label_id IS NULL THEN NULL ELSE h.annotator END AS annotator,
          (SELECT i.label_id FROM annotations i
            WHERE i.utterance_id = u.id AND i.origin = 'import' AND i.label_id IS NOT NULL
@@ -53,10 +54,20 @@ const ROW_SELECT = `
   LEFT JOIN predictions p ON p.utterance_id = u.id AND p.model_id = @modelId
   LEFT JOIN labels pl ON pl.name = p.predicted_label`;
 
+/** The filtered total: the list's joins and WHERE clause, counted. */
+const COUNT_SELECT = `
+  SELECT COUNT(*) AS n
+  FROM utterances u
+  JOIN recordings r ON r.id = u.recording_id
+  LEFT JOIN annotations h ON h.utterance_id = u.id AND h.origin = 'human' AND h.annotator = @annotator
+  LEFT JOIN predictions p ON p.utterance_id = u.id AND p.model_id = @modelId
+  LEFT JOIN labels pl ON pl.name = p.predicted_label`;
+
 function toRow(rec: RowRecord, missing: ReadonlySet<number>): Omit<UtteranceRow, 'consensus'> {
-  const { predLabel, predLabelId, predConfidence, predEntropy, ...rest } = rec;
+  const { predLabel, predLabelId, predConfidence, predEntropy, needsReview, ...rest } = rec;
   return {
     ...rest,
+    needsReview: needsReview === 1,
     missing: missing.has(rec.recordingId),
     prediction:
       predLabel === null
@@ -79,18 +90,30 @@ export class UtterancesRepository {
     return this.db
       .prepare<[number, number, number], UtteranceRecord>(
         `SELECT id, recording_id AS recordingId, start_s AS start, end_s AS "end", speaker, transcript
-         FROM utterances WHERE recording_id = ? AND abs(start_s - ?) < 1e-6 AND abs(end_s - ?) < 1e-6`,
+         FROM utterances WHERE recording_id = ? AND abs(start_s - ?) < 1e-6 AND abs(end_s - ?) < 1e-6
+           AND removed_at IS NULL`,
       )
       .get(recordingId, start, end);
   }
 
+  /** A live utterance (not removed by a segment edit). */
   byId(id: number): UtteranceRecord | undefined {
     return this.db
       .prepare<[number], UtteranceRecord>(
         `SELECT id, recording_id AS recordingId, start_s AS start, end_s AS "end", speaker, transcript
-         FROM utterances WHERE id = ?`,
+         FROM utterances WHERE id = ? AND removed_at IS NULL`,
       )
       .get(id);
+  }
+
+  /** Live utterances of a recording, in time order. */
+  ofRecording(recordingId: number): UtteranceRecord[] {
+    return this.db
+      .prepare<[number], UtteranceRecord>(
+        `SELECT id, recording_id AS recordingId, start_s AS start, end_s AS "end", speaker, transcript
+         FROM utterances WHERE recording_id = ? AND removed_at IS NULL ORDER BY start_s, end_s, id`,
+      )
+      .all(recordingId);
   }
 
   /** Utterances of a recording that overlap [start, end]. */
@@ -98,7 +121,8 @@ export class UtterancesRepository {
     return this.db
       .prepare<[number, number, number], UtteranceRecord>(
         `SELECT id, recording_id AS recordingId, start_s AS start, end_s AS "end", speaker, transcript
-         FROM utterances WHERE recording_id = ? AND end_s > ? AND start_s < ? ORDER BY start_s`,
+         FROM utterances WHERE recording_id = ? AND end_s > ? AND start_s < ? AND removed_at IS NULL
+         ORDER BY start_s`,
       )
       .all(recordingId, start, end);
   }
@@ -108,13 +132,13 @@ export class UtterancesRepository {
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM utterances').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM utterances WHERE removed_at IS NULL').get() as { n: number }).n;
   }
 
   speakers(): string[] {
     return this.db
       .prepare<[], { speaker: string }>(
-        'SELECT DISTINCT speaker FROM utterances WHERE speaker IS NOT NULL ORDER BY speaker',
+        'SELECT DISTINCT speaker FROM utterances WHERE speaker IS NOT NULL AND removed_at IS NULL ORDER BY speaker',
       )
       .all()
       .map((r) => r.speaker);
@@ -122,13 +146,30 @@ export class UtterancesRepository {
 
   row(id: number, context: RowContext): UtteranceRow | undefined {
     const rec = this.db
-      .prepare<{ annotator: string; id: number; modelId: number | null }, RowRecord>(`${ROW_SELECT} WHERE u.id = @id`)
+      .prepare<{ annotator: string; id: number; modelId: number | null }, RowRecord>(
+        `${ROW_SELECT} WHERE u.id = @id AND u.removed_at IS NULL`,
+      )
       .get({ annotator: context.annotator, modelId: context.modelId, id });
     return rec && withConsensus(this.db, [toRow(rec, context.missing)], context.annotator)[0];
   }
 
   list(filter: UtteranceFilter, context: RowContext): UtteranceRow[] {
-    const where: string[] = [];
+    return this.page(filter, context).rows;
+  }
+
+  /**
+   * One page of the filtered list (`offset`, at most `limit` rows; no limit: all) and the filtered
+   * total, from one WHERE clause. The order is total (it ends with the id), so pages never skip or
+   * repeat a row. The consensus filter is computed per row, so with one the page is cut after it.
+   */
+  page(
+    filter: UtteranceFilter,
+    context: RowContext,
+    range: { offset?: number; limit?: number | null } = {},
+  ): { rows: UtteranceRow[]; filtered: number } {
+    const offset = range.offset ?? 0;
+    const limit = range.limit ?? null;
+    const where: string[] = ['u.removed_at IS NULL'];
     const params: Record<string, unknown> = { annotator: context.annotator, modelId: context.modelId };
     if (filter.status === 'unlabelled') where.push('h.label_id IS NULL');
     if (filter.status === 'labelled') where.push('h.label_id IS NOT NULL');
@@ -163,13 +204,28 @@ export class UtterancesRepository {
       filter.sort === 'uncertainty'
         ? 'p.entropy IS NULL, p.entropy DESC, r.path, u.start_s, u.id'
         : 'r.path, u.start_s, u.id';
-    const sql = `${ROW_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
+    const whereSql = `WHERE ${where.join(' AND ')}`;
+    const byConsensus = filter.consensus !== 'any';
+    const window = !byConsensus && (limit !== null || offset > 0);
+    const sql = `${ROW_SELECT} ${whereSql} ORDER BY ${order}${window ? ' LIMIT @limit OFFSET @offset' : ''}`;
     const rows = this.db
       .prepare<Record<string, unknown>, RowRecord>(sql)
-      .all(params)
+      .all(window ? { ...params, limit: limit ?? -1, offset } : params)
       .map((rec) => toRow(rec, context.missing));
     // Everyone's labels, blind mode and the consensus filter (docs: src/main/agreement/consensus.ts).
-    return withConsensus(this.db, rows, context.annotator, filter.consensus);
+    const decorated = withConsensus(this.db, rows, context.annotator, filter.consensus);
+    if (byConsensus) {
+      const end = limit === null ? undefined : offset + limit;
+      return { rows: decorated.slice(offset, end), filtered: decorated.length };
+    }
+    const filtered = window
+      ? (
+          this.db.prepare<Record<string, unknown>, { n: number }>(`${COUNT_SELECT} ${whereSql}`).get(params) as {
+            n: number;
+          }
+        ).n
+      : decorated.length;
+    return { rows: decorated, filtered };
   }
 
   labelledCount(annotator: string): number {

@@ -6,6 +6,7 @@ import { MetaRepository } from '../db/meta-repository';
 import { ModelsRepository } from '../db/models-repository';
 import { openDatabase, type Db } from '../db/open-database';
 import { RecordingsRepository } from '../db/recordings-repository';
+import { SegmentsRepository } from '../db/segments-repository';
 import { UtterancesRepository, type RowContext } from '../db/utterances-repository';
 import { UtteranceFilter, type UtteranceRow } from '../../shared/contract';
 
@@ -19,6 +20,8 @@ export class ProjectStore {
   readonly annotations: AnnotationsRepository;
   readonly meta: MetaRepository;
   readonly models: ModelsRepository;
+  /** Segment rows, snapshots and the segment-edit history. */
+  readonly segments: SegmentsRepository;
   /** Recordings whose file is not where the project expects it. */
   readonly missingRecordings = new Set<number>();
 
@@ -32,6 +35,7 @@ export class ProjectStore {
     this.annotations = new AnnotationsRepository(db);
     this.meta = new MetaRepository(db);
     this.models = new ModelsRepository(db);
+    this.segments = new SegmentsRepository(db);
   }
 
   static open(file: string, options: { create?: boolean; name?: string } = {}): ProjectStore {

@@ -3,9 +3,17 @@ import { migration002 } from './002-predictions';
 import { migration003 } from './003-prediction-embeddings';
 import { migration004 } from './004-annotators';
 import { migration005 } from './005-history-batches';
+import { migration006 } from './006-segment-edits';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const migrations: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
