@@ -207,11 +207,27 @@ export class UtterancesRepository {
     const whereSql = `WHERE ${where.join(' AND ')}`;
     const byConsensus = filter.consensus !== 'any';
     const window = !byConsensus && (limit !== null || offset > 0);
-    const sql = `${ROW_SELECT} ${whereSql} ORDER BY ${order}${window ? ' LIMIT @limit OFFSET @offset' : ''}`;
-    const rows = this.db
-      .prepare<Record<string, unknown>, RowRecord>(sql)
-      .all(window ? { ...params, limit: limit ?? -1, offset } : params)
-      .map((rec) => toRow(rec, context.missing));
+    let rows: Omit<UtteranceRow, 'consensus'>[];
+    if (window) {
+      // The page's ids first (sorting narrow rows), then the full rows of just those.
+      const ids = this.db
+        .prepare<Record<string, unknown>, { id: number }>(
+          `${COUNT_SELECT.replace('COUNT(*) AS n', 'u.id')} ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+        )
+        .all({ ...params, limit: limit ?? -1, offset })
+        .map((r) => r.id);
+      const at = new Map(ids.map((id, i) => [id, i]));
+      rows = this.db
+        .prepare<Record<string, unknown>, RowRecord>(`${ROW_SELECT} WHERE u.id IN (${ids.join(', ') || 'NULL'})`)
+        .all({ annotator: context.annotator, modelId: context.modelId })
+        .sort((x, y) => at.get(x.id)! - at.get(y.id)!)
+        .map((rec) => toRow(rec, context.missing));
+    } else {
+      rows = this.db
+        .prepare<Record<string, unknown>, RowRecord>(`${ROW_SELECT} ${whereSql} ORDER BY ${order}`)
+        .all(params)
+        .map((rec) => toRow(rec, context.missing));
+    }
     // Everyone's labels, blind mode and the consensus filter (docs: src/main/agreement/consensus.ts).
     const decorated = withConsensus(this.db, rows, context.annotator, filter.consensus);
     if (byConsensus) {
