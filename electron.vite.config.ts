@@ -16,6 +16,7 @@ export default defineConfig({
           desktop: resolve('src/main/desktop/main.ts'),
           cli: resolve('src/main/cli/main.ts'),
           'inference-worker': resolve('src/main/inference/inference-worker.ts'),
+          'frontend-worker': resolve('src/main/inference/frontend-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

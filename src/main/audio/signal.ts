@@ -1,7 +1,4 @@
-import libsamplerate from '@alexanderolsen/libsamplerate-js';
-
-// CommonJS package: take the named parts off the default export (works in Node ESM and bundlers).
-const { ConverterType, create } = libsamplerate;
+import { SpeexResampler } from './speex-resampler';
 
 /** Averages channels into one. */
 export function downmix(channels: readonly Float32Array[]): Float32Array {
@@ -50,13 +47,7 @@ export function computePeaks(channels: readonly Float32Array[], sampleRate: numb
   return peaks;
 }
 
-/** High-quality (libsamplerate sinc) mono resampling. */
-export async function resample(mono: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
-  if (fromRate === toRate) return mono;
-  const src = await create(1, fromRate, toRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
-  try {
-    return src.simple(mono);
-  } finally {
-    src.destroy();
-  }
+/** High-quality mono resampling (the Speex resampler at quality 7, src/main/audio/speex-resampler.ts). */
+export function resample(mono: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
+  return SpeexResampler.resample(mono, fromRate, toRate);
 }

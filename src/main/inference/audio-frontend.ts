@@ -2,7 +2,7 @@ import type { DecodedAudio } from '../audio/decode';
 import { monoSegment, resample } from '../audio/signal';
 
 /**
- * Decoded audio → the model's input: averaged to mono and resampled (libsamplerate sinc) to the
+ * Decoded audio → the model's input: averaged to mono and resampled (Speex, src/main/audio/speex-resampler.ts) to the
  * model's rate. The graph normalises each utterance itself, so raw samples go in.
  */
 export async function modelInput(

@@ -1,8 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import type { Device } from '../../shared/contract';
-import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
+import { AudioFileError } from '../audio/decode';
 import { describeError } from '../errors';
-import { modelInput, windowsFor } from './audio-frontend';
+import { windowsFor } from './audio-frontend';
+import { FrontEndPool, frontEndWorkerCount, pipeline } from './frontend-pipeline';
 import { createSession, physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
 import { inspectAudioFile, slidingWindows, streamMonoAudio } from './streaming-audio';
@@ -45,6 +46,13 @@ export interface EngineOptions {
    * as a stream of windows, so memory stays bounded on hour-long recordings.
    */
   streamAboveBytes?: number;
+  /**
+   * Worker threads that decode and resample while the model runs (frontend-pipeline.ts); default:
+   * the cores the model's threads leave, at least 1. 0: in-process, in series with the model.
+   */
+  frontEndWorkers?: number;
+  /** Prepared audio-seconds the front end may hold ahead of the model; default: two chunks. */
+  queueSeconds?: number;
 }
 
 interface Piece {
@@ -65,19 +73,22 @@ const CHUNK_AUDIO_SECONDS = 600;
 const CHUNK_ITEMS = 256;
 
 /**
- * WavFusion inference on onnxruntime-node: decode → mono → resample → tokenize → duration-sorted
+ * WavFusion inference on onnxruntime-node: decode → mono → resample (on front-end worker threads,
+ * concurrently with the model, frontend-pipeline.ts) → tokenize → duration-sorted
  * batches under an audio-seconds budget → ONNX → windows pooled per utterance → softmax. Results do
  * not depend on batch composition (the graph masks padding).
  */
 export class InferenceEngine {
   readonly text: TextEncoder;
+  private pool: FrontEndPool | null = null;
   private constructor(
     readonly bundle: ModelBundle,
     private readonly session: ort.InferenceSession,
     readonly device: Exclude<Device, 'auto'>,
     readonly deviceNote: string,
     readonly threads: number,
-    private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes'>>,
+    private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes'>> &
+      Pick<EngineOptions, 'frontEndWorkers' | 'queueSeconds'>,
   ) {
     this.text = new TextEncoder(bundle.tokenizerJson, bundle.manifest);
   }
@@ -102,6 +113,8 @@ export class InferenceEngine {
       batchSeconds: options.batchSeconds ?? (choice.device === 'cpu' ? 15 : 60),
       windowOverlap: options.windowOverlap ?? 0.25,
       streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
+      frontEndWorkers: options.frontEndWorkers,
+      queueSeconds: options.queueSeconds,
     });
     await engine.selfCheck();
     return engine;
@@ -128,93 +141,94 @@ export class InferenceEngine {
    */
   async *predict(requests: readonly PredictRequest[], signal?: AbortSignal): AsyncGenerator<PredictResult[]> {
     const sr = this.bundle.manifest.sample_rate;
-    let decoded = new Map<string, Promise<DecodedAudio>>();
-    let index = 0;
-    while (index < requests.length) {
-      if (signal?.aborted) return;
-      const chunk: {
-        request: PredictRequest;
-        audio?: Float32Array;
-        error?: string;
-        ids?: number[];
-        textUsed?: boolean;
-      }[] = [];
-      let seconds = 0;
-      let streamed: PredictRequest | null = null;
-      while (index < requests.length && chunk.length < CHUNK_ITEMS && seconds < CHUNK_AUDIO_SECONDS) {
-        const request = requests[index++]!;
-        if (
-          request.start === null &&
-          request.end === null &&
-          !decoded.has(request.path) &&
-          (await this.isLong(request.path))
-        ) {
-          streamed = request;
-          break;
-        }
-        if (!decoded.has(request.path)) decoded.set(request.path, decodeAudioFile(request.path));
-        try {
-          const audio = await decoded.get(request.path)!;
-          const start = request.start ?? 0;
-          const end = request.end ?? audio.durationS;
-          const samples = await modelInput(audio, start, end, sr);
-          const minSamples = this.bundle.manifest.min_samples;
-          if (samples.length < minSamples) {
-            throw new Error(
-              `too short: ${((1000 * samples.length) / sr).toFixed(0)} ms; the model needs at least ${((1000 * minSamples) / sr).toFixed(0)} ms`,
-            );
-          }
-          const { ids, textUsed } = this.text.encode(request.text);
-          chunk.push({ request, audio: samples, ids, textUsed });
-          seconds += samples.length / sr;
-        } catch (err) {
-          chunk.push({ request, error: err instanceof AudioFileError ? err.message : describeError(err) });
-        }
-      }
-      // Keep only the last file decoded (its next segments may follow in the next chunk).
-      const last = requests[index - 1]!.path;
-      decoded = decoded.has(last) ? new Map([[last, decoded.get(last)!]]) : new Map();
-
+    const minSamples = this.bundle.manifest.min_samples;
+    const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
+    // Chunks of a few batches, so the front end works on the next chunk while the model runs this one.
+    const chunkSeconds = Math.min(CHUNK_AUDIO_SECONDS, Math.max(60, 4 * this.options.batchSeconds));
+    const pool = this.frontEnd();
+    const jobs = requests.map((r) => ({
+      path: r.path,
+      start: r.start,
+      end: r.end,
+      sampleRate: sr,
+      streamAboveBytes: this.options.streamAboveBytes,
+    }));
+    const prepared = pipeline(jobs, pool.prepare, {
+      boundSeconds: this.options.queueSeconds ?? 2 * chunkSeconds,
+      concurrency: Math.max(2, 2 * pool.size),
+      signal,
+    });
+    type Entry = { request: PredictRequest; audio?: Float32Array; error?: string; ids?: number[]; textUsed?: boolean };
+    let chunk: Entry[] = [];
+    let seconds = 0;
+    const run = async (): Promise<PredictResult[] | null> => {
       const pieces: Piece[] = [];
       chunk.forEach((c, item) => {
         if (!c.audio) return;
-        const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
         for (const w of windowsFor(c.audio.length, maxSamples, this.options.windowOverlap)) {
           pieces.push({ item, audio: c.audio.subarray(w.offset, w.offset + w.length), ids: c.ids! });
         }
       });
       const outputs = await this.runBatched(pieces, signal);
-      if (signal?.aborted) return;
+      if (signal?.aborted) return null;
       const perItem = new Map<number, PieceOutput[]>();
       pieces.forEach((p, i) => perItem.set(p.item, [...(perItem.get(p.item) ?? []), outputs[i]!]));
-      if (chunk.length) {
-        yield chunk.map((c, item): PredictResult => {
-          if (!c.audio) return { key: c.request.key, ok: false, error: c.error!, durationS: 0 };
-          return {
-            key: c.request.key,
-            ok: true,
-            textUsed: c.textUsed!,
-            durationS: c.audio.length / sr,
-            ...pool(perItem.get(item)!),
-          };
-        });
-      }
-      if (streamed) {
-        const result = await this.predictStreamed(streamed, signal);
+      const results = chunk.map((c, item): PredictResult => {
+        if (!c.audio) return { key: c.request.key, ok: false, error: c.error!, durationS: 0 };
+        return {
+          key: c.request.key,
+          ok: true,
+          textUsed: c.textUsed!,
+          durationS: c.audio.length / sr,
+          ...poolOutputs(perItem.get(item)!),
+        };
+      });
+      chunk = [];
+      seconds = 0;
+      return results;
+    };
+    for await (const [index, p] of prepared) {
+      if (signal?.aborted) return;
+      const request = requests[index]!;
+      if (p.kind === 'long') {
+        if (chunk.length) {
+          const results = await run();
+          if (!results) return;
+          yield results;
+        }
+        const result = await this.predictStreamed(request, signal);
         if (signal?.aborted) return;
         yield [result];
+        continue;
       }
+      if (p.kind === 'error') chunk.push({ request, error: p.error });
+      else if (p.audio.length < minSamples) {
+        chunk.push({
+          request,
+          error: `too short: ${((1000 * p.audio.length) / sr).toFixed(0)} ms; the model needs at least ${((1000 * minSamples) / sr).toFixed(0)} ms`,
+        });
+      } else {
+        const { ids, textUsed } = this.text.encode(request.text);
+        chunk.push({ request, audio: p.audio, ids, textUsed });
+        seconds += p.audio.length / sr;
+      }
+      if (chunk.length >= CHUNK_ITEMS || seconds >= chunkSeconds) {
+        const results = await run();
+        if (!results) return;
+        yield results;
+      }
+    }
+    if (signal?.aborted) return;
+    if (chunk.length) {
+      const results = await run();
+      if (results) yield results;
     }
   }
 
-  /** Whether a whole file is big enough to be streamed rather than decoded at once. */
-  private async isLong(file: string): Promise<boolean> {
-    try {
-      const { format, size } = await inspectAudioFile(file);
-      return size > (format === 'wav' ? this.options.streamAboveBytes : this.options.streamAboveBytes / 5);
-    } catch {
-      return false; // the in-memory path reports the problem
-    }
+  /** The front-end workers, started on first use and kept until close(). */
+  private frontEnd(): FrontEndPool {
+    this.pool ??= new FrontEndPool(this.options.frontEndWorkers ?? frontEndWorkerCount(this.threads));
+    return this.pool;
   }
 
   /** A long file as a stream of windows, run in batches as they come; only pooled outputs are kept. */
@@ -250,7 +264,7 @@ export class InferenceEngine {
         durationS: 0,
       };
     }
-    return { key: request.key, ok: true, textUsed, durationS: total / sr, ...pool(outputs) };
+    return { key: request.key, ok: true, textUsed, durationS: total / sr, ...poolOutputs(outputs) };
   }
 
   /** Sorts pieces by length and runs them in batches of at most `batchSeconds` padded audio. */
@@ -312,12 +326,14 @@ export class InferenceEngine {
   }
 
   async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
     await this.session.release();
   }
 }
 
 /** Length-weighted mean of window logits, embeddings and gates; softmax of the pooled logits. */
-function pool(outputs: PieceOutput[]) {
+function poolOutputs(outputs: PieceOutput[]) {
   const total = outputs.reduce((s, o) => s + o.samples, 0);
   const c = outputs[0]!.logits.length;
   const logits = new Array<number>(c).fill(0);

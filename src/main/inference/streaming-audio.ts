@@ -1,10 +1,8 @@
 import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
-import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { AudioFileError, preflightAudio } from '../audio/decode';
 import { downmix } from '../audio/signal';
-
-const { ConverterType, create } = libsamplerate;
+import { SpeexResampler } from '../audio/speex-resampler';
 
 /** audio-decode's chunked decoder names, by our container names. */
 const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | 'm4a'> = {
@@ -40,26 +38,29 @@ export async function inspectAudioFile(file: string): Promise<{ format: string; 
 }
 
 /**
- * Decodes a file chunk by chunk, yielding mono audio resampled (libsamplerate, stateful across
+ * Decodes a file chunk by chunk, yielding mono audio resampled (Speex, stateful across
  * chunks) to `sampleRate`: a long recording never sits in memory whole.
  */
 export async function* streamMonoAudio(file: string, format: string, sampleRate: number): AsyncGenerator<Float32Array> {
   const chunked = CHUNKED_FORMAT[format];
   if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
-  let converter: Awaited<ReturnType<typeof create>> | null = null;
+  let converter: SpeexResampler | null = null;
   let produced = 0;
   try {
     for await (const chunk of decodeAudio(fs.createReadStream(file, { highWaterMark: 1 << 20 }), chunked)) {
       const mono = downmix(chunk.channelData);
       if (mono.length === 0) continue;
       if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
-        converter = await create(1, chunk.sampleRate, sampleRate, {
-          converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY,
-        });
+        converter = await SpeexResampler.create(chunk.sampleRate, sampleRate);
       }
-      const out = converter ? converter.full(mono) : mono;
+      const out = converter ? converter.process(mono) : mono;
       produced += out.length;
       if (out.length) yield out;
+    }
+    const tail = converter?.flush();
+    if (tail?.length) {
+      produced += tail.length;
+      yield tail;
     }
   } catch (err) {
     if (err instanceof AudioFileError) throw err;

@@ -1,0 +1,308 @@
+/**
+ * Resampler comparison (issue 16): today's libsamplerate converter (SRC_SINC_MEDIUM_QUALITY) against
+ * libsamplerate's other converters, the Speex resampler (WebAssembly SIMD, `@echogarden/speex-resampler-wasm`;
+ * quality 7 is src/main/audio/speex-resampler.ts, the one chosen) and a polyphase windowed-sinc FIR in
+ * plain JS (benchmarks/lib/polyphase-resampler.ts).
+ *
+ *   node --import tsx benchmarks/resampler.bench.ts            # quality + speed
+ *   RESAMPLER_MODEL=1 node --import tsx benchmarks/resampler.bench.ts   # + effect on model outputs
+ *
+ * Quality on pure tones (amplitude 0.5, 2 s, the middle second analysed): passband ripple = max |gain dB|
+ * over tones from 50 Hz to 0.9 × the output Nyquist frequency (gain by least squares on the known
+ * frequency); stopband attenuation = −20 log10(output RMS / input RMS) for the worst tone between
+ * the output Nyquist and 0.95 × the input Nyquist (everything coming out is aliasing). Speed: × real
+ * time on 30 s of speech-band noise, median of interleaved repetitions (the machine is shared: compare
+ * rows of one run). Model effect: real clips (tests/fixtures/audio, the demo corpus upsampled with sox
+ * to 44.1 and 48 kHz) through each resampler to 16 kHz float WAVs, predicted by the demo bundle; max
+ * |Δ probability| and top-label agreement against libsamplerate medium.
+ */
+import libsamplerate from '@alexanderolsen/libsamplerate-js';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeAudioFile } from '../src/main/audio/decode';
+import { downmix } from '../src/main/audio/signal';
+import { DEFAULT_RESAMPLER_DESIGN, PolyphaseResampler, type ResamplerDesign } from './lib/polyphase-resampler';
+import { SpeexResampler } from '../src/main/audio/speex-resampler';
+
+const { ConverterType, create } = libsamplerate;
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WORK = path.join(ROOT, 'benchmarks', '.work', 'resampler');
+
+type Resample = (x: Float32Array, from: number, to: number) => Promise<Float32Array>;
+
+const src =
+  (type: (typeof ConverterType)[keyof typeof ConverterType]): Resample =>
+  async (x, from, to) => {
+    const c = await create(1, from, to, { converterType: type });
+    try {
+      return c.simple(x);
+    } finally {
+      c.destroy();
+    }
+  };
+const fir =
+  (design: ResamplerDesign): Resample =>
+  (x, from, to) =>
+    Promise.resolve(PolyphaseResampler.resample(x, from, to, design));
+
+interface SpeexModule {
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _speex_resampler_init(ch: number, inRate: number, outRate: number, q: number, err: number): number;
+  _speex_resampler_process_float(
+    st: number,
+    ch: number,
+    inp: number,
+    inLen: number,
+    out: number,
+    outLen: number,
+  ): number;
+  _speex_resampler_skip_zeros(st: number): number;
+  _speex_resampler_get_input_latency(st: number): number;
+  _speex_resampler_destroy(st: number): void;
+  HEAPF32: Float32Array;
+  HEAPU32: Uint32Array;
+}
+async function speex(quality: number): Promise<Resample> {
+  const factory = (await import('@echogarden/speex-resampler-wasm/simd')) as {
+    default: () => Promise<SpeexModule>;
+  };
+  const m = await factory.default();
+  return async (x, from, to) => {
+    const err = m._malloc(4);
+    const st = m._speex_resampler_init(1, from, to, quality, err);
+    const latency = m._speex_resampler_get_input_latency(st);
+    // Feed the signal plus `latency` zeros, drop the first latency·to/from outputs (compensated delay).
+    const input = new Float32Array(x.length + latency);
+    input.set(x);
+    const want = Math.ceil((x.length * to) / from);
+    const skip = Math.round((latency * to) / from);
+    const outCap = want + skip + 64;
+    const inPtr = m._malloc(input.length * 4);
+    const outPtr = m._malloc(outCap * 4);
+    const lens = m._malloc(8);
+    m.HEAPF32.set(input, inPtr >> 2);
+    m.HEAPU32[lens >> 2] = input.length;
+    m.HEAPU32[(lens >> 2) + 1] = outCap;
+    m._speex_resampler_process_float(st, 0, inPtr, lens, outPtr, lens + 4);
+    const produced = m.HEAPU32[(lens >> 2) + 1]!;
+    const out = m.HEAPF32.slice((outPtr >> 2) + skip, (outPtr >> 2) + Math.min(produced, skip + want));
+    m._speex_resampler_destroy(st);
+    for (const p of [err, inPtr, outPtr, lens]) m._free(p);
+    return out;
+  };
+}
+
+function tone(freq: number, rate: number, seconds: number, amp = 0.5): Float32Array {
+  const x = new Float32Array(Math.round(rate * seconds));
+  for (let i = 0; i < x.length; i++) x[i] = amp * Math.sin((2 * Math.PI * freq * i) / rate);
+  return x;
+}
+/** Gain of a tone at `freq` in y (least squares on sin/cos over the middle half). */
+function toneGain(y: Float32Array, freq: number, rate: number, amp = 0.5): number {
+  const from = Math.floor(y.length / 4);
+  const to = Math.floor((3 * y.length) / 4);
+  let ss = 0,
+    cc = 0,
+    sc = 0,
+    ys = 0,
+    yc = 0;
+  for (let i = from; i < to; i++) {
+    const s = Math.sin((2 * Math.PI * freq * i) / rate);
+    const c = Math.cos((2 * Math.PI * freq * i) / rate);
+    ss += s * s;
+    cc += c * c;
+    sc += s * c;
+    ys += y[i]! * s;
+    yc += y[i]! * c;
+  }
+  const det = ss * cc - sc * sc;
+  const a = (ys * cc - yc * sc) / det;
+  const b = (yc * ss - ys * sc) / det;
+  return Math.hypot(a, b) / amp;
+}
+function rmsMiddle(y: Float32Array): number {
+  const from = Math.floor(y.length / 4);
+  const to = Math.floor((3 * y.length) / 4);
+  let s = 0;
+  for (let i = from; i < to; i++) s += y[i]! * y[i]!;
+  return Math.sqrt(s / (to - from));
+}
+
+export async function quality(r: Resample, from: number, to: number) {
+  const nyqOut = Math.min(from, to) / 2;
+  let ripple = 0;
+  for (let f = 50; f <= 0.9 * nyqOut; f += 0.9 * nyqOut < 4000 ? 97 : 173) {
+    const g = toneGain(await r(tone(f, from, 2), from, to), f, to);
+    ripple = Math.max(ripple, Math.abs(20 * Math.log10(g)));
+  }
+  let attenuation = Infinity;
+  if (from > to) {
+    for (let f = nyqOut * 1.0; f <= (0.95 * from) / 2; f += 211) {
+      const y = await r(tone(f, from, 2), from, to);
+      attenuation = Math.min(attenuation, -20 * Math.log10(rmsMiddle(y) / (0.5 / Math.SQRT2)));
+    }
+  }
+  return { ripple, attenuation };
+}
+
+/** Speech-band noise (filtered white noise) as a speed input. */
+function noise(rate: number, seconds: number): Float32Array {
+  const x = new Float32Array(rate * seconds);
+  let s = 12345,
+    y = 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    y = 0.9 * y + 0.1 * (s / 2 ** 32 - 0.5);
+    x[i] = y;
+  }
+  return x;
+}
+
+function floatWav(samples: Float32Array, rate: number): Buffer {
+  const out = Buffer.alloc(44 + samples.length * 4);
+  out.write('RIFF', 0, 'ascii');
+  out.writeUInt32LE(36 + samples.length * 4, 4);
+  out.write('WAVEfmt ', 8, 'ascii');
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(3, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 4, 28);
+  out.writeUInt16LE(4, 32);
+  out.writeUInt16LE(32, 34);
+  out.write('data', 36, 'ascii');
+  out.writeUInt32LE(samples.length * 4, 40);
+  Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).copy(out, 44);
+  return out;
+}
+
+async function main() {
+  const candidates: [string, Resample][] = [
+    ['libsamplerate SINC_MEDIUM (today)', src(ConverterType.SRC_SINC_MEDIUM_QUALITY)],
+    ['libsamplerate SINC_FASTEST', src(ConverterType.SRC_SINC_FASTEST)],
+    ['libsamplerate LINEAR', src(ConverterType.SRC_LINEAR)],
+    ['Speex q7 (src/main/audio/speex-resampler.ts) — chosen', (x, f, t) => SpeexResampler.resample(x, f, t)],
+    ['polyphase FIR in JS (0.9/1.0, 100 dB)', fir(DEFAULT_RESAMPLER_DESIGN)],
+    ['polyphase FIR (0.9/1.0, 80 dB)', fir({ passband: 0.9, stopband: 1.0, attenuationDb: 80 })],
+  ];
+  for (const q of [3, 5]) candidates.push([`Speex q${q} (wasm SIMD)`, await speex(q)]);
+  const ratios: [number, number][] = [
+    [44100, 16000],
+    [48000, 16000],
+    [22050, 16000],
+    [32000, 16000],
+  ];
+  const reps = Number(process.env.RESAMPLER_REPS ?? 5);
+  const rows: string[] = [];
+  rows.push('| resampler | ratio | × real time (median) | passband ripple | stopband attenuation |');
+  rows.push('| --- | --- | --- | --- | --- |');
+  const results: Record<string, unknown>[] = [];
+  for (const [from, to] of ratios) {
+    const input = noise(from, 30);
+    const times = new Map<string, number[]>();
+    for (let rep = 0; rep < reps; rep++) {
+      for (const [name, r] of rep % 2 ? [...candidates].reverse() : candidates) {
+        const t0 = performance.now();
+        await r(input, from, to);
+        const ms = performance.now() - t0;
+        times.set(name, [...(times.get(name) ?? []), ms]);
+      }
+    }
+    for (const [name, r] of candidates) {
+      const t = times.get(name)!.sort((a, b) => a - b);
+      const median = t[Math.floor(t.length / 2)]!;
+      const q = await quality(r, from, to);
+      results.push({ name, from, to, xrt: 30000 / median, ...q });
+      rows.push(
+        `| ${name} | ${from / 1000}k→${to / 1000}k | ${(30000 / median).toFixed(0)} | ${q.ripple.toFixed(4)} dB | ${q.attenuation.toFixed(1)} dB |`,
+      );
+      console.error(rows.at(-1));
+    }
+  }
+
+  if (process.env.RESAMPLER_MODEL === '1') {
+    rows.push('', ...(await modelEffect(candidates)));
+  }
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.writeFileSync(path.join(WORK, 'results.json'), JSON.stringify({ results, load: os.loadavg() }, null, 2));
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
+  console.log(rows.join('\n'));
+}
+
+async function modelEffect(candidates: [string, Resample][]): Promise<string[]> {
+  const { InferenceEngine } = await import('../src/main/inference/engine');
+  // Real clips: the fixtures' speech, the demo corpus upsampled to 44.1 and 48 kHz (sox, -v: very high quality).
+  const clips: string[] = [path.join(ROOT, 'tests/fixtures/audio/speech-44k-stereo.wav')];
+  const corpus = path.join(ROOT, 'resources/demo/corpus');
+  const up = path.join(WORK, 'clips');
+  fs.mkdirSync(up, { recursive: true });
+  for (const spk of fs.readdirSync(corpus)) {
+    for (const f of fs.readdirSync(path.join(corpus, spk)).filter((n) => n.endsWith('.wav'))) {
+      for (const rate of [44100, 48000]) {
+        const out = path.join(up, `${spk}_${path.basename(f, '.wav')}_${rate}.wav`);
+        if (!fs.existsSync(out)) spawnSync('sox', [path.join(corpus, spk, f), '-r', String(rate), out, 'rate', '-v']);
+        clips.push(out);
+      }
+    }
+  }
+  const texts = clips.map((c) => {
+    const m = /(spk_[a-d])_(spk_[a-d]_\d+)_\d+\.wav$/.exec(c);
+    return m ? fs.readFileSync(path.join(corpus, m[1]!, `${m[2]}.txt`), 'utf8') : null;
+  });
+  const engine = await InferenceEngine.load(path.join(ROOT, 'resources/models/wavfusion-demo'), { device: 'cpu' });
+  const probs = new Map<string, number[][]>();
+  for (const [name, r] of candidates) {
+    const dir = path.join(WORK, 'model-inputs', name.replace(/[^a-z0-9]+/gi, '_'));
+    fs.mkdirSync(dir, { recursive: true });
+    const requests = [];
+    for (const [i, clip] of clips.entries()) {
+      const audio = await decodeAudioFile(clip);
+      const x = await r(downmix(audio.channels), audio.sampleRate, 16000);
+      const file = path.join(dir, `${i}.wav`);
+      fs.writeFileSync(file, floatWav(x, 16000));
+      requests.push({ key: String(i), path: file, start: null, end: null, text: texts[i] ?? null });
+    }
+    const p: number[][] = [];
+    for await (const chunk of engine.predict(requests))
+      for (const res of chunk) if (res.ok) p[Number(res.key)] = res.probabilities;
+    probs.set(name, p);
+  }
+  await engine.close();
+  const ref = probs.get(candidates[0]![0])!;
+  const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+  const rows = [
+    `Model effect: ${clips.length} clips (1 fixture at 44.1 kHz stereo; ${clips.length - 1} demo-corpus clips upsampled to 44.1/48 kHz), demo bundle, against libsamplerate medium`,
+    '',
+    '| resampler | max abs Δ probability | mean abs Δ probability | same top label |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const [name] of candidates.slice(1)) {
+    const p = probs.get(name)!;
+    let max = 0,
+      sum = 0,
+      n = 0,
+      same = 0;
+    ref.forEach((r, i) => {
+      const q = p[i]!;
+      r.forEach((v, k) => {
+        const d = Math.abs(v - q[k]!);
+        max = Math.max(max, d);
+        sum += d;
+        n++;
+      });
+      if (argmax(r) === argmax(q)) same++;
+    });
+    rows.push(`| ${name} | ${max.toExponential(2)} | ${(sum / n).toExponential(2)} | ${same}/${ref.length} |`);
+  }
+  return rows;
+}
+
+await main();

@@ -1,0 +1,125 @@
+/**
+ * The model's audio front end for one request: file → mono → the model's rate. Runs on the front-end
+ * workers (frontend-worker.ts) or in-process. PCM WAV frames are read straight from the file (only
+ * the segment's bytes); other formats are decoded whole once per file and kept while that file's
+ * segments follow; resampling is the Speex resampler (src/main/audio/speex-resampler.ts).
+ */
+import fs from 'node:fs/promises';
+import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
+import { monoSegment } from '../audio/signal';
+import { SpeexResampler } from '../audio/speex-resampler';
+import { inspectWav } from '../audio/wav';
+import { describeError } from '../errors';
+import { inspectAudioFile } from './streaming-audio';
+
+export interface AudioJob {
+  path: string;
+  /** Seconds; null: the whole file. */
+  start: number | null;
+  end: number | null;
+  sampleRate: number;
+  /** A whole file bigger than this (bytes; a fifth for compressed formats) is not read: `long`. */
+  streamAboveBytes: number;
+}
+
+export type Prepared = { kind: 'audio'; audio: Float32Array } | { kind: 'long' } | { kind: 'error'; error: string };
+
+/** The last file decoded, kept while its next segments come (one per worker). */
+export interface DecodeCache {
+  path: string | null;
+  audio: Promise<DecodedAudio> | null;
+}
+
+export const newDecodeCache = (): DecodeCache => ({ path: null, audio: null });
+
+export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<Prepared> {
+  try {
+    let format: string | null = null;
+    try {
+      const info = await inspectAudioFile(job.path);
+      format = info.format;
+      const limit = format === 'wav' ? job.streamAboveBytes : job.streamAboveBytes / 5;
+      if (job.start === null && job.end === null && info.size > limit) return { kind: 'long' };
+    } catch {
+      // decodeAudioFile below reports the problem with its own wording
+    }
+    const start = job.start ?? 0;
+    const end = job.end ?? Number.POSITIVE_INFINITY;
+    if (format === 'wav') {
+      const pcm = await readPcmWavMono(job.path, start, end);
+      if (pcm)
+        return { kind: 'audio', audio: await SpeexResampler.resample(pcm.samples, pcm.sampleRate, job.sampleRate) };
+    }
+    if (cache.path !== job.path || !cache.audio) {
+      cache.path = job.path;
+      cache.audio = decodeAudioFile(job.path);
+    }
+    const audio = await cache.audio;
+    const mono = monoSegment(audio, start, Math.min(end, audio.durationS));
+    return { kind: 'audio', audio: await SpeexResampler.resample(mono, audio.sampleRate, job.sampleRate) };
+  } catch (err) {
+    return { kind: 'error', error: err instanceof AudioFileError ? err.message : describeError(err) };
+  }
+}
+
+let S16: Float32Array | null = null;
+/** audio-decode's 16-bit scale (negatives / 32768, positives / 32767), so samples are the same as decoding. */
+function s16Table(): Float32Array {
+  if (S16) return S16;
+  S16 = new Float32Array(65536);
+  for (let u = 0; u < 65536; u++) {
+    const v = (u << 16) >> 16;
+    S16[u] = v < 0 ? v / 32768 : v / 32767;
+  }
+  return S16;
+}
+
+/**
+ * [start, end) seconds of a 16-bit PCM or 32-bit float WAV read from the file, averaged to mono
+ * (the same samples and arithmetic as audio-decode + downmix + monoSegment). Null for other encodings.
+ */
+export async function readPcmWavMono(
+  file: string,
+  start: number,
+  end: number,
+): Promise<{ sampleRate: number; samples: Float32Array } | null> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, 64 * 1024));
+    await handle.read(head, 0, head.length, 0);
+    const layout = inspectWav(head);
+    if (!layout) return null;
+    const { encoding, bitsPerSample: bits, channels, sampleRate } = layout;
+    const int16 = encoding === 1 && bits === 16;
+    const float32 = encoding === 3 && bits === 32;
+    if ((!int16 && !float32) || channels < 1) return null;
+    const bytes = bits / 8;
+    const frameBytes = bytes * channels;
+    const frames = Math.floor(Math.min(layout.declaredDataBytes, size - layout.dataOffset) / frameBytes);
+    const from = Math.min(frames, Math.max(0, Math.floor(start * sampleRate)));
+    const to = Math.min(frames, Math.max(from, Math.ceil(end * sampleRate)));
+    const n = to - from;
+    // An aligned buffer, so the samples can be viewed as a typed array directly (little-endian host).
+    const raw = new ArrayBuffer(n * frameBytes);
+    await handle.read(new Uint8Array(raw), 0, raw.byteLength, layout.dataOffset + from * frameBytes);
+    const out = new Float32Array(n);
+    if (int16) {
+      const s = new Uint16Array(raw);
+      const t = s16Table();
+      if (channels === 1) for (let i = 0; i < n; i++) out[i] = t[s[i]!]!;
+      else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += t[s[k]!]!;
+    } else {
+      const s = new Float32Array(raw);
+      if (channels === 1) out.set(s);
+      else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += s[k]!;
+    }
+    if (channels > 1) {
+      const k = 1 / channels;
+      for (let i = 0; i < n; i++) out[i]! *= k;
+    }
+    return { sampleRate, samples: out };
+  } finally {
+    await handle.close();
+  }
+}
