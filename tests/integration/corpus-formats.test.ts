@@ -11,7 +11,7 @@ import type { Studio } from '../../src/main/api/studio';
 import type { ImportPathOptions } from '../../src/main/import/import-service';
 import { main } from '../../src/main/cli/main';
 import { jobResult, type ExportRequest, type ImportReport } from '../../src/shared/contract';
-import { AUDIO_FIXTURES, REPO_ROOT, openTempStudio, tempDir } from '../helpers/fixtures';
+import { AUDIO_FIXTURES, REPO_ROOT, openTempStudio, tempDir, writeTestWav } from '../helpers/fixtures';
 
 const FORMATS = path.join(REPO_ROOT, 'tests', 'fixtures', 'formats');
 const SPEECH = path.join(AUDIO_FIXTURES, 'speech.wav'); // 1.5 s, 16 kHz
@@ -441,5 +441,371 @@ describe('wavfusion import/export --format', () => {
     const out = path.join(tempDir(), 'eaf');
     expect(await main(['export', '--project', project, '--out', out, '--format', 'eaf', '--include-imported'])).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['o.eaf', 'provenance.json']);
+  });
+});
+
+/** Every utterance with its annotations: "annotator=label V/A/D note" (imported labels as "import:label"). */
+function detailed(s: Studio) {
+  const labels = new Map(s.store.labels.list().map((l) => [l.id, l.name]));
+  const utterances = s.store.db
+    .prepare<[], { id: number; start: number; end: number; transcript: string; speaker: string | null; file: string }>(
+      `SELECT u.id, u.start_s AS start, u.end_s AS "end", u.transcript, u.speaker, r.file_name AS file
+       FROM utterances u JOIN recordings r ON r.id = u.recording_id ORDER BY r.file_name, u.start_s`,
+    )
+    .all();
+  const anns = s.store.db
+    .prepare<
+      [],
+      {
+        utteranceId: number;
+        origin: string;
+        annotator: string;
+        labelId: number | null;
+        valence: number | null;
+        arousal: number | null;
+        dominance: number | null;
+        note: string;
+      }
+    >(
+      `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance, note
+       FROM annotations ORDER BY origin, annotator`,
+    )
+    .all();
+  return utterances.map((u) => ({
+    file: u.file,
+    start: u.start,
+    end: u.end,
+    text: u.transcript,
+    speaker: u.speaker,
+    annotations: anns
+      .filter((a) => a.utteranceId === u.id)
+      .map((a) =>
+        [
+          `${a.origin === 'import' ? 'import' : a.annotator}=${a.labelId === null ? '' : labels.get(a.labelId)}`,
+          a.valence === null ? '' : `${a.valence}/${a.arousal}/${a.dominance}`,
+          a.note,
+        ]
+          .filter(Boolean)
+          .join(' '),
+      ),
+  }));
+}
+
+/** The IEMOCAP fixture session with real WAVs: the first dialog as one file, the second as sentence files. */
+function iemocapRelease(transform: (text: string) => string = (t) => t): string {
+  const root = path.join(tempDir(), 'IEMOCAP_full_release');
+  fs.cpSync(path.join(FORMATS, 'iemocap'), root, { recursive: true });
+  const dialog = path.join(root, 'Session1', 'dialog');
+  for (const dir of ['EmoEvaluation', 'transcriptions'])
+    for (const f of fs.readdirSync(path.join(dialog, dir))) {
+      const file = path.join(dialog, dir, f);
+      fs.writeFileSync(file, transform(fs.readFileSync(file, 'utf8')));
+    }
+  fs.mkdirSync(path.join(dialog, 'wav'));
+  writeTestWav(path.join(dialog, 'wav', 'Ses01F_impro01.wav'), 25);
+  const sentences = path.join(root, 'Session1', 'sentences', 'wav', 'Ses01M_script01_1');
+  fs.mkdirSync(sentences, { recursive: true });
+  writeTestWav(path.join(sentences, 'Ses01M_script01_1_F000.wav'), 1.5);
+  writeTestWav(path.join(sentences, 'Ses01M_script01_1_M000.wav'), 1.5);
+  return root;
+}
+
+const IEMOCAP_PROBLEMS = [
+  {
+    path: 'Session1/dialog/EmoEvaluation/Ses01F_impro01.txt:27',
+    reason: 'utterance Ses01F_impro01_F002 ends before it starts',
+  },
+  {
+    path: 'Session1/dialog/EmoEvaluation/Ses01F_impro01.txt:28',
+    reason: 'an evaluation before any utterance line',
+  },
+  {
+    path: 'Session1/dialog/EmoEvaluation/Ses01F_impro01.txt:32',
+    reason: 'Ses01F_impro01_F003: unknown category "Grumpiness"',
+  },
+  {
+    path: 'Session1/dialog/EmoEvaluation/Ses01F_impro01.txt:33',
+    reason: 'not an IEMOCAP evaluation line: "this line is not IEMOCAP"',
+  },
+];
+
+describe('IEMOCAP release layout', () => {
+  const expected = [
+    {
+      file: 'Ses01F_impro01.wav',
+      start: 6.2901,
+      end: 8.2357,
+      text: 'Excuse me.',
+      speaker: 'Ses01F',
+      annotations: [
+        'iemocap-E2=neutral',
+        'iemocap-E3=neutral 3/2/2',
+        'iemocap-E4=neutral 2/3/3',
+        'iemocap-Ses01-F1=neutral 3/2/1',
+        'import=neutral 2.5/2.5/2.5',
+      ],
+    },
+    {
+      file: 'Ses01F_impro01.wav',
+      start: 10.01,
+      end: 11.3925,
+      text: 'Do you have your forms?',
+      speaker: 'Ses01M',
+      annotations: [
+        'iemocap-E1=frustrated 2/4/4',
+        'iemocap-E3=frustrated',
+        'iemocap-Ses01-M1=angry',
+        'import=frustrated 2/3.5/3.5',
+      ],
+    },
+    {
+      file: 'Ses01F_impro01.wav',
+      start: 14.8872,
+      end: 18.0758,
+      text: 'Yeah.',
+      speaker: 'Ses01F',
+      annotations: ['iemocap-E2=excited', 'iemocap-E3=happy', 'iemocap-Ses01-F1=excited', 'import=excited 4/3.5/3'],
+    },
+    {
+      file: 'Ses01F_impro01.wav',
+      start: 19.2,
+      end: 21.5,
+      text: 'Let me see them.',
+      speaker: 'Ses01M',
+      annotations: ['iemocap-E1=surprised', 'iemocap-E2=other', 'import= 2.5/3/3'],
+    },
+    {
+      file: 'Ses01F_impro01.wav',
+      start: 23.1,
+      end: 24,
+      text: 'Is there a problem?',
+      speaker: 'Ses01F',
+      annotations: ['iemocap-E2=sad', 'import=sad 1/1.5/1.5'],
+    },
+    {
+      file: 'Ses01M_script01_1_F000.wav',
+      start: 0,
+      end: 1.5,
+      text: 'What a lovely day.',
+      speaker: 'Ses01F',
+      annotations: ['iemocap-E1=happy', 'iemocap-E2=happy', 'import=happy 4.5/3/3'],
+    },
+    {
+      file: 'Ses01M_script01_1_M000.wav',
+      start: 0,
+      end: 1.5,
+      text: 'I miss her.',
+      speaker: 'Ses01M',
+      annotations: ['iemocap-E1=sad', 'iemocap-E2=neutral', 'import=sad 1.5/2/2'],
+    },
+  ];
+
+  it('imports a session: dialog segments and sentence wavs, transcripts, consensus with V/A/D, each evaluator on the roster', async () => {
+    const s = studio();
+    const root = iemocapRelease();
+    const report = await importInto(s, root);
+    expect(report.format).toBe('iemocap');
+    expect(report.failures).toEqual(IEMOCAP_PROBLEMS);
+    expect(report.notes).toContain(
+      'IEMOCAP categories (all 10): neu→neutral, hap→happy, exc→excited, ang→angry, sad→sad, fru→frustrated, sur→surprised, fea→fearful, dis→disgusted, oth→other; xxx (no agreement): no consensus label',
+    );
+    expect(report.notes).toContain('IEMOCAP: 1 evaluation(s) named several categories: the first is kept');
+    expect(detailed(s)).toEqual(expected);
+    expect(s.agreement.listAnnotators().map((r) => r.name)).toEqual(
+      expect.arrayContaining(['iemocap-E1', 'iemocap-E2', 'iemocap-E3', 'iemocap-E4', 'iemocap-Ses01-F1']),
+    );
+  });
+
+  it('tolerates CRLF and odd spacing, and reads one EmoEvaluation file alone', async () => {
+    const s = studio();
+    const root = iemocapRelease((t) => t.replace(/\n/g, '\r\n').replace(/\t/g, ' \t  '));
+    const report = await importInto(s, root);
+    expect(report.failures).toEqual(IEMOCAP_PROBLEMS);
+    expect(detailed(s)).toEqual(expected);
+
+    const one = studio();
+    const file = path.join(root, 'Session1', 'dialog', 'EmoEvaluation', 'Ses01M_script01_1.txt');
+    const r2 = await importInto(one, file);
+    expect(r2.format).toBe('iemocap');
+    expect(detailed(one)).toEqual(expected.slice(5));
+  });
+
+  it('maps to 4 classes: drop leaves other categories out, keep keeps them; the CLI says so before importing', async () => {
+    const s = studio();
+    const root = iemocapRelease();
+    const report = await importInto(s, root, { format: 'iemocap', fourClass: 'drop' });
+    expect(report.notes).toContain(
+      'IEMOCAP 4-class mapping: neu→neutral, hap→happy, exc→happy, ang→angry, sad→sad; fru, sur, fea, dis, oth, xxx left out (2 utterance(s))',
+    );
+    const dropped = detailed(s);
+    expect(dropped.map((u) => u.text)).toEqual([
+      'Excuse me.',
+      'Yeah.',
+      'Is there a problem?',
+      'What a lovely day.',
+      'I miss her.',
+    ]);
+    expect(dropped[1]!.annotations).toEqual([
+      'iemocap-E2=happy',
+      'iemocap-E3=happy',
+      'iemocap-Ses01-F1=happy',
+      'import=happy 4/3.5/3',
+    ]);
+    expect(s.store.labels.list().map((l) => l.name)).toEqual(['neutral', 'happy', 'angry', 'sad']);
+
+    const k = studio();
+    await importInto(k, root, { fourClass: 'keep' });
+    const kept = detailed(k);
+    expect(kept).toHaveLength(7);
+    expect(kept[1]!.annotations).toEqual(expected[1]!.annotations);
+    expect(kept[2]!.annotations).toEqual(dropped[1]!.annotations);
+
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(`err ${String(c)}`), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((c) => (lines.push(`out ${String(c)}`), true));
+    const project = path.join(tempDir(), 'p.sqlite');
+    expect(await main(['import', '--project', project, '--four-class', 'drop', root])).toBe(3);
+    const mapping = lines.findIndex((l) => l.includes('wavfusion: IEMOCAP 4-class mapping: neu→neutral'));
+    expect(mapping).toBeGreaterThanOrEqual(0);
+    expect(lines[mapping]).toContain('wavfusion: iemocap: 3 audio file(s), 5 utterance(s), 4 unusable row(s)');
+    expect(mapping).toBeLessThan(lines.findIndex((l) => l.startsWith('out ')));
+    expect(await main(['import', '--project', project, '--four-class', 'some', root])).toBe(2);
+  });
+});
+
+describe('MELD CSV', () => {
+  function meldRelease(): string {
+    const root = path.join(tempDir(), 'MELD.Raw');
+    fs.cpSync(path.join(FORMATS, 'meld'), root, { recursive: true });
+    const train = path.join(root, 'train', 'train_splits');
+    const dev = path.join(root, 'dev', 'dev_splits_complete');
+    fs.mkdirSync(train, { recursive: true });
+    fs.mkdirSync(dev, { recursive: true });
+    for (const clip of ['dia0_utt0', 'dia0_utt1', 'dia0_utt2', 'dia1_utt0'])
+      writeTestWav(path.join(train, `${clip}.wav`), 1.5);
+    // Dialogue ids restart in every split: dev's dia0_utt0 is another clip.
+    writeTestWav(path.join(dev, 'dia0_utt0.wav'), 1);
+    return root;
+  }
+
+  it('imports the CSVs with their clips per split, decodes mojibake and cp1252, lists bad rows, says splits are not stored', async () => {
+    const s = studio();
+    const root = meldRelease();
+    const report = await importInto(s, root);
+    expect(report.format).toBe('meld');
+    expect(report.failures).toEqual([
+      {
+        path: 'train_sent_emo.csv:7',
+        reason: `no audio dia1_utt1.wav or .mp4 in a train folder under ${root}`,
+      },
+      { path: 'train_sent_emo.csv:8', reason: 'dia1_utt0 appears twice, left out' },
+      { path: 'train_sent_emo.csv:9', reason: 'Dialogue_ID/Utterance_ID "x"/"" are not numbers' },
+    ]);
+    expect(report.notes).toContain('MELD splits are not stored (the project has no split field): dev 1, train 4');
+    expect(report.notes).toContain('MELD: 2 CSV file(s) held cp1252 bytes or mojibake (â€™): decoded');
+    const rows = detailed(s).map((u) => [u.file, u.end, u.text, u.speaker, u.annotations]);
+    expect(rows).toEqual([
+      ['dia0_utt0.wav', 1, 'He’s at the café, again.', 'Phoebe', ['import=anger sentiment: negative']],
+      [
+        'dia0_utt0.wav',
+        1.5,
+        'also I was the point person on my company’s transition from the KL-5 to GR-6 system.',
+        'Chandler',
+        ['import=neutral sentiment: neutral'],
+      ],
+      [
+        'dia0_utt1.wav',
+        1.5,
+        'You must’ve had your hands full.',
+        'The Interviewer',
+        ['import=neutral sentiment: neutral'],
+      ],
+      ['dia0_utt2.wav', 1.5, 'That I did. That I did.', 'Chandler', ['import=joy sentiment: positive']],
+      ['dia1_utt0.wav', 1.5, 'Whoa, whoa, "wait"\r\nright there!', 'Joey', ['import=surprise sentiment: positive']],
+    ]);
+  });
+
+  it('reads one CSV with its clips beside it or in --media DIR', async () => {
+    const dir = tempDir();
+    fs.copyFileSync(path.join(FORMATS, 'meld', 'dev_sent_emo.csv'), path.join(dir, 'dev_sent_emo.csv'));
+    const media = tempDir();
+    writeTestWav(path.join(media, 'dia0_utt0.wav'), 1);
+    const s = studio();
+    const missing = await importInto(s, path.join(dir, 'dev_sent_emo.csv'));
+    expect(missing.failures.map((f) => f.path)).toEqual(['dev_sent_emo.csv:2']);
+    const report = await importInto(s, path.join(dir, 'dev_sent_emo.csv'), { media });
+    expect(report.failures).toEqual([]);
+    expect(report.utterancesAdded).toBe(1);
+  });
+});
+
+describe('audiofolder', () => {
+  it('round trip: export → import gives the same utterances, labels, V/A/D, notes and annotators', async () => {
+    const s = await labelledProject();
+    const first = s.store.rows()[0]!.id;
+    s.annotations.setAnnotator('alice');
+    s.annotations.setDimensions(first, { valence: 4, arousal: 2, dominance: 3, note: 'laughs, then "sighs"' });
+    const out = await exportTo(s, 'audiofolder');
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.format).toBe('audiofolder');
+    expect(report.failures).toEqual([]);
+    expect(report.notes!.some((n) => n.startsWith('audiofolder splits are not stored'))).toBe(true);
+    // Each clip comes back whole (a recording of its own), with everything the annotator entered. The
+    // audiofolder export writes one row per utterance (the latest person's label; the others only as
+    // votes), so that annotation is what comes back.
+    const exported = new Map(
+      s.store.annotations.exportable(false).map((a) => [s.store.utterances.byId(a.utteranceId)!.transcript, a]),
+    );
+    const key = (u: { text: string; speaker: string | null; annotations: string[] }) =>
+      JSON.stringify([u.text, u.speaker, u.annotations]);
+    const before = detailed(s)
+      .filter((u) => exported.has(u.text))
+      .map((u) => ({
+        ...u,
+        annotations: u.annotations.filter((a) => a.startsWith(`${exported.get(u.text)!.annotator}=`)),
+        duration: u.end - u.start,
+      }));
+    const after = detailed(back).map((u) => ({ ...u, duration: u.end - u.start }));
+    expect(after.map(key).sort()).toEqual(before.map(key).sort());
+    for (const u of after) {
+      const b = before.find((x) => key(x) === key(u))!;
+      expect(Math.abs(u.duration - b.duration)).toBeLessThan(1 / 16000 + 1e-9);
+    }
+    expect(after.find((u) => u.text === 'hello, "world"')!.annotations).toEqual([
+      'alice=happy 4/2/3 laughs, then "sighs"',
+    ]);
+    expect(after.find((u) => u.text === '')!.annotations).toEqual(['bob=angry']);
+    // When each was made comes back too.
+    const times = (t: Studio) =>
+      t.store.db
+        .prepare<[], { at: string }>(`SELECT updated_at AS at FROM annotations ORDER BY updated_at`)
+        .all()
+        .map((r) => r.at);
+    expect(times(back)).toEqual([...exported.values()].map((a) => a.updatedAt).sort());
+    expect(
+      back.agreement
+        .listAnnotators()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
+  });
+
+  it('reads a foreign audiofolder: labels without annotator are the dataset’s, bad rows listed', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'train'));
+    writeTestWav(path.join(dir, 'train', 'a.wav'), 1);
+    fs.writeFileSync(
+      path.join(dir, 'train', 'metadata.csv'),
+      '\uFEFFfile_name,label,text\r\na.wav,happy,"hi, there"\r\nb.wav,sad,gone\r\n',
+    );
+    fs.writeFileSync(path.join(dir, 'metadata.csv'), 'file_name,label,valence\r\ntrain/a.wav,sad,9\r\n');
+    const s = studio();
+    const report = await importInto(s, dir);
+    expect(report.failures).toEqual([
+      { path: 'metadata.csv:2', reason: 'valence "9" is not a number from 1 to 5' },
+      { path: 'train/metadata.csv:3', reason: 'audio not found: b.wav' },
+    ]);
+    expect(detailed(s).map((u) => [u.text, u.annotations])).toEqual([['hi, there', ['import=happy']]]);
   });
 });

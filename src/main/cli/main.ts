@@ -21,8 +21,12 @@ const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
                                                    (no --project: the demo project)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
-                   [--format textgrid|eaf|label-studio|csv|jsonl]  (else recognised from the content)
+                   [--format iemocap|meld|audiofolder|textgrid|eaf|label-studio|csv|jsonl]
+                                                   (else recognised from the content)
                    [--tier NAME=utterance|transcript|label|speaker ...]  (TextGrid/EAF tiers; else by name)
+                   [--four-class drop|keep]        IEMOCAP: neu→neutral, hap+exc→happy, ang→angry, sad→sad;
+                                                   other categories' utterances left out (drop) or kept
+                   [--media DIR]                   MELD: the folder of the dia{D}_utt{U} clips
                                                    (a manifest's annotator column: one row per utterance
                                                    and annotator, each that annotator's label)`,
   export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl|textgrid|eaf|label-studio]
@@ -130,7 +134,13 @@ async function runJob(studio: Studio, id: string): Promise<JobStatus> {
 async function importCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { project: { type: 'string' }, format: { type: 'string' }, tier: { type: 'string', multiple: true } },
+    options: {
+      project: { type: 'string' },
+      format: { type: 'string' },
+      tier: { type: 'string', multiple: true },
+      'four-class': { type: 'string' },
+      media: { type: 'string' },
+    },
     allowPositionals: true,
   });
   if (!values.project || positionals.length !== 1) throw new UsageError('import needs --project FILE and one PATH');
@@ -145,13 +155,23 @@ async function importCommand(args: string[]): Promise<number> {
       throw new UsageError(`--tier ${spec}: expected NAME=utterance|transcript|label|speaker`);
     tiers = { ...tiers, [spec.slice(0, at)]: role.data };
   }
+  const fourClass = values['four-class'];
+  if (fourClass !== undefined && fourClass !== 'drop' && fourClass !== 'keep')
+    throw new UsageError(`--four-class ${fourClass}: expected drop or keep`);
+  const options = {
+    format: format?.data,
+    tiers,
+    fourClass: fourClass as 'drop' | 'keep' | undefined,
+    media: values.media === undefined ? undefined : path.resolve(values.media),
+  };
   const studio = Studio.open(values.project);
   try {
+    // What will be read (format, counts, label mapping, tier roles) is said before anything is written.
+    const preview = await studio.importer.preview(positionals[0]!, options);
+    if (preview) process.stderr.write(`${preview.map((l) => `wavfusion: ${l}`).join('\n')}\n`);
     const status = await runJob(
       studio,
-      studio.jobs.start('import', 'Import', (ctx) =>
-        studio.importer.importPath(positionals[0]!, ctx, { format: format?.data, tiers }),
-      ),
+      studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx, options)),
     );
     if (status.state !== 'succeeded') {
       process.stderr.write(`wavfusion: import ${status.state}: ${status.error ?? ''}\n`);

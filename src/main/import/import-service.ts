@@ -14,7 +14,7 @@ import type { ProjectStore } from '../project/project-store';
 import { scanFolder } from './folder';
 import type { CorpusPrediction, ImportFormatName, ImportOptions } from './formats/corpus';
 import { problemPath } from './formats/corpus';
-import { detectFormat, formatByName, readCorpus } from './formats';
+import { detectFormat, formatByName, previewCorpus, readCorpus } from './formats';
 import { isManifestPath, readManifest, type ManifestRow } from './manifest';
 
 export const PEAKS_PER_SECOND = 100;
@@ -33,6 +33,12 @@ interface Segment {
   source?: string;
   /** A corpus file's model predictions for the segment (Label Studio). */
   predictions?: CorpusPrediction[];
+  /** What a corpus file gives besides the label (IEMOCAP's V/A/D, audiofolder's note and time). */
+  valence?: number | null;
+  arousal?: number | null;
+  dominance?: number | null;
+  note?: string;
+  annotatedAt?: string;
 }
 
 /** What to read a path as: a named format (else recognised from the content) and the tiers' roles. */
@@ -46,6 +52,21 @@ export class ImportService {
     private readonly store: ProjectStore,
     private readonly events: StudioEvents,
   ) {}
+
+  /**
+   * What importing `source` would read, before anything is written: the corpus format, counts, the
+   * notes (label mapping, tier roles) and the number of unusable rows; null for folders, manifests
+   * and audio files, which the plain import reads.
+   */
+  async preview(source: string, options: ImportPathOptions = {}): Promise<string[] | null> {
+    const resolved = path.resolve(source);
+    try {
+      await fs.stat(resolved);
+    } catch {
+      return null;
+    }
+    return previewCorpus(resolved, options);
+  }
 
   /**
    * Imports a folder, a manifest or one file. Whatever was committed is announced once at the end
@@ -105,10 +126,23 @@ export class ImportService {
             origin: seg.origin,
             source: fileSource,
           };
-          const labelled = seg.annotations.filter((a) => a.label);
+          // An annotation without a label still counts when it carries ratings or a note (IEMOCAP's "xxx").
+          const labelled = seg.annotations.filter(
+            (a) => a.label || a.note || [a.valence, a.arousal, a.dominance].some((v) => v != null),
+          );
           if (labelled.length === 0) list.push({ ...base, label: null, predictions: seg.predictions });
           labelled.forEach((a, i) =>
-            list.push({ ...base, label: a.label, annotator: a.annotator, predictions: i === 0 ? seg.predictions : [] }),
+            list.push({
+              ...base,
+              label: a.label,
+              annotator: a.annotator,
+              predictions: i === 0 ? seg.predictions : [],
+              valence: a.valence ?? null,
+              arousal: a.arousal ?? null,
+              dominance: a.dominance ?? null,
+              note: a.note ?? '',
+              annotatedAt: a.annotatedAt,
+            }),
           );
         }
         byFile.set(rec.media, list);
@@ -257,27 +291,38 @@ export class ImportService {
           storePrediction(store, utterance.id, p);
           delta.predictionsAdded++;
         }
-        if (seg.label) {
-          let name: string;
-          try {
-            name = normaliseLabelName(seg.label);
-          } catch (err) {
-            failures.push({ path: seg.origin, reason: `label not imported: ${(err as Error).message}` });
-            continue;
+        const rated = !!seg.note || [seg.valence, seg.arousal, seg.dominance].some((v) => v != null);
+        if (seg.label || rated) {
+          let label: { id: number } | null = null;
+          if (seg.label) {
+            let name: string;
+            try {
+              name = normaliseLabelName(seg.label);
+            } catch (err) {
+              failures.push({ path: seg.origin, reason: `label not imported: ${(err as Error).message}` });
+              continue;
+            }
+            let found = store.labels.byFoldedName(name);
+            if (!found) {
+              found = store.labels.insert(name, colourFor(name), store.labels.freeHotkey());
+              labelsAdded.push(found.name);
+            }
+            label = found;
           }
-          let label = store.labels.byFoldedName(name);
-          if (!label) {
-            label = store.labels.insert(name, colourFor(name), store.labels.freeHotkey());
-            labelsAdded.push(label.name);
-          }
-          const at = new Date().toISOString();
+          const at = seg.annotatedAt ?? new Date().toISOString();
           // One row per utterance and annotator: each becomes that annotator's own annotation.
           if (seg.annotator) new AnnotatorsRepository(store.db).ensure(seg.annotator, at);
           store.annotations.put(
             utterance.id,
             seg.annotator ? 'human' : 'import',
             seg.annotator ?? seg.source ?? source,
-            { labelId: label.id, valence: null, arousal: null, dominance: null, note: '' },
+            {
+              labelId: label?.id ?? null,
+              valence: seg.valence ?? null,
+              arousal: seg.arousal ?? null,
+              dominance: seg.dominance ?? null,
+              note: seg.note ?? '',
+            },
             at,
           );
           delta.annotationsAdded++;

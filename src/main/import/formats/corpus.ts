@@ -31,6 +31,10 @@ export interface CorpusAnnotation {
   valence?: number | null;
   arousal?: number | null;
   dominance?: number | null;
+  /** What the annotator wrote besides the label (audiofolder's note column; MELD's sentiment). */
+  note?: string;
+  /** When it was made (ISO 8601), if the file says; else the time of the import. */
+  annotatedAt?: string;
 }
 
 export interface CorpusPrediction {
@@ -75,8 +79,14 @@ export interface Corpus {
 export interface ImportOptions {
   /** Tier name → role; tiers not named are ignored when given. */
   tiers?: Record<string, TierRole>;
-  /** IEMOCAP: map the 10 categories onto the 4-class convention (excited→happy). */
-  fourClass?: boolean;
+  /**
+   * IEMOCAP: map the 10 categories onto the 4-class convention (neu→neutral, hap and exc→happy,
+   * ang→angry, sad→sad). `drop` leaves out utterances whose consensus is another category (and
+   * evaluators' other labels); `keep` imports them with their own category names.
+   */
+  fourClass?: 'drop' | 'keep';
+  /** MELD: a folder holding the `dia{D}_utt{U}` audio (else it is looked for beside the CSV). */
+  media?: string;
 }
 
 /** One corpus format on the import side. */

@@ -6,12 +6,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../../errors';
 import { readHead, type Corpus, type ImportFormat, type ImportFormatName, type ImportOptions } from './corpus';
+import { audiofolderFormat } from './audiofolder';
 import { eafFormat } from './eaf';
+import { iemocapFormat } from './iemocap';
 import { labelStudioFormat } from './label-studio';
+import { meldFormat } from './meld';
 import { textgridFormat } from './textgrid';
 
-/** In detection order: the most specific first. */
-export const CORPUS_FORMATS: ImportFormat[] = [eafFormat, textgridFormat, labelStudioFormat];
+/** In detection order: the most specific first (the folder layouts before folders of files). */
+export const CORPUS_FORMATS: ImportFormat[] = [
+  iemocapFormat,
+  meldFormat,
+  audiofolderFormat,
+  eafFormat,
+  textgridFormat,
+  labelStudioFormat,
+];
 
 /** Formats read one file at a time: a folder of them is read file by file. */
 const PER_FILE: Partial<Record<ImportFormatName, string[]>> = {
@@ -77,4 +87,30 @@ function listFiles(dir: string): string[] {
   };
   walk(dir, 0);
   return out.sort();
+}
+
+/**
+ * What an import of `source` would read, before anything is written (the CLI's summary): the format,
+ * counts, the notes (tier roles, label mapping) and how many rows cannot be used. Null when the path
+ * is not a corpus format (a plain folder, a manifest, an audio file).
+ */
+export async function previewCorpus(
+  source: string,
+  options: ImportOptions & { format?: ImportFormatName },
+): Promise<string[] | null> {
+  const isDirectory = fs.statSync(source).isDirectory();
+  const format =
+    options.format && !['csv', 'jsonl'].includes(options.format)
+      ? formatByName(options.format)
+      : options.format
+        ? null
+        : detectFormat(source, isDirectory);
+  if (!format) return null;
+  const corpus = await readCorpus(format, source, isDirectory, options);
+  const segments = corpus.recordings.reduce((n, r) => n + r.segments.length, 0);
+  return [
+    `${format.name}: ${corpus.recordings.filter((r) => r.media).length} audio file(s), ${segments} utterance(s), ` +
+      `${corpus.problems.length} unusable row(s)`,
+    ...corpus.notes,
+  ];
 }
