@@ -1,4 +1,4 @@
-"""Command line: python -m wavfusion {train,make-corpus,ablation,parity-fixtures,export,evaluate} ..."""
+"""Command line: python -m wavfusion {train,make-corpus,ablation,parity-fixtures,export,evaluate,quantize} ..."""
 from __future__ import annotations
 
 import argparse
@@ -132,6 +132,16 @@ def main(argv=None) -> int:
     ev.add_argument("--test-corpus", default=None, help="leave-one-corpus-out split (the whole corpus is test)")
     ev.add_argument("--json", default=None, help="also write the results here")
 
+    q = sub.add_parser("quantize", help="write model.int8.onnx beside model.onnx, checked by the accuracy guard")
+    q.add_argument("--model", required=True, help="bundle folder")
+    q.add_argument("--data", default=None, help="guard data: studio export folder (validation split), parity "
+                   "fixtures folder, or a folder of WAVs (default: synthesise espeak-ng clips)")
+    q.add_argument("--max-items", type=int, default=400)
+    q.add_argument("--bits", type=int, default=8, help="weight bits (7: reduce range for CPUs without VNNI)")
+    q.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor, not per channel")
+    q.add_argument("--include-conv", action="store_true", help="quantise the feature-encoder convolutions too")
+    q.add_argument("--threads", type=int, default=2)
+
     args = p.parse_args(argv)
     if args.cmd == "train":
         from .train import train
@@ -204,6 +214,14 @@ def main(argv=None) -> int:
         model, _tok, meta = load_bundle(args.model)
         export_onnx(model, os.path.join(args.model, meta.get("model", "model.onnx")))
         print(f"re-exported {args.model}/model.onnx")
+        return 0
+    if args.cmd == "quantize":
+        from .quantize import quantize_bundle
+
+        v = quantize_bundle(args.model, data=args.data, weight_bits=args.bits, per_channel=not args.per_tensor,
+                            include_conv=args.include_conv, max_items=args.max_items, threads=args.threads,
+                            log=_flush_print)
+        print(json.dumps(v["int8"]["guard"], indent=1))
         return 0
     if args.cmd == "evaluate":
         from .recipe import evaluate_bundle
