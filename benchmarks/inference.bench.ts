@@ -14,7 +14,10 @@
  *  4. throughput: per model and thread count, engine and reference runs interleaved (E, R, E, R …),
  *     each in its own process (peak RSS = that run's). `base` runs on the first INFER_BASE_UTTERANCES;
  *  5. the long file through the engine;
- *  6. INFER_WHATIFS=1: onnxruntime session options, batchSeconds and an operator profile on `base`.
+ *  6. INFER_WHATIFS=1: onnxruntime session options, batchSeconds and an operator profile on `base`;
+ *  7. end to end (benchmarks/end-to-end.ts; INFER_E2E=0 skips it, INFER_E2E_ONLY=1 runs only inputs + it):
+ *     `wavfusion predict` on INFER_E2E_UTTERANCES (100) utterances as 16 kHz WAV, 44.1 kHz WAV, 48 kHz
+ *     FLAC, MP3 and Opus, before/after the pipelined front end, interleaved, INFER_E2E_REPS (2) each.
  *
  * The reference runs twice over where possible: with Debian's torch as installed (its libblas.so.3 is
  * netlib's reference BLAS: unoptimised, single-threaded) and with the same torch loading OpenBLAS
@@ -34,6 +37,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom as prng } from '../src/main/export/split';
+import { endToEnd } from './end-to-end';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'benchmarks', '.work', 'inference');
@@ -62,6 +66,10 @@ const CFG = {
   whatIfUtterances: int('INFER_WHATIF_UTTERANCES', 8, 8),
   whatIfOnly: list('INFER_WHATIF_ONLY', '', ''),
   docs: env.INFER_DOCS === '1',
+  e2e: env.INFER_E2E !== '0',
+  e2eOnly: env.INFER_E2E_ONLY === '1',
+  e2eUtterances: int('INFER_E2E_UTTERANCES', 100, 24),
+  e2eReps: int('INFER_E2E_REPS', 2, 1),
   python: env.INFER_PYTHON ?? '/usr/bin/python3',
 };
 
@@ -527,6 +535,28 @@ log(
 log(`config: ${JSON.stringify(CFG)}`);
 
 const { utterances, longFile, transcripts } = await makeInputs();
+
+// 7. end to end (benchmarks/end-to-end.ts): `wavfusion predict` on 16 kHz WAV, 44.1 kHz WAV, 48 kHz FLAC,
+// MP3 and Opus of the same utterances, before/after the pipelined front end, interleaved.
+const runEndToEnd = async () => {
+  const e2e = await endToEnd({
+    root: ROOT,
+    work: path.join(WORK, 'e2e'),
+    utterances: utterances.slice(0, CFG.e2eUtterances),
+    model: DEMO_BUNDLE,
+    threads: Math.max(...CFG.threads),
+    reps: CFG.e2eReps,
+    log,
+  });
+  fs.writeFileSync(path.join(ROOT, 'benchmarks', '.work', 'inference-e2e.json'), JSON.stringify(e2e, null, 2));
+  return e2e.markdown;
+};
+if (CFG.e2eOnly) {
+  const section = (await runEndToEnd()).join('\n');
+  fs.writeFileSync(path.join(ROOT, 'benchmarks', '.work', 'inference-e2e.md'), section + '\n');
+  console.log('\n' + section + '\n');
+  process.exit(0);
+}
 const bundles = await makeBundles(transcripts);
 openblas = openBlasDir();
 log(
@@ -862,6 +892,7 @@ if (whatIfs.length) {
     );
   }
 }
+if (CFG.e2e) md.push('', ...(await runEndToEnd()));
 const section = md.join('\n');
 fs.writeFileSync(RESULTS_MD, section + '\n');
 console.log('\n' + section + '\n');
