@@ -227,6 +227,9 @@ export type RelinkReport = z.infer<typeof RelinkReport>;
 
 export const Device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
 export type Device = z.infer<typeof Device>;
+/** Model precision: auto = int8 on the CPU when the bundle has it, float32 on a GPU. */
+export const Precision = z.enum(['auto', 'fp32', 'int8']);
+export type Precision = z.infer<typeof Precision>;
 
 export const ModelInfo = z.object({
   id: Id,
@@ -251,6 +254,8 @@ export const Prediction = z.object({
   textUsed: z.boolean(),
   windows: z.number().int(),
   createdAt: z.string(),
+  /** Graph that produced it: fp32 (model.onnx) or int8 (model.int8.onnx). */
+  precision: z.enum(['fp32', 'int8']).default('fp32'),
 });
 export type Prediction = z.infer<typeof Prediction>;
 
@@ -258,6 +263,7 @@ export const PredictionReport = z.object({
   model: z.string(),
   device: z.string(),
   deviceNote: z.string(),
+  precision: z.enum(['fp32', 'int8']).default('fp32'),
   predicted: z.number().int(),
   skipped: z.number().int(),
   failures: z.array(ImportFailure),
@@ -414,6 +420,7 @@ export const operations = {
     z.object({
       filter: UtteranceFilter.optional(),
       device: Device.default('auto'),
+      precision: Precision.default('auto'),
       /** Re-run utterances that already have a prediction from this model version. */
       recompute: z.boolean().default(false),
     }),

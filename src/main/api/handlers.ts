@@ -63,9 +63,9 @@ export function createHandlers(studio: Studio): Handlers {
         throw new StudioError('forbidden', 'Blind mode hides the prediction until you have labelled this utterance');
       return studio.predictions.accept(utteranceId);
     },
-    startPrediction: ({ filter, device, recompute }) => ({
+    startPrediction: ({ filter, device, precision, recompute }) => ({
       jobId: studio.jobs.start('predict', 'Run model', (ctx) =>
-        studio.predictions.run({ filter, device, recompute }, ctx),
+        studio.predictions.run({ filter, device, precision, recompute }, ctx),
       ),
     }),
     removeModel: ({ id }) => studio.predictions.removeModel(id),

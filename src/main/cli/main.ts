@@ -13,7 +13,7 @@ import { ExportFormat, ImportFormatName, TierRole, jobResult, type JobStatus } f
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
-import { PREDICT_USAGE, UsageError, predictCommand } from './predict-command';
+import { MERGE_USAGE, PREDICT_USAGE, UsageError, mergeCommand, predictCommand } from './predict-command';
 import { SEGMENT_USAGE, segmentCommand } from './segment-command';
 
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
@@ -33,6 +33,7 @@ const COMMAND_USAGE = {
                    [--seed N] [--overwrite] [--include-imported]`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
+  'merge-predictions': MERGE_USAGE,
   agreement: AGREEMENT_USAGE,
   evaluate: EVALUATE_USAGE,
   segment: SEGMENT_USAGE,
@@ -66,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         return checkCommand(rest);
       case 'predict':
         return await predictCommand(rest);
+      case 'merge-predictions':
+        return mergeCommand(rest);
       case 'agreement':
         return agreementCommand(rest);
       case 'evaluate':

@@ -1,19 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Device } from '../../shared/contract';
+import { Device, Precision } from '../../shared/contract';
 import { scanFolder } from '../import/folder';
 import { isManifestPath, readManifest } from '../import/manifest';
 import type { PredictRequest } from '../inference/engine';
 import { InferenceWorker } from '../inference/inference-worker-client';
 import { DEMO_MODEL_LOCATION, resolveModelLocation } from '../inference/prediction-service';
+import { finishedKeys, itemKey, mergePredictionLines, parseShard, shardOf } from './shards';
 
 export class UsageError extends Error {}
 
 export const PREDICT_USAGE = `  wavfusion predict INPUT [--model DIR] [--out FILE.jsonl] [--device auto|cpu|cuda|webgpu]
-                   [--batch-seconds N] [--threads N]
+                   [--batch-seconds N] [--threads N] [--precision auto|fp32|int8]
+                   [--shard K/N --out FILE.jsonl] [--resume]
                                                    pre-label a folder or a .csv/.jsonl manifest;
+                                                   auto precision: int8 on the CPU when the bundle has it;
+                                                   --shard: only the items hashing to K of N (0-based);
+                                                   with --shard or --resume, items already in --out are
+                                                   skipped (resume after a kill);
                                                    exit 0: all predicted, 3: some inputs failed`;
+
+export const MERGE_USAGE = `  wavfusion merge-predictions SHARD.jsonl... [--out FILE.jsonl]
+                                                   join predict --shard outputs, one line per item,
+                                                   sorted by path and segment`;
 
 interface Line {
   path: string;
@@ -31,6 +41,9 @@ export async function predictCommand(args: string[]): Promise<number> {
       device: { type: 'string', default: 'auto' },
       'batch-seconds': { type: 'string' },
       threads: { type: 'string' },
+      precision: { type: 'string', default: 'auto' },
+      shard: { type: 'string' },
+      resume: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1)
@@ -41,6 +54,16 @@ export async function predictCommand(args: string[]): Promise<number> {
   const batchSeconds = values['batch-seconds'] === undefined ? undefined : Number(values['batch-seconds']);
   if (batchSeconds !== undefined && !(batchSeconds > 0))
     throw new UsageError(`--batch-seconds must be a positive number, got ${values['batch-seconds']}`);
+  const precision = Precision.safeParse(values.precision);
+  if (!precision.success) throw new UsageError(`--precision must be auto, fp32 or int8, got ${values.precision}`);
+  let shard;
+  try {
+    shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const resume = values.resume || shard !== undefined;
+  if (resume && !values.out) throw new UsageError('--shard and --resume need --out FILE.jsonl');
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0))
     throw new UsageError(`--threads must be a positive integer`);
@@ -60,8 +83,20 @@ export async function predictCommand(args: string[]): Promise<number> {
     for (const p of problems) lines.push({ path: `${input}:${p.line}`, error: p.reason });
     rows.forEach((r, i) => requests.push({ key: `${i}`, path: r.path, start: r.start, end: r.end, text: r.text }));
   } else throw new UsageError('INPUT must be a folder or a .csv/.jsonl manifest');
+  const total = requests.length + lines.length;
+  const done = resume ? finishedKeys(values.out!) : new Set<string>();
+  const todo = (key: string) => (!shard || shardOf(key, shard.count) === shard.index) && !done.has(key);
+  const mine = lines.filter((l) => todo(itemKey(l)));
+  lines.splice(0, lines.length, ...mine);
+  const pending = requests.filter((r) => todo(itemKey(r)));
+  requests.splice(0, requests.length, ...pending);
+  if (shard || done.size)
+    process.stderr.write(
+      `${shard ? `shard ${shard.index}/${shard.count}: ` : ''}${requests.length + lines.length} to do of ${total} ` +
+        `(${done.size} already in ${values.out})\n`,
+    );
 
-  const out = values.out ? fs.createWriteStream(values.out) : process.stdout;
+  const out = values.out ? fs.createWriteStream(values.out, { flags: resume ? 'a' : 'w' }) : process.stdout;
   const write = (line: Line) => out.write(`${JSON.stringify(line)}\n`);
   for (const l of lines) write(l);
 
@@ -74,7 +109,12 @@ export async function predictCommand(args: string[]): Promise<number> {
   const tty = process.stderr.isTTY;
   let loaded;
   try {
-    loaded = await worker.load(modelDir, { device: requestedDevice.data, threads, batchSeconds });
+    loaded = await worker.load(modelDir, {
+      device: requestedDevice.data,
+      precision: precision.data,
+      threads,
+      batchSeconds,
+    });
   } catch (err) {
     await worker.close();
     throw err;
@@ -104,6 +144,7 @@ export async function predictCommand(args: string[]): Promise<number> {
           text_gate: round(r.textGate),
           text_used: r.textUsed,
           duration_s: round(r.durationS),
+          precision: loaded.precision,
         });
       }
       done += results.length;
@@ -117,10 +158,28 @@ export async function predictCommand(args: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stderr.write(
     `predicted ${ok}, failed ${failed}; audio ${(audioSeconds / 3600).toFixed(3)} h in ${elapsed.toFixed(1)} s ` +
-      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loaded.device} (${loaded.note}); ` +
+      `(${(audioSeconds / Math.max(elapsed, 1e-9)).toFixed(1)}× real time); device ${loaded.device} (${loaded.note}), ` +
+      `${loaded.precision}; ` +
       `peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
   );
   return failed > 0 ? 3 : 0;
+}
+
+/** `wavfusion merge-predictions`: shard JSONL files joined and sorted (equal to one unsharded run, sorted). */
+export function mergeCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' } } });
+  if (!positionals.length) throw new UsageError('merge-predictions needs one or more SHARD.jsonl files');
+  for (const f of positionals) if (!fs.existsSync(f)) throw new UsageError(`not found: ${f}`);
+  const { lines, duplicates } = mergePredictionLines(positionals);
+  const text = lines.map((l) => `${l}\n`).join('');
+  if (values.out) fs.writeFileSync(values.out, text);
+  else process.stdout.write(text);
+  const failed = lines.filter((l) => (JSON.parse(l) as { error?: string }).error !== undefined).length;
+  process.stderr.write(
+    `merged ${positionals.length} file(s): ${lines.length} item(s), ${failed} failed` +
+      `${duplicates ? `, ${duplicates} duplicate line(s) dropped` : ''}\n`,
+  );
+  return 0;
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

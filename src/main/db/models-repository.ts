@@ -31,6 +31,8 @@ export interface StoredPrediction {
   windows: number;
   embedding: Float32Array;
   createdAt: string;
+  /** Graph that produced it: model.onnx (fp32) or model.int8.onnx; default fp32. */
+  precision?: 'fp32' | 'int8';
 }
 
 interface PredictionRecord extends Omit<StoredPrediction, 'probabilities' | 'textUsed' | 'embedding'> {
@@ -101,12 +103,12 @@ export class ModelsRepository {
     this.db
       .prepare(
         `INSERT INTO predictions (utterance_id, model_id, probabilities, predicted_label, confidence, entropy, text_gate,
-           text_used, windows, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           text_used, windows, created_at, precision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (utterance_id, model_id) DO UPDATE SET probabilities = excluded.probabilities,
            predicted_label = excluded.predicted_label, confidence = excluded.confidence, entropy = excluded.entropy,
            text_gate = excluded.text_gate, text_used = excluded.text_used, windows = excluded.windows,
-           created_at = excluded.created_at`,
+           created_at = excluded.created_at, precision = excluded.precision`,
       )
       .run(
         p.utteranceId,
@@ -119,6 +121,7 @@ export class ModelsRepository {
         p.textUsed ? 1 : 0,
         p.windows,
         p.createdAt,
+        p.precision ?? 'fp32',
       );
     this.db
       .prepare(
@@ -133,7 +136,7 @@ export class ModelsRepository {
       .prepare<[number, number], PredictionRecord>(
         `SELECT utterance_id AS utteranceId, model_id AS modelId, probabilities, predicted_label AS predictedLabel,
                 confidence, entropy, text_gate AS textGate, text_used AS textUsed, windows, e.embedding,
-                created_at AS createdAt
+                created_at AS createdAt, precision
          FROM predictions JOIN prediction_embeddings e USING (utterance_id, model_id)
          WHERE utterance_id = ? AND model_id = ?`,
       )

@@ -1,11 +1,12 @@
 import * as ort from 'onnxruntime-node';
-import type { Device } from '../../shared/contract';
+import type { Device, Precision } from '../../shared/contract';
 import { AudioFileError } from '../audio/decode';
 import { describeError } from '../errors';
 import { windowsFor } from './audio-frontend';
 import { FrontEndPool, frontEndWorkerCount, pipeline } from './frontend-pipeline';
-import { createSession, physicalCores } from './execution';
+import { physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
+import { openBundleSession, type ConcretePrecision } from './precision';
 import { inspectAudioFile, slidingWindows, streamMonoAudio } from './streaming-audio';
 import { TextEncoder } from './text-encoder';
 
@@ -35,6 +36,8 @@ export type PredictResult =
 
 export interface EngineOptions {
   device?: Device;
+  /** auto: int8 on the CPU when the bundle lists it (model.json variants), float32 on a GPU. */
+  precision?: Precision;
   /** Intra-op threads; default: all physical cores. */
   threads?: number;
   /** Padded audio seconds per batch (batch size × longest item); default 15 on the CPU, 60 on a GPU. */
@@ -87,6 +90,7 @@ export class InferenceEngine {
     readonly device: Exclude<Device, 'auto'>,
     readonly deviceNote: string,
     readonly threads: number,
+    readonly precision: ConcretePrecision,
     private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes'>> &
       Pick<EngineOptions, 'frontEndWorkers' | 'queueSeconds'>,
   ) {
@@ -98,7 +102,7 @@ export class InferenceEngine {
     const threads = options.threads ?? physicalCores();
     let choice;
     try {
-      choice = await createSession(bundle.modelPath, options.device ?? 'auto', threads);
+      choice = await openBundleSession(bundle, options.device ?? 'auto', threads, options.precision ?? 'auto');
     } catch (err) {
       throw new Error(`Model bundle ${bundle.dir}: model.onnx cannot be loaded: ${describeError(err)}`, { cause: err });
     }
@@ -108,7 +112,7 @@ export class InferenceEngine {
       choice.session.outputMetadata,
       bundle.manifest.labels.length,
     );
-    const engine = new InferenceEngine(bundle, choice.session, choice.device, choice.note, threads, {
+    const engine = new InferenceEngine(bundle, choice.session, choice.device, choice.note, threads, choice.precision, {
       // CPU: small batches stay in cache (docs/benchmarks.md: 15 s ran base 1.2-1.7x faster than 60 s, same outputs).
       batchSeconds: options.batchSeconds ?? (choice.device === 'cpu' ? 15 : 60),
       windowOverlap: options.windowOverlap ?? 0.25,
@@ -235,7 +239,8 @@ export class InferenceEngine {
   private async predictStreamed(request: PredictRequest, signal?: AbortSignal): Promise<PredictResult> {
     const sr = this.bundle.manifest.sample_rate;
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
-    const perBatch = Math.max(1, Math.floor((this.options.batchSeconds * sr) / maxSamples));
+    const perBatch =
+      this.precision === 'int8' ? 1 : Math.max(1, Math.floor((this.options.batchSeconds * sr) / maxSamples));
     const { ids, textUsed } = this.text.encode(request.text);
     const outputs: PieceOutput[] = [];
     let pending: Piece[] = [];
@@ -283,6 +288,8 @@ export class InferenceEngine {
       if (signal?.aborted) return outputs;
       const longest = batch.length ? pieces[batch[0]!]!.audio.length : pieces[i]!.audio.length;
       if (batch.length && ((batch.length + 1) * longest) / sr > this.options.batchSeconds) await flush();
+      // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
+      else if (batch.length && this.precision === 'int8') await flush();
       batch.push(i);
     }
     await flush();

@@ -11,6 +11,7 @@ export type WorkerReply =
       device: string;
       note: string;
       threads: number;
+      precision: 'fp32' | 'int8';
       manifest: ModelManifest;
       checksum: string;
       dir: string;

@@ -34,6 +34,7 @@ async function handle(command: Command): Promise<void> {
         device: engine.device,
         note: engine.deviceNote,
         threads: engine.threads,
+        precision: engine.precision,
         manifest: engine.bundle.manifest,
         checksum: engine.bundle.checksum,
         dir: engine.bundle.dir,

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Device, ModelInfo, Prediction, PredictionReport, UtteranceFilter } from '../../shared/contract';
+import type {
+  Device,
+  ModelInfo,
+  Precision,
+  Prediction,
+  PredictionReport,
+  UtteranceFilter,
+} from '../../shared/contract';
 import type { AnnotationService } from '../annotation/annotation-service';
 import type { ModelRecord } from '../db/models-repository';
 import { StudioError, notFound } from '../errors';
@@ -26,7 +33,7 @@ export function resolveModelLocation(location: string): string {
  */
 export class PredictionService {
   private worker: InferenceWorker | null = null;
-  private loaded: (LoadedModel & { location: string; requested: Device }) | null = null;
+  private loaded: (LoadedModel & { location: string; requested: Device; requestedPrecision: Precision }) | null = null;
   /** Where inference last ran, for the status bar. */
   lastDevice: { device: string; note: string } | null = null;
 
@@ -133,12 +140,13 @@ export class PredictionService {
     return models;
   }
 
-  private async workerFor(dir: string, device: Device): Promise<LoadedModel> {
-    if (this.loaded && this.loaded.location === dir && this.loaded.requested === device) return this.loaded;
+  private async workerFor(dir: string, device: Device, precision: Precision = 'auto'): Promise<LoadedModel> {
+    const l = this.loaded;
+    if (l && l.location === dir && l.requested === device && l.requestedPrecision === precision) return l;
     this.worker ??= new InferenceWorker();
     try {
-      const loaded = await this.worker.load(dir, { device });
-      this.loaded = { ...loaded, location: dir, requested: device };
+      const loaded = await this.worker.load(dir, { device, precision });
+      this.loaded = { ...loaded, location: dir, requested: device, requestedPrecision: precision };
     } catch (err) {
       // A failed load can leave the worker unusable; start fresh next time.
       await this.worker.close().catch(() => {});
@@ -152,7 +160,7 @@ export class PredictionService {
 
   /** Runs the active model as a job; the predictions it stored are announced once, even if it stopped early. */
   async run(
-    options: { filter?: UtteranceFilter; device: Device; recompute: boolean },
+    options: { filter?: UtteranceFilter; device: Device; precision?: Precision; recompute: boolean },
     ctx: JobContext,
   ): Promise<PredictionReport> {
     const model = await this.ensureActiveModel();
@@ -167,12 +175,12 @@ export class PredictionService {
 
   private async runModel(
     model: ModelRecord,
-    options: { filter?: UtteranceFilter; device: Device; recompute: boolean },
+    options: { filter?: UtteranceFilter; device: Device; precision?: Precision; recompute: boolean },
     ctx: JobContext,
     onStored: () => void,
   ): Promise<PredictionReport> {
     const { store } = this;
-    const loaded = await this.workerFor(resolveModelLocation(model.location), options.device);
+    const loaded = await this.workerFor(resolveModelLocation(model.location), options.device, options.precision);
     const done = options.recompute ? new Set<number>() : store.models.predictedUtterances(model.id);
     const rows = store.rows(options.filter ?? {});
     const recordings = new Map(store.recordings.list().map((r) => [r.id, r]));
@@ -181,6 +189,7 @@ export class PredictionService {
       model: `${model.name} ${model.version}`,
       device: loaded.device,
       deviceNote: loaded.note,
+      precision: loaded.precision,
       predicted: 0,
       skipped: rows.length - todo.length,
       failures: [],
@@ -229,6 +238,7 @@ export class PredictionService {
             windows: r.windows,
             embedding: r.embedding,
             createdAt,
+            precision: loaded.precision,
           });
           report.predicted++;
           onStored();
@@ -271,6 +281,7 @@ export class PredictionService {
       textUsed: p.textUsed,
       windows: p.windows,
       createdAt: p.createdAt,
+      precision: p.precision ?? 'fp32',
     };
   }
 

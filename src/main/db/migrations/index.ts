@@ -4,6 +4,7 @@ import { migration003 } from './003-prediction-embeddings';
 import { migration004 } from './004-annotators';
 import { migration005 } from './005-history-batches';
 import { migration006 } from './006-segment-edits';
+import { migration007 } from './007-prediction-precision';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -14,6 +15,7 @@ export const migrations: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
