@@ -59,6 +59,8 @@ def main(argv=None) -> int:
                    help="comma-separated label set (default: the labels found); rows with other labels are reported")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. --set audio.hidden_dropout=0 (value parsed as JSON when it can be)")
+    t.add_argument("--init-from", default=None, metavar="BUNDLE",
+                   help="start from this bundle's model.pt, tokenizer.json and labels (fine-tuning; see finetune.py)")
 
     tc = sub.add_parser("train-corpora", help="train on the real corpora (RAVDESS, TESS, nEMO), report per corpus")
     tc.add_argument("--out", default=None, help="bundle folder to write")
@@ -146,6 +148,12 @@ def main(argv=None) -> int:
     if args.cmd == "train":
         from .train import train
 
+        if args.init_from:
+            from functools import partial
+
+            from .finetune import finetune
+
+            train = partial(finetune, init_from=args.init_from)
         lr = args.lr if args.lr is not None else (1e-3 if args.config == "tiny" else 1e-4)
         enc_lr = args.encoder_lr if args.encoder_lr is not None else 2e-5
         res = train(args.data, args.out, config=args.config, epochs=args.epochs, batch_size=args.batch_size, lr=lr,
