@@ -24,7 +24,17 @@ const NO_ELECTRON_IN_CORE = {
 };
 
 /** The core's layers, lowest first: each may import the ones below it, never one above. */
-const SERVICES = ['annotation', 'agreement', 'audio', 'evaluation', 'export', 'import', 'inference', 'jobs'];
+const SERVICES = [
+  'annotation',
+  'agreement',
+  'audio',
+  'evaluation',
+  'export',
+  'import',
+  'inference',
+  'jobs',
+  'training',
+];
 const LAYERS = [['db'], ['project'], SERVICES, ['api'], ['host', 'desktop', 'cli']];
 
 /** A pattern banning relative imports of the given src/main folders (but the `allowed` exceptions). */

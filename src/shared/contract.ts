@@ -273,7 +273,57 @@ export const PredictionReport = z.object({
 });
 export type PredictionReport = z.infer<typeof PredictionReport>;
 
-export const JobKind = z.enum(['import', 'export', 'relink', 'predict', 'segment']);
+/** Held-out figures of a trained model (model.json's training.metrics.<split>), as the trainer wrote them. */
+export const TrainingSplitMetrics = z.object({
+  WA: z.number(),
+  UA: z.number(),
+  macroF1: z.number(),
+  weightedF1: z.number(),
+  n: z.number().int(),
+});
+export type TrainingSplitMetrics = z.infer<typeof TrainingSplitMetrics>;
+export const TrainingEpoch = z.object({
+  epoch: z.number().int(),
+  loss: z.number(),
+  validationWA: z.number(),
+  validationUA: z.number(),
+});
+export type TrainingEpoch = z.infer<typeof TrainingEpoch>;
+/** A model's held-out metrics (null where model.json has none). */
+export const ModelMetricsSummary = z.object({
+  model: ModelInfo.nullable(),
+  validation: TrainingSplitMetrics.nullable(),
+  test: TrainingSplitMetrics.nullable(),
+});
+export type ModelMetricsSummary = z.infer<typeof ModelMetricsSummary>;
+/** A finished fine-tune: the new model (registered, not active), its curve and metrics beside the current model's. */
+export const TrainingReport = z.object({
+  trained: ModelMetricsSummary.extend({ model: ModelInfo }),
+  current: ModelMetricsSummary,
+  folder: z.string(),
+  log: z.string(),
+  initFrom: z.string().nullable(),
+  epochs: z.array(TrainingEpoch),
+  items: z.object({ train: z.number().int(), validation: z.number().int(), test: z.number().int() }),
+  warnings: z.array(z.string()),
+});
+export type TrainingReport = z.infer<typeof TrainingReport>;
+export const TrainingRequest = z.object({
+  epochs: z.number().int().min(1).max(500).default(3),
+  /** active: fine-tune the active model's weights (its labels and tokenizer); scratch: a new tiny model. */
+  start: z.enum(['active', 'scratch']).default('active'),
+  /** A bundle folder to start from instead of the active model (the CLI's --init-from). */
+  initFrom: z.string().min(1).optional(),
+  /** Python with torch (default $WAVFUSION_PYTHON or /usr/bin/python3). */
+  python: z.string().min(1).optional(),
+  threads: z.number().int().min(1).max(256).optional(),
+  /** A random subset of the training split per run (quick trials, tests). */
+  maxTrainItems: z.number().int().min(1).optional(),
+  seed: z.number().int().default(13),
+});
+export type TrainingRequest = z.input<typeof TrainingRequest>;
+
+export const JobKind = z.enum(['import', 'export', 'relink', 'predict', 'segment', 'train']);
 export type JobKind = z.infer<typeof JobKind>;
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
 /** What every job reports, whatever its kind. */
@@ -300,6 +350,7 @@ export const JobStatus = z.discriminatedUnion('kind', [
   jobOf('relink', RelinkReport),
   jobOf('predict', PredictionReport),
   jobOf('segment', SegmentationResult),
+  jobOf('train', TrainingReport),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 /** Each kind's result type (what JobStatus's `result` holds for that kind). */
@@ -309,6 +360,7 @@ export type JobResults = {
   relink: RelinkReport;
   predict: PredictionReport;
   segment: SegmentationResult;
+  train: TrainingReport;
 };
 export type JobResult<K extends JobKind> = JobResults[K];
 
@@ -325,6 +377,7 @@ const resultOf: { [K in JobKind]: (status: JobStatus) => JobResult<K> | undefine
   relink: (s) => (s.kind === 'relink' ? s.result : undefined),
   predict: (s) => (s.kind === 'predict' ? s.result : undefined),
   segment: (s) => (s.kind === 'segment' ? s.result : undefined),
+  train: (s) => (s.kind === 'train' ? s.result : undefined),
 };
 
 /** A job's result, if it is of `kind` and has one. */
@@ -451,6 +504,8 @@ export const operations = {
     }),
     z.object({ accepted: z.number().int() }),
   ),
+  /** Fine-tunes (or trains from scratch) on the project's human labels as a 'train' job; the new model is registered, not activated. */
+  startTraining: op(TrainingRequest, JobStarted),
   listJobs: op(Empty, z.array(JobStatus)),
   cancelJob: op(z.object({ jobId: z.string() }), z.object({ cancelled: z.boolean() })),
   /** The roster: annotators and adjudicators (and anyone with labels not yet on it). */

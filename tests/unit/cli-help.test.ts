@@ -15,7 +15,7 @@ describe('wavfusion <command> --help', () => {
     return { out: () => out.join(''), err: () => err.join('') };
   };
 
-  for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment']) {
+  for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment', 'train']) {
     for (const flag of ['--help', '-h']) {
       it(`${command} ${flag}`, async () => {
         const io = capture();
@@ -31,7 +31,7 @@ describe('wavfusion <command> --help', () => {
   it('--help lists every command', async () => {
     const io = capture();
     expect(await main(['--help'])).toBe(0);
-    for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment'])
+    for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment', 'train'])
       expect(io.out()).toContain(`wavfusion ${command}`);
   });
 });

@@ -76,6 +76,16 @@ export function createHandlers(studio: Studio): Handlers {
     previewBulkAccept: ({ threshold, filter }) => studio.evaluation.previewBulkAccept({ threshold, filter }),
     bulkAccept: ({ threshold, filter, expectedCount }) =>
       studio.evaluation.bulkAccept({ threshold, filter, expectedCount }),
+    startTraining: async (request) => {
+      // refused here, before a job starts: no labels, one class, labels the model does not know, no Python
+      const prepared = await studio.training.prepare(request);
+      const from = prepared.initFrom ? `from ${prepared.initFrom.name}` : 'from scratch';
+      return {
+        jobId: studio.jobs.start('train', `Train model (${from}, ${prepared.request.epochs} epochs)`, (ctx) =>
+          studio.training.train(prepared, ctx),
+        ),
+      };
+    },
     listJobs: () => studio.jobs.list(),
     cancelJob: ({ jobId }) => ({ cancelled: studio.jobs.cancel(jobId) }),
     listAnnotators: () => agreement.listAnnotators(),

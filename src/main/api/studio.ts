@@ -13,6 +13,7 @@ import { ImportService } from '../import/import-service';
 import { PredictionService } from '../inference/prediction-service';
 import { SegmentationService } from '../inference/segmentation-service';
 import { RelinkService } from '../import/relink-service';
+import { TrainingService } from '../training/training-service';
 import { JobRunner } from '../jobs/job-runner';
 import { ProjectStore } from '../project/project-store';
 import { APP_VERSION } from '../version';
@@ -41,6 +42,8 @@ export class Studio {
   readonly segments: SegmentService;
   /** Voice activity detection jobs (Silero VAD v5). */
   readonly segmentation: SegmentationService;
+  /** Fine-tuning from the studio: the trainer as a child process, the new bundle registered. */
+  readonly training: TrainingService;
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
@@ -60,6 +63,7 @@ export class Studio {
     this.segments = new SegmentService(store, this.annotations, this.events);
     this.segmentation = new SegmentationService(store);
     this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
+    this.training = new TrainingService(store, this.exporter, this.predictions);
   }
 
   /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */

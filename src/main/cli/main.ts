@@ -15,6 +15,7 @@ import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
 import { MERGE_USAGE, PREDICT_USAGE, UsageError, mergeCommand, predictCommand } from './predict-command';
 import { SEGMENT_USAGE, segmentCommand } from './segment-command';
+import { TRAIN_USAGE, trainCommand } from './train-command';
 
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
 const COMMAND_USAGE = {
@@ -37,6 +38,7 @@ const COMMAND_USAGE = {
   agreement: AGREEMENT_USAGE,
   evaluate: EVALUATE_USAGE,
   segment: SEGMENT_USAGE,
+  train: TRAIN_USAGE,
 } as const;
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
@@ -75,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
         return await evaluateCommand(rest);
       case 'segment':
         return await segmentCommand(rest);
+      case 'train':
+        return await trainCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

@@ -101,6 +101,19 @@ export class PredictionService {
     return this.activate(await this.register(dir), before);
   }
 
+  /** Checks a bundle folder as addModel does (model.json, tokenizer, the graph loads) without registering it. */
+  async validateBundle(folder: string): Promise<void> {
+    await this.workerFor(path.resolve(folder), 'cpu');
+  }
+
+  /** Registers a bundle (already checked by validateBundle) without making it the active model. */
+  async registerModel(folder: string): Promise<ModelInfo> {
+    const id = await this.register(path.resolve(folder));
+    const models = this.listModels();
+    this.events.emit('modelsChanged', models);
+    return models.find((m) => m.id === id)!;
+  }
+
   setActiveModel(id: number): ModelInfo[] {
     if (!this.store.models.byId(id)) throw notFound(`Model ${id}`);
     return this.activate(id);
