@@ -1,0 +1,32 @@
+import { expect, openStudio, snap, test } from './fixtures';
+
+test('train model: fine-tune the demo model 1 epoch on the labels, see its report beside the current one, activate', async ({
+  page,
+  host,
+}) => {
+  test.setTimeout(180_000);
+  await openStudio(page, host);
+  const list = page.getByRole('listbox', { name: 'Utterances' });
+  const status = page.getByRole('contentinfo');
+  const banner = page.getByRole('banner');
+
+  // Label 24 utterances with the four classes in turn.
+  await list.getByRole('option').first().click();
+  for (let i = 0; i < 24; i++) {
+    await page.keyboard.press(String((i % 4) + 1));
+    await expect(list.locator(`[aria-posinset="${i + 2}"]`)).toHaveAttribute('aria-selected', 'true');
+  }
+  await expect(status.getByTestId('labelled-count')).toHaveText('labelled 24 / total 36');
+
+  await banner.getByRole('button', { name: 'Train model…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Train model' });
+  await dialog.getByLabel('Epochs').fill('1');
+  await dialog.getByRole('button', { name: 'Train', exact: true }).click();
+  const report = dialog.getByRole('table', { name: 'New model beside the current model' });
+  await expect(report).toBeVisible({ timeout: 150_000 });
+  await expect(dialog.getByRole('table', { name: 'Training curve' }).getByRole('row')).toHaveCount(2);
+  await expect(report).toContainText('wavfusion-demo-ft1 (new)');
+  await snap(page, 'train-dialog');
+  await dialog.getByRole('button', { name: 'Activate wavfusion-demo-ft1' }).click();
+  await expect(dialog.getByRole('status').filter({ hasText: 'is the active model' })).toBeVisible();
+});
