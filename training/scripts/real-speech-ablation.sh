@@ -17,6 +17,7 @@ declare -A ROWS=(
   [baseline-loco-ravdess]="baseline --test-corpus ravdess-speech"
   [baseline-loco-tess]="baseline --test-corpus tess"
   [baseline-loco-nemo]="baseline --test-corpus nemo-pl"
+  [baseline-drop-calm]="baseline --label-map drop-calm"
   [loco-ravdess]="train-corpora --test-corpus ravdess-speech"
   [loco-tess]="train-corpora --test-corpus tess"
   [loco-nemo]="train-corpora --test-corpus nemo-pl"
@@ -28,7 +29,7 @@ declare -A ROWS=(
   [gca-no-mar]="train-corpora --lambda-mar 0"
   [tess-swap]="train-corpora --tess-test-speaker tess_OAF"
 )
-ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo loco-ravdess loco-tess loco-nemo
+ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
        gca-mar audio-only conv-front-end text-only concat gca-no-mar tess-swap)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do

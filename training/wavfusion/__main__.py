@@ -88,6 +88,8 @@ def main(argv=None) -> int:
     tc.add_argument("--max-train-items", type=int, default=None)
     tc.add_argument("--json", default=None, help="write the results (metrics, report, history) here")
     tc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
+    tc.add_argument("--init-from", default=None, metavar="BUNDLE",
+                    help="continue from this bundle's weights and tokenizer (same labels and architecture)")
 
     bl = sub.add_parser("baseline", help="log-mel statistics + MLP floor on the same corpora and split")
     bl.add_argument("--corpora", nargs="+", default=None)
@@ -172,15 +174,22 @@ def main(argv=None) -> int:
         from .corpora import CORPORA
         from .recipe import train_corpora
 
-        res = train_corpora(args.out, corpora=args.corpora or CORPORA, root=args.root, synthetic=args.synthetic,
-                            label_map=args.label_map, test_corpus=args.test_corpus,
-                            tess_test_speaker=args.tess_test_speaker, seed=args.seed, log=_flush_print,
-                            config=args.config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                            threads=args.threads, fusion=args.fusion, lambda_mar=args.lambda_mar,
-                            train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
-                            balanced=not args.no_balance, noise=not args.no_noise,
-                            max_train_items=args.max_train_items, name=args.name,
-                            config_overrides={"audio.feature_encoder": args.feature_encoder}, device=args.device)
+        from contextlib import nullcontext
+
+        from .finetune import bundle_model, read_init_bundle
+
+        init = read_init_bundle(args.init_from) if args.init_from else None
+        with bundle_model(init, _flush_print) if init else nullcontext():
+            res = train_corpora(args.out, corpora=args.corpora or CORPORA, root=args.root, synthetic=args.synthetic,
+                                label_map=args.label_map, test_corpus=args.test_corpus,
+                                tess_test_speaker=args.tess_test_speaker, seed=args.seed, log=_flush_print,
+                                config=args.config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                threads=args.threads, fusion=args.fusion, lambda_mar=args.lambda_mar,
+                                train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
+                                balanced=not args.no_balance, noise=not args.no_noise,
+                                max_train_items=args.max_train_items, name=args.name,
+                                config_overrides={"audio.feature_encoder": args.feature_encoder}, device=args.device,
+                                tokenizer=init["tokenizer"] if init else None)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"metrics": res["training_info"]["metrics"], "data": res["training_info"]["data"],

@@ -70,7 +70,7 @@ def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: boo
 def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], version: str = "0.1.0",
                disclaimer: Optional[str] = DISCLAIMER) -> Dict[str, Any]:
     cfg = model.config
-    rf = model.audio_encoder.receptive_field if model.uses_audio else 400
+    rf = model.audio_encoder.min_samples if model.uses_audio else 400
     d: Dict[str, Any] = {
         "name": name,
         "version": version,

@@ -63,7 +63,7 @@ def load_weights(model: WavFusionModel, weights: str, folder: str) -> None:
 
 
 @contextmanager
-def _bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
+def bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
     original = train_module.build_model
     meta = init["meta"]
 
@@ -96,7 +96,7 @@ def finetune(data: str, out_dir: Optional[str], init_from: str, seed: int = 0, l
     check_labels(corpus.labels, list(meta["labels"]), init_from)
     for k in ("tokenizer", "labels", "audio_checkpoint", "text_checkpoint"):
         kw.pop(k, None)
-    with _bundle_model(init, log):
+    with bundle_model(init, log):
         res = train_module.train(corpus, out_dir, seed=seed, log=log, tokenizer=init["tokenizer"],
                                  labels=list(meta["labels"]), **kw)
     origin = {"folder": init["folder"], "name": meta.get("name"), "version": meta.get("version")}

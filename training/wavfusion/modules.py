@@ -139,6 +139,11 @@ class FeatureEncoder(nn.Module):
             r = (r - 1) * layer.stride + layer.kernel
         return r
 
+    @property
+    def min_samples(self) -> int:
+        """The first output frame's receptive field (400 samples = 25 ms for wav2vec2's strides)."""
+        return self.receptive_field
+
     def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         for layer in self.conv_layers:
             lengths = layer.out_lengths(lengths).clamp(min=1)
@@ -203,6 +208,11 @@ class LogMelFeatureEncoder(nn.Module):
     @property
     def receptive_field(self) -> int:
         return self.WINDOW + self.HOP * (2 * 2 + 2)
+
+    @property
+    def min_samples(self) -> int:
+        """One STFT window of real audio; the model zero-pads the rest of the receptive field."""
+        return self.WINDOW
 
     @staticmethod
     def _conv_len(lengths: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
@@ -358,6 +368,10 @@ class Wav2Vec2Encoder(nn.Module):
     @property
     def hop_samples(self) -> int:
         return self.feature_extractor.hop_samples
+
+    @property
+    def min_samples(self) -> int:
+        return self.feature_extractor.min_samples
 
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return self.feature_extractor.out_lengths(lengths)

@@ -166,7 +166,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
 
     max_samples = int(cfg.max_seconds * 16000)
     t_load = time.time()
-    min_samples = model.audio_encoder.receptive_field if model.uses_audio else 1
+    min_samples = model.audio_encoder.min_samples if model.uses_audio else 1
     problems = list(corpus.problems)
     train_items, p1 = load_audio_checked(train_items, min_samples)
     val_items, p2 = load_audio_checked(val_items, min_samples)
