@@ -197,9 +197,11 @@ describe('blind mode and the model', () => {
     db.prepare(
       `INSERT INTO models (location, name, version, checksum, labels, added_at) VALUES ('/m', 'm', '1', 'c', '["neutral","happy","angry","sad"]', 'now')`,
     ).run();
-    db.prepare(`INSERT INTO predictions VALUES (?, 1, '[0.1,0.7,0.1,0.1]', 'happy', 0.7, 0.5, 0.2, 1, 1, 'now')`).run(
-      ids[0],
-    );
+    db.prepare(
+      `INSERT INTO predictions (utterance_id, model_id, probabilities, predicted_label, confidence, entropy,
+         text_gate, text_used, windows, created_at)
+       VALUES (?, 1, '[0.1,0.7,0.1,0.1]', 'happy', 0.7, 0.5, 0.2, 1, 1, 'now')`,
+    ).run(ids[0]);
     studio.store.activeModelId = 1;
     await as('a');
     expect((await rows())[0]!.prediction).toBeNull();

@@ -163,6 +163,11 @@ describe('the desktop bridge', () => {
       'ours',
     );
     expect(await client.removeModel({ id: model.id })).toEqual([]);
+    // Fine-tune (issue 13): a missing Python is refused through the bridge before any job starts.
+    const training = await client
+      .startTraining({ start: 'scratch', python: '/nonexistent/python3' })
+      .catch((err: unknown) => err);
+    expect(training).toBeInstanceOf(ApiError);
 
     // Long recordings (issue 12): VAD as a job, a commit, and segment edits, each one Undo.
     const segmented = await finished(

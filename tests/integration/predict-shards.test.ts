@@ -43,7 +43,21 @@ describe.each(['int8', 'fp32'])('predict --shard K/N, %s', (precision) => {
   it('the merged shards equal one unsharded run, byte for byte after sorting', () => {
     const dir = tempDir('shards-');
     const single = path.join(dir, 'single.jsonl');
-    const run = cli('predict', corpus, '--model', bundle, '--device', 'cpu', '--precision', precision, '--out', single);
+    // the reference: one process over everything (--shard 0/1: the same one-item-per-run arithmetic)
+    const run = cli(
+      'predict',
+      corpus,
+      '--model',
+      bundle,
+      '--device',
+      'cpu',
+      '--precision',
+      precision,
+      '--shard',
+      '0/1',
+      '--out',
+      single,
+    );
     expect(run.status, run.stderr).toBe(3); // broken.wav
     expect(run.stderr).toContain(`, ${precision};`);
     const shards = [0, 1, 2].map((k) => path.join(dir, `shard-${k}.jsonl`));

@@ -16,7 +16,9 @@ export const PREDICT_USAGE = `  wavfusion predict INPUT [--model DIR] [--out FIL
                    [--shard K/N --out FILE.jsonl] [--resume]
                                                    pre-label a folder or a .csv/.jsonl manifest;
                                                    auto precision: int8 on the CPU when the bundle has it;
-                                                   --shard: only the items hashing to K of N (0-based);
+                                                   --shard: only the items hashing to K of N (0-based),
+                                                   one item per model run (shards merge byte for byte
+                                                   with a --shard 0/1 run);
                                                    with --shard or --resume, items already in --out are
                                                    skipped (resume after a kill);
                                                    exit 0: all predicted, 3: some inputs failed`;
@@ -114,6 +116,8 @@ export async function predictCommand(args: string[]): Promise<number> {
       precision: precision.data,
       threads,
       batchSeconds,
+      // each line independent of its batch-mates, so that shards merge byte for byte with a --shard 0/1 run
+      oneItemPerRun: shard !== undefined,
     });
   } catch (err) {
     await worker.close();

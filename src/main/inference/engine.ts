@@ -56,6 +56,12 @@ export interface EngineOptions {
   frontEndWorkers?: number;
   /** Prepared audio-seconds the front end may hold ahead of the model; default: two chunks. */
   queueSeconds?: number;
+  /**
+   * One item per model run, so that each result is independent of its batch-mates to the last bit
+   * (batched float kernels round differently with the batch's shape). Always on for int8, whose
+   * activation scales are per run; sharded CLI runs ask for it so that shards merge byte for byte.
+   */
+  oneItemPerRun?: boolean;
 }
 
 interface Piece {
@@ -91,7 +97,9 @@ export class InferenceEngine {
     readonly deviceNote: string,
     readonly threads: number,
     readonly precision: ConcretePrecision,
-    private readonly options: Required<Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes'>> &
+    private readonly options: Required<
+      Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes' | 'oneItemPerRun'>
+    > &
       Pick<EngineOptions, 'frontEndWorkers' | 'queueSeconds'>,
   ) {
     this.text = new TextEncoder(bundle.tokenizerJson, bundle.manifest);
@@ -119,6 +127,8 @@ export class InferenceEngine {
       streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
       frontEndWorkers: options.frontEndWorkers,
       queueSeconds: options.queueSeconds,
+      // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
+      oneItemPerRun: options.oneItemPerRun === true || choice.precision === 'int8',
     });
     await engine.selfCheck();
     return engine;
@@ -239,8 +249,9 @@ export class InferenceEngine {
   private async predictStreamed(request: PredictRequest, signal?: AbortSignal): Promise<PredictResult> {
     const sr = this.bundle.manifest.sample_rate;
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
-    const perBatch =
-      this.precision === 'int8' ? 1 : Math.max(1, Math.floor((this.options.batchSeconds * sr) / maxSamples));
+    const perBatch = this.options.oneItemPerRun
+      ? 1
+      : Math.max(1, Math.floor((this.options.batchSeconds * sr) / maxSamples));
     const { ids, textUsed } = this.text.encode(request.text);
     const outputs: PieceOutput[] = [];
     let pending: Piece[] = [];
@@ -288,8 +299,7 @@ export class InferenceEngine {
       if (signal?.aborted) return outputs;
       const longest = batch.length ? pieces[batch[0]!]!.audio.length : pieces[i]!.audio.length;
       if (batch.length && ((batch.length + 1) * longest) / sr > this.options.batchSeconds) await flush();
-      // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
-      else if (batch.length && this.precision === 'int8') await flush();
+      else if (batch.length && this.options.oneItemPerRun) await flush();
       batch.push(i);
     }
     await flush();
