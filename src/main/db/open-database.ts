@@ -172,11 +172,17 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): number
   }
   for (const m of list) {
     if (m.version <= version) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
-    version = m.version;
+    // The version is read again under the write lock: another process opening the same (new) file
+    // at the same moment may have applied this migration since the read above.
+    version = db
+      .transaction(() => {
+        const current = db.pragma('user_version', { simple: true }) as number;
+        if (current >= m.version) return current;
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+        return m.version;
+      })
+      .immediate();
   }
   return version;
 }
