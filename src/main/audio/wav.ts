@@ -80,6 +80,45 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
   return out;
 }
 
+/** The raw interleaved frames of [start, end) seconds of a WAV, read straight from the file. */
+export interface WavFrames {
+  layout: WavLayout;
+  /** Frames read (whole frames of `layout.channels` samples). */
+  frames: number;
+  /** An aligned copy of those frames' bytes, so typed arrays can view it (little-endian host). */
+  raw: ArrayBuffer;
+}
+
+/**
+ * Reads the frames of [start, end) seconds from a WAV without touching the rest of the file; the range
+ * is clamped to the data the file really holds. Null when the header is not a WAV that `inspectWav`
+ * understands or `accept` refuses its layout. Each caller converts the samples its own way.
+ */
+export async function readWavFrames(
+  file: string,
+  start: number,
+  end: number,
+  accept: (layout: WavLayout) => boolean,
+): Promise<WavFrames | null> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, 64 * 1024));
+    await handle.read(head, 0, head.length, 0);
+    const layout = inspectWav(head);
+    if (!layout || layout.channels < 1 || !accept(layout)) return null;
+    const frameBytes = (layout.bitsPerSample / 8) * layout.channels;
+    const total = Math.floor(Math.min(layout.declaredDataBytes, size - layout.dataOffset) / frameBytes);
+    const from = Math.min(total, Math.max(0, Math.floor(start * layout.sampleRate)));
+    const to = Math.min(total, Math.max(from, Math.ceil(end * layout.sampleRate)));
+    const raw = new ArrayBuffer((to - from) * frameBytes);
+    await handle.read(new Uint8Array(raw), 0, raw.byteLength, layout.dataOffset + from * frameBytes);
+    return { layout, frames: to - from, raw };
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Reads [start, end) seconds of an integer-PCM (16/24/32-bit) or float WAV straight from the file,
  * averaged to mono, without decoding the rest. Null when the file is some other WAV encoding.
@@ -89,39 +128,31 @@ export async function readWavSegment(
   start: number,
   end: number,
 ): Promise<{ sampleRate: number; samples: Float32Array } | null> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const head = new Uint8Array(Math.min(size, 64 * 1024));
-    await handle.read(head, 0, head.length, 0);
-    const layout = inspectWav(head);
-    if (!layout) return null;
-    const { encoding, bitsPerSample: bits, channels, sampleRate } = layout;
-    const integer = encoding === 1 && (bits === 16 || bits === 24 || bits === 32);
-    const float = encoding === 3 && bits === 32;
-    if (!integer && !float) return null;
-    const bytesPerSample = bits / 8;
-    const frameBytes = bytesPerSample * channels;
-    const frames = Math.floor(Math.min(layout.declaredDataBytes, size - layout.dataOffset) / frameBytes);
-    const from = Math.min(frames, Math.max(0, Math.floor(start * sampleRate)));
-    const to = Math.min(frames, Math.max(from, Math.ceil(end * sampleRate)));
-    const raw = Buffer.alloc((to - from) * frameBytes);
-    await handle.read(raw, 0, raw.length, layout.dataOffset + from * frameBytes);
-    const samples = new Float32Array(to - from);
-    const scale = 1 / channels;
-    for (let i = 0; i < samples.length; i++) {
-      let sum = 0;
-      for (let c = 0; c < channels; c++) {
-        const at = i * frameBytes + c * bytesPerSample;
-        if (float) sum += raw.readFloatLE(at);
-        else if (bits === 16) sum += raw.readInt16LE(at) / 0x8000;
-        else if (bits === 24) sum += raw.readIntLE(at, 3) / 0x800000;
-        else sum += raw.readInt32LE(at) / 0x80000000;
-      }
-      samples[i] = sum * scale;
+  const read = await readWavFrames(
+    file,
+    start,
+    end,
+    ({ encoding, bitsPerSample: bits }) =>
+      (encoding === 1 && (bits === 16 || bits === 24 || bits === 32)) || (encoding === 3 && bits === 32),
+  );
+  if (!read) return null;
+  const { encoding, bitsPerSample: bits, channels, sampleRate } = read.layout;
+  const float = encoding === 3;
+  const bytesPerSample = bits / 8;
+  const frameBytes = bytesPerSample * channels;
+  const raw = Buffer.from(read.raw);
+  const samples = new Float32Array(read.frames);
+  const scale = 1 / channels;
+  for (let i = 0; i < samples.length; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) {
+      const at = i * frameBytes + c * bytesPerSample;
+      if (float) sum += raw.readFloatLE(at);
+      else if (bits === 16) sum += raw.readInt16LE(at) / 0x8000;
+      else if (bits === 24) sum += raw.readIntLE(at, 3) / 0x800000;
+      else sum += raw.readInt32LE(at) / 0x80000000;
     }
-    return { sampleRate, samples };
-  } finally {
-    await handle.close();
+    samples[i] = sum * scale;
   }
+  return { sampleRate, samples };
 }

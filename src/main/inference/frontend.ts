@@ -4,11 +4,10 @@
  * the segment's bytes); other formats are decoded whole once per file and kept while that file's
  * segments follow; resampling is the Speex resampler (src/main/audio/speex-resampler.ts).
  */
-import fs from 'node:fs/promises';
 import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
 import { monoSegment } from '../audio/signal';
 import { SpeexResampler } from '../audio/speex-resampler';
-import { inspectWav } from '../audio/wav';
+import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
 import { inspectAudioFile } from './streaming-audio';
 
@@ -83,43 +82,29 @@ export async function readPcmWavMono(
   start: number,
   end: number,
 ): Promise<{ sampleRate: number; samples: Float32Array } | null> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const head = new Uint8Array(Math.min(size, 64 * 1024));
-    await handle.read(head, 0, head.length, 0);
-    const layout = inspectWav(head);
-    if (!layout) return null;
-    const { encoding, bitsPerSample: bits, channels, sampleRate } = layout;
-    const int16 = encoding === 1 && bits === 16;
-    const float32 = encoding === 3 && bits === 32;
-    if ((!int16 && !float32) || channels < 1) return null;
-    const bytes = bits / 8;
-    const frameBytes = bytes * channels;
-    const frames = Math.floor(Math.min(layout.declaredDataBytes, size - layout.dataOffset) / frameBytes);
-    const from = Math.min(frames, Math.max(0, Math.floor(start * sampleRate)));
-    const to = Math.min(frames, Math.max(from, Math.ceil(end * sampleRate)));
-    const n = to - from;
-    // An aligned buffer, so the samples can be viewed as a typed array directly (little-endian host).
-    const raw = new ArrayBuffer(n * frameBytes);
-    await handle.read(new Uint8Array(raw), 0, raw.byteLength, layout.dataOffset + from * frameBytes);
-    const out = new Float32Array(n);
-    if (int16) {
-      const s = new Uint16Array(raw);
-      const t = s16Table();
-      if (channels === 1) for (let i = 0; i < n; i++) out[i] = t[s[i]!]!;
-      else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += t[s[k]!]!;
-    } else {
-      const s = new Float32Array(raw);
-      if (channels === 1) out.set(s);
-      else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += s[k]!;
-    }
-    if (channels > 1) {
-      const k = 1 / channels;
-      for (let i = 0; i < n; i++) out[i]! *= k;
-    }
-    return { sampleRate, samples: out };
-  } finally {
-    await handle.close();
+  const read = await readWavFrames(
+    file,
+    start,
+    end,
+    ({ encoding, bitsPerSample: bits }) => (encoding === 1 && bits === 16) || (encoding === 3 && bits === 32),
+  );
+  if (!read) return null;
+  const { encoding, channels, sampleRate } = read.layout;
+  const n = read.frames;
+  const out = new Float32Array(n);
+  if (encoding === 1) {
+    const s = new Uint16Array(read.raw);
+    const t = s16Table();
+    if (channels === 1) for (let i = 0; i < n; i++) out[i] = t[s[i]!]!;
+    else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += t[s[k]!]!;
+  } else {
+    const s = new Float32Array(read.raw);
+    if (channels === 1) out.set(s);
+    else for (let c = 0; c < channels; c++) for (let i = 0, k = c; i < n; i++, k += channels) out[i]! += s[k]!;
   }
+  if (channels > 1) {
+    const k = 1 / channels;
+    for (let i = 0; i < n; i++) out[i]! *= k;
+  }
+  return { sampleRate, samples: out };
 }
