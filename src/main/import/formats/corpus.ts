@@ -273,26 +273,27 @@ export function segmentsFromTiers(
   // Segments: the base tiers' intervals, the same boundaries (within 1 ms) once.
   const segs: { start: number; end: number; line: number | null; text: string; words: string[]; seg: CorpusSegment }[] =
     [];
+  const segmentOf = (iv: { start: number; end: number; line: number | null }): (typeof segs)[number] => ({
+    start: iv.start,
+    end: iv.end,
+    line: iv.line,
+    text: '',
+    words: [],
+    seg: {
+      start: iv.start,
+      end: iv.end,
+      text: '',
+      speaker: null,
+      annotations: [],
+      predictions: [],
+      origin: iv.line === null ? name : `${name}:${iv.line}`,
+    },
+  });
   for (const tier of ofRole(baseRole)) {
     for (const iv of clean.get(tier)!) {
       if (!iv.text.trim() && !tier.explicit) continue;
       if (segs.some((s) => Math.abs(s.start - iv.start) < 1e-3 && Math.abs(s.end - iv.end) < 1e-3)) continue;
-      segs.push({
-        start: iv.start,
-        end: iv.end,
-        line: iv.line,
-        text: '',
-        words: [],
-        seg: {
-          start: iv.start,
-          end: iv.end,
-          text: '',
-          speaker: null,
-          annotations: [],
-          predictions: [],
-          origin: iv.line === null ? name : `${name}:${iv.line}`,
-        },
-      });
+      segs.push(segmentOf(iv));
     }
   }
   // A label interval in no base interval (an utterance without a transcript) is a segment of its own.
@@ -301,22 +302,7 @@ export function segmentsFromTiers(
       for (const iv of clean.get(tier)!) {
         const inSome = segs.some((s) => iou(s, iv) > 0.5);
         if (inSome || !iv.text.trim()) continue;
-        segs.push({
-          start: iv.start,
-          end: iv.end,
-          line: iv.line,
-          text: '',
-          words: [],
-          seg: {
-            start: iv.start,
-            end: iv.end,
-            text: '',
-            speaker: null,
-            annotations: [],
-            predictions: [],
-            origin: iv.line === null ? name : `${name}:${iv.line}`,
-          },
-        });
+        segs.push(segmentOf(iv));
       }
     }
   }
