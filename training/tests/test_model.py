@@ -145,3 +145,75 @@ def test_log_mel_front_end_matches_torchaudio():
 def test_unknown_feature_encoder_is_refused():
     with pytest.raises(ValueError, match="feature_encoder"):
         tiny_cfg(**{"audio.feature_encoder": "mfcc"})
+
+
+def test_statistics_pooling_is_padding_invariant():
+    cfg = tiny_cfg(pooling="mean-std", **{"audio.feature_encoder": "log-mel"})
+    torch.manual_seed(5)
+    m = WavFusionModel(cfg)
+    # move the projection off its [I 0] start so the deviation half is exercised
+    with torch.no_grad():
+        m.statistics_pooling.proj.weight.add_(torch.randn_like(m.statistics_pooling.proj.weight) * 0.1)
+    _padding_check_model(m, seed=5)
+
+
+def _padding_check_model(m, seed):
+    m.eval()
+    audio, lengths, ids, mask, text_len = _batch(seed=seed)
+    audio_g = audio.clone()
+    for b in range(3):
+        audio_g[b, lengths[b]:] = 5.0
+    with torch.no_grad():
+        batched = m(audio_g, lengths, ids, mask)
+        for b in range(3):
+            alone = m(audio[b:b + 1, :lengths[b]], lengths[b:b + 1], ids[b:b + 1, :text_len[b]],
+                      mask[b:b + 1, :text_len[b]])
+            assert (alone["logits"][0] - batched["logits"][b]).abs().max().item() <= 1e-4, b
+
+
+def test_statistics_pooling_starts_as_the_mean_and_uses_the_deviation():
+    from wavfusion.modules import StatisticsPooling, masked_mean
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 7, 16)
+    mask = torch.tensor([[1.0] * 7, [1.0] * 4 + [0.0] * 3])
+    pool = StatisticsPooling(16)
+    assert torch.allclose(pool(x, mask), masked_mean(x, mask), atol=1e-6)
+    # same mean, different spread: only the deviation half can tell them apart
+    a = torch.zeros(1, 4, 16)
+    b = torch.tensor([1.0, -1.0, 1.0, -1.0]).view(1, 4, 1).expand(1, 4, 16)
+    with torch.no_grad():
+        pool.proj.weight[:, 16:] = torch.eye(16)
+    ones = torch.ones(1, 4)
+    assert (pool(b, ones) - pool(a, ones)).abs().min().item() > 0.9
+
+
+def test_unknown_pooling_is_refused():
+    with pytest.raises(ValueError, match="pooling"):
+        tiny_cfg(pooling="max")
+
+
+def test_continuing_a_mean_pooled_bundle_with_statistics_pooling_starts_where_it_was(tmp_path):
+    import json
+
+    from wavfusion import train as train_module
+    from wavfusion.finetune import bundle_model, read_init_bundle
+
+    cfg = tiny_cfg(**{"audio.feature_encoder": "log-mel"})
+    torch.manual_seed(6)
+    torch.save(WavFusionModel(cfg).state_dict(), tmp_path / "model.pt")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    (tmp_path / "model.json").write_text(json.dumps({"name": "t", "labels": cfg.labels, "config": cfg.to_dict()}))
+    init = read_init_bundle(str(tmp_path))
+    log = []
+    with bundle_model(init, log.append):
+        same = train_module.build_model("tiny", cfg.labels, 300, {"pooling": None}).eval()
+        switched = train_module.build_model("tiny", cfg.labels, 300, {"pooling": "mean-std"}).eval()
+    assert same.config.pooling == "mean" and not hasattr(same, "statistics_pooling")
+    assert switched.config.pooling == "mean-std" and hasattr(switched, "statistics_pooling")
+    assert any("pooling: mean -> mean-std" in line for line in log)
+    audio, lengths, ids, mask, _ = _batch(seed=6)
+    with torch.no_grad():
+        a = same(audio, lengths, ids, mask)["logits"]
+        b = switched(audio, lengths, ids, mask)["logits"]
+    assert torch.allclose(a, b, atol=1e-5)

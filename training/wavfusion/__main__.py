@@ -89,7 +89,10 @@ def main(argv=None) -> int:
     tc.add_argument("--json", default=None, help="write the results (metrics, report, history) here")
     tc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
     tc.add_argument("--init-from", default=None, metavar="BUNDLE",
-                    help="continue from this bundle's weights and tokenizer (same labels and architecture)")
+                    help="continue from this bundle's weights and tokenizer (same labels and architecture; "
+                    "--pooling may switch mean to mean-std)")
+    tc.add_argument("--pooling", choices=["mean", "mean-std"], default=None,
+                    help="utterance pooling: mean (the paper's, default) or mean-std (statistics pooling)")
 
     bl = sub.add_parser("baseline", help="log-mel statistics + MLP floor on the same corpora and split")
     bl.add_argument("--corpora", nargs="+", default=None)
@@ -188,7 +191,8 @@ def main(argv=None) -> int:
                                 train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
                                 balanced=not args.no_balance, noise=not args.no_noise,
                                 max_train_items=args.max_train_items, name=args.name,
-                                config_overrides={"audio.feature_encoder": args.feature_encoder}, device=args.device,
+                                config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling},
+                                device=args.device,
                                 tokenizer=init["tokenizer"] if init else None)
         if args.json:
             with open(args.json, "w") as f:

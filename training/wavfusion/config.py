@@ -87,6 +87,10 @@ class WavFusionConfig:
     gca_num_heads: int = 8
     labels: List[str] = field(default_factory=lambda: list(LABELS_4))
     classifier_dropout: float = 0.1
+    # utterance pooling of the deep layers' frames: "mean" (the paper's) or "mean-std" (statistics
+    # pooling as in x-vectors: mean and standard deviation over valid frames, projected back to
+    # hidden_size so the embedding keeps its width; an option, see training/README)
+    pooling: str = "mean"
     # homogeneous feature discrepancy learning
     mar_dim: int = 256
     mar_margin: float = 0.3
@@ -128,6 +132,8 @@ class WavFusionConfig:
             raise ValueError(f"unknown feature_encoder {a.feature_encoder!r} (expected 'conv' or 'log-mel')")
         if self.fusion not in ("gca", "concat", "audio", "text"):
             raise ValueError(f"unknown fusion {self.fusion!r}")
+        if self.pooling not in ("mean", "mean-std"):
+            raise ValueError(f"unknown pooling {self.pooling!r} (expected 'mean' or 'mean-std')")
         if not (len(a.conv_dim) == len(a.conv_kernel) == len(a.conv_stride)):
             raise ValueError("conv_dim, conv_kernel and conv_stride must have equal length")
         if a.hidden_size % a.num_attention_heads or a.hidden_size % self.gca_num_heads:

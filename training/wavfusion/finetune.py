@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import train as train_module
 from .config import WavFusionConfig
@@ -44,12 +44,17 @@ def check_labels(data_labels: List[str], bundle_labels: List[str], folder: str) 
                          f"(the model's labels: {', '.join(bundle_labels)}); train from scratch instead")
 
 
-def load_weights(model: WavFusionModel, weights: str, folder: str) -> None:
+# architecture options a continued run may switch on; their new parameters start from the module's
+# own initialisation (StatisticsPooling starts as the mean, so the continued model starts where it was)
+CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",)}
+
+
+def load_weights(model: WavFusionModel, weights: str, folder: str, new_prefixes: Tuple[str, ...] = ()) -> None:
     from .checkpoint import torch_load
 
     state = torch_load(weights)
     own = model.state_dict()
-    missing = [k for k in own if k not in state]
+    missing = [k for k in own if k not in state and not k.startswith(new_prefixes)]
     unexpected = [k for k in state if k not in own]
     wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
              if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
@@ -59,7 +64,7 @@ def load_weights(model: WavFusionModel, weights: str, folder: str) -> None:
             f"unexpected {', '.join(unexpected[:5])}" if unexpected else "",
             f"shape {', '.join(wrong[:5])}" if wrong else ""] if x)
         raise ValueError(f"--init-from {folder}: model.pt does not fit the bundle's architecture ({detail})")
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=not new_prefixes)
 
 
 @contextmanager
@@ -67,7 +72,7 @@ def bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
     original = train_module.build_model
     meta = init["meta"]
 
-    def build_from_bundle(_config: str, labels: List[str], vocab_size: int, _overrides: Dict[str, Any]):
+    def build_from_bundle(_config: str, labels: List[str], vocab_size: int, overrides: Dict[str, Any]):
         if list(labels) != list(meta["labels"]):
             raise ValueError(f"--init-from {init['folder']}: label set {list(labels)} differs from the model's "
                              f"{list(meta['labels'])}")
@@ -75,8 +80,16 @@ def bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
         if cfg.text.vocab_size < vocab_size:
             raise ValueError(f"--init-from {init['folder']}: tokenizer has {vocab_size} ids but the text encoder "
                              f"only {cfg.text.vocab_size}")
+        new_prefixes: Tuple[str, ...] = ()
+        for key, prefixes in CONTINUABLE_OPTIONS.items():
+            value = overrides.get(key)
+            if value is not None and value != getattr(cfg, key):
+                log(f"  {key}: {getattr(cfg, key)} -> {value} (new parameters: {', '.join(prefixes)})")
+                setattr(cfg, key, value)
+                new_prefixes += prefixes
+        cfg.validate()
         model = WavFusionModel(cfg)
-        load_weights(model, init["weights"], init["folder"])
+        load_weights(model, init["weights"], init["folder"], new_prefixes)
         log(f"  initialised from {init['folder']} ({meta.get('name')} {meta.get('version')})")
         return model
 

@@ -54,6 +54,34 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask.unsqueeze(-1)).sum(1) / n
 
 
+def masked_std(x: torch.Tensor, mask: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """x [B, T, D], mask [B, T] float, mean [B, D] (masked_mean) -> [B, D] standard deviation over
+    valid frames (population; 0 for a single frame, plus a small floor so the gradient stays finite)."""
+    n = mask.sum(1, keepdim=True).clamp(min=1.0)
+    var = (((x - mean.unsqueeze(1)) ** 2) * mask.unsqueeze(-1)).sum(1) / n
+    return torch.sqrt(var + 1e-5)
+
+
+class StatisticsPooling(nn.Module):
+    """Mean and standard deviation over valid frames -> Linear(2H, H).
+
+    The projection starts as [I 0] (the mean half passes through, the deviation half is zero), so a
+    model continued from a mean-pooled bundle (``train-corpora --init-from B --pooling mean-std``)
+    begins exactly where that bundle was and learns what the deviation adds."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.proj = nn.Linear(2 * hidden, hidden)
+        with torch.no_grad():
+            self.proj.weight.zero_()
+            self.proj.weight[:, :hidden].copy_(torch.eye(hidden))
+            self.proj.bias.zero_()
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        mean = masked_mean(x, mask)
+        return self.proj(torch.cat([mean, masked_std(x, mask, mean)], dim=-1))
+
+
 def attention_bias(mask: torch.Tensor) -> torch.Tensor:
     """key mask [B, S] (1 valid) -> additive bias [B, 1, 1, S]."""
     return ((1.0 - mask.to(torch.float32)) * NEG_INF).unsqueeze(1).unsqueeze(1)
@@ -587,6 +615,8 @@ class WavFusionModel(nn.Module):
             self.gca = GatedCrossModalAttention(H, cfg.gca_num_heads, cfg.aux_modalities,
                                                 dropout=cfg.audio.hidden_dropout,
                                                 attention_dropout=cfg.audio.attention_dropout)
+        if cfg.pooling == "mean-std" and self.uses_audio:
+            self.statistics_pooling = StatisticsPooling(H)
         self.mar_encoder = nn.Linear(H, cfg.mar_dim)  # shared across modalities (L_mar)
         self.classifier_dropout = nn.Dropout(cfg.classifier_dropout)
         self.classifier = nn.Linear(2 * H if cfg.fusion == "concat" else H, cfg.num_labels)
@@ -640,7 +670,7 @@ class WavFusionModel(nn.Module):
                 g = gates["text"].mean(-1)
                 out["text_gate"] = (g * fmask).sum(1) / fmask.sum(1).clamp(min=1.0)
             h = self.audio_encoder.finalize(h)
-            emb = masked_mean(h, fmask)
+            emb = self.statistics_pooling(h, fmask) if cfg.pooling == "mean-std" else masked_mean(h, fmask)
             if cfg.fusion == "concat":
                 emb = torch.cat([emb, text_feat], dim=-1)
         else:
