@@ -605,6 +605,19 @@ export function parseOutput<N extends OperationName>(name: N, output: unknown): 
   return operations[name].output.parse(output) as OperationOutput<N>;
 }
 
+/**
+ * The connection to the host, for a transport that can lose it (http: the host process may stop and
+ * come back on the same address). Online again means the event stream is open again.
+ */
+export interface HostConnection {
+  /** False from when the host was found unreachable until the event stream reconnects. */
+  readonly online: boolean;
+  /** Called on each change; returns the unsubscribe. */
+  onChange(listener: (online: boolean) => void): () => void;
+  /** Resolves once the host is reachable again (at once while it is). */
+  whenOnline(): Promise<void>;
+}
+
 /** A client of the contract: what the renderer programs against, whatever the transport. */
 export type StudioClient = StudioOperations & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
@@ -613,4 +626,6 @@ export type StudioClient = StudioOperations & {
   /** Native folder picker; null where the transport has none (browser). */
   chooseFolder: (() => Promise<string | null>) | null;
   readonly transport: 'ipc' | 'http';
+  /** The host connection where the transport can lose it (http); null where it cannot (ipc). */
+  readonly connection: HostConnection | null;
 };

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Studio } from '../api/studio';
 import { integrityCheck } from '../db/open-database';
 import { toErrorBody } from '../errors';
-import { startLoopbackHost } from '../host/loopback-host';
+import { startProjectHost } from '../host/host-identity';
 import { RENDERER_DIR } from '../paths';
 import { openDemoProject } from '../api/demo-project';
 import { ExportFormat, ImportFormatName, TierRole, jobResult, type JobStatus } from '../../shared/contract';
@@ -20,7 +20,9 @@ import { TRAIN_USAGE, trainCommand } from './train-command';
 /** Each command's usage lines: `wavfusion <command> --help` prints its own, `wavfusion --help` all. */
 const COMMAND_USAGE = {
   serve: `  wavfusion serve [--project FILE] [--port N]     serve the studio on 127.0.0.1 and print its URL
-                                                   (no --project: the demo project)`,
+                                                   (no --project: the demo project; no --port: the
+                                                   project's port and token of last time where free,
+                                                   kept 0600 in the studio home's hosts/ folder)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
                    [--format iemocap|meld|audiofolder|textgrid|eaf|label-studio|csv|jsonl]
                                                    (else recognised from the content)
@@ -106,14 +108,24 @@ async function serve(args: string[]): Promise<number> {
     options: { project: { type: 'string' }, port: { type: 'string' } },
     strict: true,
   });
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const studio = values.project ? await Studio.load(values.project) : await openDemoProject();
   // Last resort: a rejection nobody handled is a bug to log, not a reason to drop every open window.
   process.on('unhandledRejection', (reason) => console.error('wavfusion: unhandled rejection:', reason));
-  const host = await startLoopbackHost({ studio, rendererDir: RENDERER_DIR, port, token: process.env.WAVFUSION_TOKEN });
-  process.stdout.write(`WavFusion Studio serving ${studio.store.name} (${studio.store.file})\n${host.url}\n`);
+  // The port and token this project's host had last time, where it can (a page left open reconnects).
+  const { host, notes, reused } = await startProjectHost({
+    studio,
+    rendererDir: RENDERER_DIR,
+    port,
+    token: process.env.WAVFUSION_TOKEN || undefined,
+  });
+  for (const note of notes) process.stderr.write(`wavfusion: ${note}\n`);
+  process.stdout.write(
+    `WavFusion Studio serving ${studio.store.name} (${studio.store.file})` +
+      `${reused ? ', at the same address as last time' : ''}\n${host.url}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

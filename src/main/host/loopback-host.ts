@@ -15,7 +15,7 @@ export interface LoopbackHostOptions {
   /** The built renderer (out/renderer). */
   rendererDir: string;
   port?: number;
-  /** Fixed token, for tests; a random one per launch otherwise. */
+  /** Fixed token (tests, or the one this project's host had last time); a random one otherwise. */
   token?: string;
 }
 
@@ -165,10 +165,17 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    // The port is taken (EADDRINUSE): leave nothing subscribed, so the caller may try another.
+    unsubscribe();
+    sockets.close();
+    throw err;
+  }
   port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,

@@ -10,3 +10,14 @@ export class ApiError extends Error {
     return this.body.code;
   }
 }
+
+/**
+ * The host could not be reached at all (the request may not have arrived): the page is offline until
+ * the client's connection says it is back.
+ */
+export class HostUnreachableError extends ApiError {
+  constructor() {
+    super({ code: 'internal', message: 'The studio host is not reachable. Is `wavfusion serve` still running?' });
+    this.name = 'HostUnreachableError';
+  }
+}

@@ -4,14 +4,18 @@ import {
   parseEvent,
   type EventName,
   type EventPayload,
+  type HostConnection,
   type OperationInput,
   type OperationName,
   type OperationOutput,
   type StudioClient,
 } from '../../../../shared/contract';
-import { ApiError } from './api-error';
+import { ApiError, HostUnreachableError } from './api-error';
 
 type Listener = (payload: unknown) => void;
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 3000;
 
 /**
  * The browser transport: `POST /api/<operation>` with JSON, events over a WebSocket at /events.
@@ -19,14 +23,19 @@ type Listener = (payload: unknown) => void;
  */
 export function createHttpClient(origin: string = window.location.origin): StudioClient {
   const listeners = new Map<EventName, Set<Listener>>(eventNames.map((e) => [e, new Set()]));
-  let retryMs = 250;
+  const connection = hostConnection();
+  let retryMs = RETRY_MIN_MS;
+  let socket: WebSocket | null = null;
 
   const connect = () => {
-    const socket = new WebSocket(`${origin.replace(/^http/, 'ws')}/events`);
-    socket.onopen = () => {
-      retryMs = 250;
+    const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}/events`);
+    socket = ws;
+    ws.onopen = () => {
+      retryMs = RETRY_MIN_MS;
+      // The host answers again (with our cookie's token: a host on the same address).
+      connection.set(true);
     };
-    socket.onmessage = (message) => {
+    ws.onmessage = (message) => {
       const { event, payload } = JSON.parse(String(message.data)) as { event: EventName; payload: unknown };
       const set = listeners.get(event);
       if (!set?.size) return;
@@ -39,10 +48,13 @@ export function createHttpClient(origin: string = window.location.origin): Studi
       }
       for (const l of set) l(parsed);
     };
-    socket.onclose = () => {
-      // The host restarted or the network blipped: reconnect with backoff.
+    ws.onclose = () => {
+      // The host went away (stopped, killed, restarting) or the network blipped: offline until a
+      // new event stream opens; try again with backoff.
+      if (socket === ws) socket = null;
+      connection.set(false);
       setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 5000);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     };
   };
   connect();
@@ -57,10 +69,11 @@ export function createHttpClient(origin: string = window.location.origin): Studi
         body: JSON.stringify(input ?? {}),
       });
     } catch {
-      throw new ApiError({
-        code: 'internal',
-        message: 'The studio host is not reachable. Is `wavfusion serve` still running?',
-      });
+      // No answer at all: offline until the event stream reconnects (closing a socket that has not
+      // noticed yet starts that at once).
+      connection.set(false);
+      if (socket?.readyState === WebSocket.OPEN) socket.close();
+      throw new HostUnreachableError();
     }
     const body = (await response.json().catch(() => null)) as unknown;
     if (!response.ok) {
@@ -79,6 +92,7 @@ export function createHttpClient(origin: string = window.location.origin): Studi
     // would cost ~25 ms a reload); event payloads are checked above.
     ...operationMethods((name) => (input) => call(name, input)),
     transport: 'http',
+    connection,
     chooseFolder: null,
     mediaUrl: (mediaPath: string) => `${origin}/media/${mediaPath}`,
     on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => {
@@ -86,6 +100,35 @@ export function createHttpClient(origin: string = window.location.origin): Studi
       const wrapped: Listener = (payload) => listener(payload as EventPayload<E>);
       set.add(wrapped);
       return () => void set.delete(wrapped);
+    },
+  };
+}
+
+/** Online/offline, with listeners and waiters; `set` is the transport's. */
+function hostConnection(): HostConnection & { set(online: boolean): void } {
+  let online = true;
+  const listeners = new Set<(online: boolean) => void>();
+  let waiters: (() => void)[] = [];
+  return {
+    get online() {
+      return online;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    whenOnline() {
+      return online ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    set(value) {
+      if (value === online) return;
+      online = value;
+      for (const l of listeners) l(value);
+      if (value) {
+        const ready = waiters;
+        waiters = [];
+        for (const resolve of ready) resolve();
+      }
     },
   };
 }

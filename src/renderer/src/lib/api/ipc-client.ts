@@ -34,6 +34,7 @@ export function createIpcClient(bridge: DesktopBridge): StudioClient {
       return output.value;
     }),
     transport: 'ipc',
+    connection: null, // the window and the core live and die together
     chooseFolder: () => bridge.chooseFolder(),
     mediaUrl: (mediaPath: string) => `wavfusion-media://${mediaPath}`,
     on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => {

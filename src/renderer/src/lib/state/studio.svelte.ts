@@ -10,6 +10,7 @@ import {
   type UtteranceRow,
   type Waveform,
 } from '../../../../shared/contract';
+import { HostUnreachableError } from '../api/api-error';
 import { mapBy } from '../util/collections';
 import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
@@ -75,6 +76,13 @@ export class StudioState {
   pendingSaves = $state(0);
   /** A note typed but not sent yet (it goes after a pause in typing). */
   notePending = $state(false);
+  /**
+   * False while the host cannot be reached (web mode: it stopped or restarts). Edits made meanwhile
+   * are kept here, in order, and sent when it is back; then everything is reloaded.
+   */
+  online = $state(true);
+  /** Edits made and not yet saved (while offline: those kept in this page). */
+  unsaved = $derived(this.pendingSaves + (this.notePending ? 1 : 0));
 
   readonly jobs: JobsState;
   readonly models: ModelsState;
@@ -158,6 +166,10 @@ export class StudioState {
         if (!this.edits.isPending(row.id)) this.replaceRow(row);
       }),
       this.jobs.connect(),
+      this.client.connection?.onChange((online) => {
+        this.online = online;
+        if (online) void this.afterReconnect();
+      }) ?? (() => undefined),
     ];
     // Leaving the page sends a note still waiting for its pause in typing.
     const flush = () => this.saveNote.flush();
@@ -290,7 +302,9 @@ export class StudioState {
     if (waveform.status === 'fulfilled') this.waveform = waveform.value;
     else this.waveformError = errorMessage(waveform.reason);
     if (annotation.status === 'fulfilled') this.setDimensionsFrom(id, annotation.value);
-    else this.showError(`Could not load the ratings: ${errorMessage(annotation.reason)}`);
+    // Offline: the banner says so, and the selection reloads when the host is back.
+    else if (!(annotation.reason instanceof HostUnreachableError))
+      this.showError(`Could not load the ratings: ${errorMessage(annotation.reason)}`);
   }
 
   private setPredictionFrom(id: number, result: PromiseSettledResult<Prediction | null>): void {
@@ -456,7 +470,10 @@ export class StudioState {
     this.saveNote.flush();
     this.pendingSaves++;
     try {
-      const { row } = await this.enqueue(() => (which === 'undo' ? this.client.undo({}) : this.client.redo({})));
+      // Not sent again after a lost connection: it might have been done already (twice is not once).
+      const { row } = await this.enqueue(() => (which === 'undo' ? this.client.undo({}) : this.client.redo({})), {
+        resend: false,
+      });
       if (!row) {
         this.showNotice(which === 'undo' ? 'Nothing to undo' : 'Nothing to redo');
         return;
@@ -596,11 +613,48 @@ export class StudioState {
     this.rows = this.rows.with(index, row);
   }
 
-  /** Runs edits one after another, in the order they were made. */
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(fn, fn);
+  /**
+   * Runs edits one after another, in the order they were made. An edit the host did not receive
+   * (unreachable) is kept and sent again once the host is back, and the ones after it wait their
+   * turn, unless `resend` is false (the host may have done it before the connection broke).
+   */
+  private enqueue<T>(fn: () => Promise<T>, { resend = true }: { resend?: boolean } = {}): Promise<T> {
+    const attempt = resend ? () => this.sendKept(fn) : fn;
+    const result = this.queue.then(attempt, attempt);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async sendKept<T>(fn: () => Promise<T>): Promise<T> {
+    const connection = this.client.connection;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        // Edits are settings (this label, these ratings): sending one twice leaves the same result.
+        if (!connection || !(err instanceof HostUnreachableError)) throw err;
+        await connection.whenOnline();
+      }
+    }
+  }
+
+  /**
+   * The host is back (it restarted, on the same address): once the kept edits are sent, reload what
+   * it may have changed meanwhile (rows, info, labels, models, jobs, the selection), as if the page
+   * had been reopened.
+   */
+  private async afterReconnect(): Promise<void> {
+    await this.enqueue(() => Promise.resolve(), { resend: false });
+    await this.load();
+    void this.jobs.refresh();
+    // What the selection could not load while offline (its waveform, ratings, prediction).
+    if (
+      this.selectedId !== null &&
+      (this.dimensionsFor !== this.selectedId || this.waveformError !== null || this.predictionError !== null)
+    ) {
+      this.selectionRequest++;
+      void this.loadSelected(this.selectedId);
+    }
   }
 }
 

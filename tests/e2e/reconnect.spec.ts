@@ -1,0 +1,145 @@
+import AxeBuilder from '@axe-core/playwright';
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, REPO_ROOT, snap, test } from './fixtures';
+
+/** A real `wavfusion serve` on the demo project of `home`, as `npm start -- --web` runs it (no --port, no token). */
+async function serve(home: string): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, WAVFUSION_HOME: home };
+  delete env.WAVFUSION_TOKEN;
+  const child = spawn(process.execPath, ['bin/wavfusion.mjs', 'serve'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 30 s:\n${out}\n${err}`)), 30_000);
+    const check = () => {
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`wavfusion serve exited (${code}):\n${err}`)));
+  });
+  return { child, url, stdout: () => out };
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  return exited;
+}
+
+/** Human labels in the project file, by recording file name (read straight from SQLite). */
+function storedLabels(file: string): Record<string, string> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT r.file_name AS name, l.name AS label FROM annotations a
+           JOIN utterances u ON u.id = a.utterance_id JOIN recordings r ON r.id = u.recording_id
+           JOIN labels l ON l.id = a.label_id WHERE a.origin = 'human'`,
+      )
+      .all() as { name: string; label: string }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.label]));
+  } finally {
+    db.close();
+  }
+}
+
+async function expectAccessible(page: import('@playwright/test').Page, view: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  const serious = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
+}
+
+test('a host killed and restarted on the same project: the page goes offline, keeps its edits, reconnects and saves them', async ({
+  page,
+  tmp,
+}) => {
+  test.setTimeout(120_000);
+  const home = path.join(tmp, 'home');
+  const project = path.join(home, 'demo.sqlite');
+  let host = await serve(home);
+  try {
+    await page.goto(host.url);
+    const list = page.getByRole('listbox', { name: 'Utterances' });
+    const options = list.getByRole('option');
+    await expect(options.first()).toBeVisible();
+    // Marks this document: a reload would lose it.
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+
+    // Online: a label is saved as usual.
+    await options.nth(0).click();
+    await page.keyboard.press('2');
+    await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+    expect(storedLabels(project)).toEqual({ 'spk_a_01.wav': 'happy' });
+
+    // The host dies (kill -9): the page says so at once.
+    await killHard(host.child);
+    const banner = page.getByTestId('offline-banner');
+    await expect(banner).toBeVisible();
+    await expect(banner).toContainText('The studio host is unreachable.');
+    await expect(banner).toContainText('Edits you make now are kept in this page and saved when the host is back.');
+
+    // Two labels made while it is down: shown at once, kept, counted in the banner.
+    await options.nth(1).click();
+    await page.keyboard.press('3');
+    await expect(options.nth(1)).toHaveAttribute('data-label', 'angry');
+    await page.keyboard.press('4'); // auto-advance went on to the third row
+    await expect(options.nth(2)).toHaveAttribute('data-label', 'sad');
+    await expect(banner).toContainText('2 edits are not saved yet: kept in this page and saved when the host is back.');
+    await expect(page.getByTestId('save-state')).toHaveText('Saving…');
+    // Nothing reached the file: the host is gone.
+    expect(storedLabels(project)).toEqual({ 'spk_a_01.wav': 'happy' });
+
+    await snap(page, 'offline-light');
+    await expectAccessible(page, 'offline banner (light)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await snap(page, 'offline-dark');
+    await expectAccessible(page, 'offline banner (dark)');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Restarted on the same project: same port, same token (remembered in the studio home, 0600).
+    const before = host.url;
+    host = await serve(home);
+    expect(host.url).toBe(before);
+    expect(host.stdout()).toContain('at the same address as last time');
+    const hosts = path.join(home, 'hosts');
+    const [identity] = fs.readdirSync(hosts);
+    expect(fs.statSync(path.join(hosts, identity!)).mode & 0o777).toBe(0o600);
+
+    // The page reconnects by itself, sends the kept edits, and they are in the file.
+    await expect(banner).toBeHidden({ timeout: 15_000 });
+    await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+    await expect
+      .poll(() => storedLabels(project))
+      .toEqual({ 'spk_a_01.wav': 'happy', 'spk_a_02.wav': 'angry', 'spk_a_03.wav': 'sad' });
+    await expect(options.nth(1)).toHaveAttribute('data-label', 'angry');
+    await expect(options.nth(2)).toHaveAttribute('data-label', 'sad');
+    await expect(page.getByTestId('labelled-count')).toHaveText('labelled 3 / total 36');
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+
+    // And it is live again: a new label is saved, and the selection's waveform loads.
+    await page.keyboard.press('1');
+    await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+    await expect.poll(() => storedLabels(project)['spk_a_04.wav']).toBe('neutral');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  } finally {
+    await killHard(host.child);
+  }
+});
