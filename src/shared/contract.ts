@@ -141,6 +141,13 @@ export const ProjectInfo = z.object({
 });
 export type ProjectInfo = z.infer<typeof ProjectInfo>;
 
+/**
+ * What one Undo or Redo did: the row to show (null when nothing was left to undo, or when a segment
+ * step left no segment live, such as undoing a create), and `segments: true` for a segment step.
+ */
+export const HistoryStep = z.object({ row: UtteranceRow.nullable(), segments: z.literal(true).optional() });
+export type HistoryStep = z.infer<typeof HistoryStep>;
+
 /** Regions returned with a waveform, at most (the selected utterance's and its nearest neighbours'). */
 export const MAX_WAVEFORM_REGIONS = 24;
 
@@ -438,8 +445,8 @@ export const operations = {
     }),
     z.object({ row: UtteranceRow }),
   ),
-  undo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
-  redo: op(Empty, z.object({ row: UtteranceRow.nullable() })),
+  undo: op(Empty, HistoryStep),
+  redo: op(Empty, HistoryStep),
   /** Voice activity detection (Silero VAD v5) as a job: its result proposes segments and changes nothing. */
   startSegmentation: op(
     z.object({ scope: SegmentScope.default({}), params: VadParams.default(VadParams.parse({})) }),

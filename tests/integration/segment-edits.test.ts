@@ -97,6 +97,22 @@ describe('segment edits', () => {
     expect(ops.filter((op) => op === 'redo')).toHaveLength(2);
   });
 
+  it('an Undo or Redo of a segment edit that leaves no segment to show still says it did something', async () => {
+    const id = (await call('createSegment', { recordingId, start: 1, end: 2 })).utteranceIds[0];
+    // Undoing the creation leaves no live segment: no row, but a segment step was undone.
+    expect(await call('undo')).toEqual({ row: null, segments: true });
+    expect(spans()).toEqual([]);
+    const redone = await call('redo');
+    expect(redone.segments).toBe(true);
+    expect(redone.row.id).toBe(id);
+    // A label step carries no flag; nothing left to undo is just no row.
+    await call('setLabel', { utteranceId: id, labelId: 1 });
+    expect(await call('undo')).toMatchObject({ row: { id } });
+    expect((await call('undo')).segments).toBe(true); // the creation
+    expect((await call('undo')).segments).toBe(true); // the whole-file utterance's deletion (beforeEach)
+    expect(await call('undo')).toEqual({ row: null });
+  });
+
   it('refuses edits past the file end, of negative length, overlapping, or splitting outside the segment', async () => {
     const duration = studio.store.recordings.byId(recordingId)!.durationS;
     await expect(call('createSegment', { recordingId, start: 1, end: duration + 1 })).rejects.toThrow(/lies outside/);

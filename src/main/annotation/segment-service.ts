@@ -10,6 +10,12 @@ import type { StudioEvents } from '../events';
 import type { ProjectStore } from '../project/project-store';
 import type { AnnotationService } from './annotation-service';
 
+/** What one Undo or Redo did: the row to show, and whether it was a segment step. */
+export interface HistoryStep {
+  row: UtteranceRow | null;
+  segments?: true;
+}
+
 /** The shortest segment an edit may leave (s). */
 export const MIN_SEGMENT_S = 0.02;
 
@@ -209,17 +215,21 @@ export class SegmentService {
     });
   }
 
-  /** Undo across both histories: whichever of the newest segment edit and label edit is newer. */
-  undo(): UtteranceRow | null {
+  /**
+   * Undo across both histories: whichever of the newest segment edit and label edit is newer. The
+   * row is the first segment the step left live (null when none did, e.g. undoing a create, or when
+   * there was nothing to undo); `segments` says a segment step was taken.
+   */
+  undo(): HistoryStep {
     const { store } = this;
     const annotator = store.annotator;
     const seg = store.segments.nextUndo(annotator);
     const label = store.annotations.nextUndo(annotator);
-    if (!seg || (label && label.seq > seg.labelSeq)) return this.annotations.undo();
+    if (!seg || (label && label.seq > seg.labelSeq)) return { row: this.annotations.undo() };
     return this.step('undo');
   }
 
-  redo(): UtteranceRow | null {
+  redo(): HistoryStep {
     const { store } = this;
     const annotator = store.annotator;
     const seg = store.segments.nextRedo(annotator);
@@ -229,10 +239,10 @@ export class SegmentService {
     const labelOk = label && !(lastSegEdit && lastSegEdit.labelSeq >= label.seq);
     const segOk = seg && !store.segments.labelEditAfter(annotator, seg.labelSeq);
     if (segOk && (!labelOk || seg.labelSeq >= label.seq)) return this.step('redo');
-    return labelOk ? this.annotations.redo() : null;
+    return { row: labelOk ? this.annotations.redo() : null };
   }
 
-  private step(op: 'undo' | 'redo'): UtteranceRow | null {
+  private step(op: 'undo' | 'redo'): HistoryStep {
     const { store } = this;
     const annotator = store.annotator;
     const ids = store.transaction(() => {
@@ -253,9 +263,9 @@ export class SegmentService {
       });
       return to.segments.filter((s) => !s.removed).map((s) => s.id);
     });
-    if (ids === null) return null;
+    if (ids === null) return { row: null };
     this.changed(ids.length);
-    return ids.length ? (store.row(ids[0]!) ?? null) : null;
+    return { row: ids.length ? (store.row(ids[0]!) ?? null) : null, segments: true };
   }
 
   /** Runs one edit of live segments `ids` in a transaction and records it. */

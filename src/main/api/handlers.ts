@@ -29,8 +29,8 @@ export function createHandlers(studio: Studio): Handlers {
     setLabel: ({ utteranceId, labelId }) => studio.annotations.setLabel(utteranceId, labelId),
     setDimensions: ({ utteranceId, ...dims }) => studio.annotations.setDimensions(utteranceId, dims),
     // One Undo walks label edits and segment edits together, newest first.
-    undo: () => ({ row: studio.segments.undo() }),
-    redo: () => ({ row: studio.segments.redo() }),
+    undo: () => studio.segments.undo(),
+    redo: () => studio.segments.redo(),
     startSegmentation: ({ scope, params }) => ({
       jobId: studio.jobs.start('segment', 'Find speech (VAD)', (ctx) => studio.segmentation.run(scope, params, ctx)),
     }),
