@@ -214,6 +214,12 @@ export const ExportRequest = z.object({
     .default({ train: 0.8, validation: 0.1, test: 0.1 }),
   /** Use labels imported with a manifest where no person has labelled the utterance. */
   includeImported: z.boolean().default(false),
+  /**
+   * Add the active model's prediction as columns (audiofolder, CSV, JSONL): predicted_label,
+   * predicted_prob, one prob_<label> per model label, model_name, model_version. Label Studio tasks
+   * carry predictions anyway; TextGrid and EAF have no columns (a warning says so).
+   */
+  includePredictions: z.boolean().default(false),
 });
 export type ExportRequest = z.input<typeof ExportRequest>;
 export const ExportSummary = z.object({

@@ -129,12 +129,16 @@ test('run the demo model, review predictions, sort by uncertainty, accept with E
   await list.focus();
   await snap(page, 'predictions');
 
-  // Export: exactly the three labels, the accepted one as predicted.
+  // Export: exactly the three labels, the accepted one as predicted, with the model's columns.
   const out = path.join(tmp, 'export');
   await page.getByRole('button', { name: 'Export…' }).click();
   const exportDialog = page.getByRole('dialog', { name: 'Export dataset' });
   await exportDialog.getByRole('textbox', { name: 'Export folder' }).fill(out);
   await exportDialog.getByRole('combobox', { name: 'Format' }).selectOption('audiofolder');
+  const withPredictions = exportDialog.getByRole('checkbox', { name: /prediction and scores as columns/ });
+  await expect(withPredictions).not.toBeChecked();
+  await withPredictions.check();
+  await expect(exportDialog.getByTestId('prediction-columns-note')).toContainText('prob_<label>');
   await exportDialog.getByRole('button', { name: 'Export', exact: true }).click();
   await expect(exportDialog.getByRole('region', { name: 'Export summary' })).toContainText(
     '3 labelled utterance(s) exported',
@@ -150,5 +154,14 @@ test('run the demo model, review predictions, sort by uncertainty, accept with E
   for (const [file, label] of expected) {
     const stem = file!.replace(/\.wav$/, '');
     expect(rows.find((r) => r.file_name!.endsWith(`_${stem}.wav`))?.label, `the label of ${file}`).toBe(label);
+  }
+  // The model's columns: the accepted row's prediction is its label; each predicted_prob is the top prob_*.
+  const accepted = rows.find((r) => r.file_name!.endsWith(`_${names[2]!.replace(/\.wav$/, '')}.wav`))!;
+  expect(accepted.predicted_label).toBe(shown);
+  for (const r of rows) {
+    expect([r.model_name, r.model_version]).toEqual(['wavfusion-demo', expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
+    const probs = ['neutral', 'happy', 'angry', 'sad'].map((l) => Number(r[`prob_${l}`]));
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(Number(r.predicted_prob)).toBe(Math.max(...probs));
   }
 });

@@ -33,7 +33,10 @@ const COMMAND_USAGE = {
                                                    (a manifest's annotator column: one row per utterance
                                                    and annotator, each that annotator's label)`,
   export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl|textgrid|eaf|label-studio]
-                   [--seed N] [--overwrite] [--include-imported]`,
+                   [--seed N] [--overwrite] [--include-imported]
+                   [--include-predictions]         the active model's prediction as columns (audiofolder,
+                                                   csv, jsonl): predicted_label, predicted_prob,
+                                                   prob_<label> per model label, model_name, model_version`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
   'merge-predictions': MERGE_USAGE,
@@ -231,6 +234,7 @@ async function exportCommand(args: string[]): Promise<number> {
       seed: { type: 'string', default: '13' },
       overwrite: { type: 'boolean', default: false },
       'include-imported': { type: 'boolean', default: false },
+      'include-predictions': { type: 'boolean', default: false },
     },
   });
   if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
@@ -244,6 +248,7 @@ async function exportCommand(args: string[]): Promise<number> {
       seed: Number(values.seed),
       overwrite: values.overwrite!,
       includeImported: values['include-imported']!,
+      includePredictions: values['include-predictions']!,
     };
     const status = await runJob(
       studio,

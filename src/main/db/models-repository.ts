@@ -35,6 +35,14 @@ export interface StoredPrediction {
   precision?: 'fp32' | 'int8';
 }
 
+/** One model's prediction for an utterance with every label's probability, as an export writes it. */
+export interface PredictionScores {
+  predictedLabel: string;
+  confidence: number;
+  /** In the model's label order (`ModelRecord.labels`). */
+  probabilities: number[];
+}
+
 interface PredictionRecord extends Omit<StoredPrediction, 'probabilities' | 'textUsed' | 'embedding'> {
   probabilities: string;
   textUsed: number;
@@ -149,6 +157,26 @@ export class ModelsRepository {
       textUsed: r.textUsed === 1,
       embedding: new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4),
     };
+  }
+
+  /** Every prediction of a model with its probabilities (in the model's label order), by utterance. */
+  scoresOf(modelId: number): Map<number, PredictionScores> {
+    const rows = this.db
+      .prepare<[number], { utteranceId: number; probabilities: string; predictedLabel: string; confidence: number }>(
+        `SELECT utterance_id AS utteranceId, probabilities, predicted_label AS predictedLabel, confidence
+         FROM predictions WHERE model_id = ?`,
+      )
+      .all(modelId);
+    return new Map(
+      rows.map((r) => [
+        r.utteranceId,
+        {
+          predictedLabel: r.predictedLabel,
+          confidence: r.confidence,
+          probabilities: JSON.parse(r.probabilities) as number[],
+        },
+      ]),
+    );
   }
 
   predictedUtterances(modelId: number): Set<number> {

@@ -6,6 +6,7 @@ import { projectConsensus, type ItemConsensus } from '../agreement/consensus';
 import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { monoSegment, resample } from '../audio/signal';
 import { encodeWav16 } from '../audio/wav';
+import type { ModelRecord, PredictionScores } from '../db/models-repository';
 import { StudioError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
@@ -68,7 +69,16 @@ interface ExportRow {
   numAnnotators: number;
   itemAgreement: number | null;
   adjudicated: boolean;
+  /** The active model's prediction, when asked for and there is one. */
+  prediction: PredictionScores | null;
   split: SplitName;
+}
+
+/** The model whose predictions an export carries, and its columns. */
+interface PredictionExport {
+  model: ModelRecord;
+  columns: string[];
+  scores: Map<number, PredictionScores>;
 }
 
 /** Writes the labelled corpus in a layout training code reads directly. */
@@ -81,6 +91,8 @@ export class ExportService {
   async export(request: ExportRequest, ctx: JobContext): Promise<ExportSummary> {
     const req = ExportRequestSchema.parse(request);
     const folder = path.resolve(req.folder);
+    // Asked for before anything is written: refused at once when there is no model to take them from.
+    const predictions = req.includePredictions && !isCorpusExport(req.format) ? this.activePredictions() : null;
     // Written into a temporary sibling, fsynced and renamed into place: all or nothing.
     const staged = await StagedFolder.begin(folder, req.overwrite);
 
@@ -90,6 +102,11 @@ export class ExportService {
         // Other tools' formats: the whole project (every utterance, each annotator's labels), per recording.
         const corpus = projectCorpus(this.store, req.includeImported);
         const warnings = await CORPUS_EXPORTS[req.format].write(corpus, write, folder);
+        if (req.includePredictions && req.format !== 'label-studio')
+          warnings.push(
+            `${req.format === 'eaf' ? 'EAF' : 'TextGrid'} has no columns: the model's predictions are not written ` +
+              '(CSV, JSONL, audiofolder and Label Studio carry them)',
+          );
         throwIfCancelled(ctx.signal);
         const utterances = corpus.recordings.reduce((n, r) => n + r.segments.length, 0);
         await write(
@@ -111,17 +128,19 @@ export class ExportService {
         await staged.commit();
         return { folder, format: req.format, rows: utterances, bySplit: {}, warnings, files: staged.files };
       }
-      const rows = this.collectRows(req.includeImported, req.split, req.seed);
-      if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx);
+      const rows = this.collectRows(req.includeImported, req.split, req.seed, predictions);
+      const flat = (r: ExportRow) => ({ ...flatRow(r), ...predictionColumns(r, predictions) });
+      const flatColumns = [...FLAT_COLUMNS, ...(predictions?.columns ?? [])];
+      if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx, predictions);
       else if (req.format === 'csv')
         await write(
           'dataset.csv',
-          stringify(rows.rows.map(flatRow), { header: true, columns: FLAT_COLUMNS, cast: CSV_CAST }),
+          stringify(rows.rows.map(flat), { header: true, columns: flatColumns, cast: CSV_CAST }),
         );
       else
         await write(
           'dataset.jsonl',
-          rows.rows.map((r) => JSON.stringify(flatRow(r))).join('\n') + (rows.rows.length ? '\n' : ''),
+          rows.rows.map((r) => JSON.stringify(flat(r))).join('\n') + (rows.rows.length ? '\n' : ''),
         );
       throwIfCancelled(ctx.signal);
       const labels = this.store.labels.list().map((l) => l.name);
@@ -153,6 +172,17 @@ export class ExportService {
         },
         split: { seed: req.seed, ratios: req.split, groupedBy: 'speaker (recording when the speaker is unknown)' },
         annotators: [...new Set(rows.rows.map((r) => r.annotator))].sort(),
+        predictions: predictions && {
+          model: {
+            name: predictions.model.name,
+            version: predictions.model.version,
+            checksum: predictions.model.checksum,
+            displayName: predictions.model.displayName,
+          },
+          labels: predictions.model.labels,
+          columns: predictions.columns,
+          rowsWithout: rows.rows.filter((r) => !r.prediction).length,
+        },
         counts: {
           rows: rows.rows.length,
           skippedUnlabelled: rows.skipped,
@@ -185,7 +215,34 @@ export class ExportService {
     }
   }
 
-  private collectRows(includeImported: boolean, ratios: Record<SplitName, number>, seed: number) {
+  /** The active model and its stored predictions; refused when there is no active model. */
+  private activePredictions(): PredictionExport {
+    const id = this.store.activeModelId;
+    const model = id === null ? undefined : this.store.models.byId(id);
+    if (!model)
+      throw new StudioError(
+        'conflict',
+        'No active model: add or choose one (Run model…) to export its predictions, or export without them',
+      );
+    return {
+      model,
+      columns: [
+        'predicted_label',
+        'predicted_prob',
+        ...model.labels.map((l) => `prob_${l}`),
+        'model_name',
+        'model_version',
+      ],
+      scores: this.store.models.scoresOf(model.id),
+    };
+  }
+
+  private collectRows(
+    includeImported: boolean,
+    ratios: Record<SplitName, number>,
+    seed: number,
+    predictions: PredictionExport | null,
+  ) {
     const { store } = this;
     const labels = new Map(store.labels.list().map((l) => [l.id, l.name]));
     const recordings = new Map(store.recordings.list().map((r) => [r.id, r]));
@@ -214,6 +271,7 @@ export class ExportService {
         note: a.note,
         annotatedAt: a.updatedAt,
         ...consensusColumns(items.get(u.id), labelOrder, labels),
+        prediction: predictions?.scores.get(u.id) ?? null,
       });
     }
     const { assignment, warnings } = splitByGroup(
@@ -222,6 +280,13 @@ export class ExportService {
       seed,
     );
     const rows = base.map((r) => ({ ...r, split: assignment.get(r.utteranceId)! }));
+    const unpredicted = predictions ? rows.filter((r) => !r.prediction).length : 0;
+    if (predictions && unpredicted > 0)
+      warnings.push(
+        `${unpredicted} of ${rows.length} exported utterance(s) have no prediction from ` +
+          `${predictions.model.name} ${predictions.model.version}: their prediction columns are empty ` +
+          '(run the model on them first)',
+      );
     return { rows, warnings, settings, skipped: store.utterances.count() - rows.length };
   }
 
@@ -229,6 +294,7 @@ export class ExportService {
     rows: ExportRow[],
     write: (relative: string, data: string | Buffer) => Promise<void>,
     ctx: JobContext,
+    predictions: PredictionExport | null,
   ): Promise<void> {
     const metadata = new Map<SplitName, Record<string, unknown>[]>(SPLITS.map((s) => [s, []]));
     const ordered = [...rows].sort((a, b) => a.recordingId - b.recordingId || a.start - b.start);
@@ -256,6 +322,7 @@ export class ExportService {
         end: round(row.end),
         annotator: row.annotator,
         ...annotationColumns(row),
+        ...predictionColumns(row, predictions),
       });
       ctx.progress(++done, rows.length, fileName);
     }
@@ -264,7 +331,11 @@ export class ExportService {
       list.sort((a, b) => String(a.file_name).localeCompare(String(b.file_name)));
       await write(
         `${split}/metadata.csv`,
-        stringify(list, { header: true, columns: [...METADATA_COLUMNS], cast: CSV_CAST }),
+        stringify(list, {
+          header: true,
+          columns: [...METADATA_COLUMNS, ...(predictions?.columns ?? [])],
+          cast: CSV_CAST,
+        }),
       );
     }
   }
@@ -309,6 +380,27 @@ const annotationColumns = (r: ExportRow) => ({
   item_agreement: r.itemAgreement === null ? null : Math.round(r.itemAgreement * 1e6) / 1e6,
   adjudicated: r.adjudicated,
 });
+
+/**
+ * The model's columns: its label and probability, every label's probability (the model's label order),
+ * and which model. Empty (CSV) or null (JSONL) where it has not predicted the utterance.
+ */
+function predictionColumns(r: ExportRow, predictions: PredictionExport | null): Record<string, unknown> {
+  if (!predictions) return {};
+  const { model, columns } = predictions;
+  const p = r.prediction;
+  const probs = model.labels.map((_, i) => (p ? roundProb(p.probabilities[i] ?? 0) : null));
+  const values = [
+    p?.predictedLabel ?? null,
+    p ? roundProb(p.confidence) : null,
+    ...probs,
+    p ? model.name : null,
+    p ? model.version : null,
+  ];
+  return Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+}
+
+const roundProb = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** CSV cells: lists as JSON (`[0,2,1,0]`), flags as true/false. */
 const CSV_CAST = {
