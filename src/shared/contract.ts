@@ -28,10 +28,22 @@ import {
   VadParams,
   segmentOperationInputs,
 } from './segment-contract';
+import {
+  BrowseListing,
+  BrowseRequest,
+  LabelDefinition,
+  LabelExample,
+  MAX_LABEL_EXAMPLES,
+  NewProjectRequest,
+  OpenProjectRequest,
+  ProjectName,
+  RecentProject,
+} from './project-contract';
 
 export * from './agreement-contract';
 export * from './evaluation-contract';
 export * from './segment-contract';
+export * from './project-contract';
 
 // ---------- shared value schemas ----------
 
@@ -48,8 +60,12 @@ export const Label = z.object({
   color: HexColor,
   hotkey: Hotkey.nullable(),
   position: z.number().int(),
+  /** The guideline: what the label means in this project ('' when none is written). */
+  definition: LabelDefinition.default(''),
+  /** Example utterances of this project that annotators can play from the label bar. */
+  examples: z.array(LabelExample).default([]),
 });
-export type Label = z.infer<typeof Label>;
+export type Label = z.output<typeof Label>;
 
 export const AnnotationState = z.object({
   labelId: Id.nullable(),
@@ -417,6 +433,10 @@ export const operations = {
       name: z.string().trim().min(1).max(40),
       color: HexColor,
       hotkey: Hotkey.nullable(),
+      /** The guideline's definition; left out: unchanged. */
+      definition: LabelDefinition.optional(),
+      /** The example utterances, in order; left out: unchanged. */
+      examples: z.array(Id).max(MAX_LABEL_EXAMPLES).optional(),
     }),
     z.array(Label),
   ),
@@ -537,6 +557,24 @@ export const operations = {
     ConsensusDetail,
   ),
   getAgreement: op(AgreementRequest, AgreementReport),
+  /**
+   * Projects. `newProject` creates a project file (refused where a file exists) and opens it;
+   * `openProject` opens an existing one (a file that is not a WavFusion project, or is newer than the
+   * app, is refused and the open project stays). Either closes the open project first, once the new one
+   * opened; running jobs refuse the switch. Every window then gets `projectOpened`.
+   */
+  newProject: op(NewProjectRequest, ProjectInfo),
+  openProject: op(OpenProjectRequest, ProjectInfo),
+  renameProject: op(z.object({ name: ProjectName }), ProjectInfo),
+  /** Recently opened projects, newest first (kept in the studio's home folder). */
+  listRecentProjects: op(Empty, z.array(RecentProject)),
+  /** Takes a project off the recent list; the file is left alone. */
+  forgetRecentProject: op(OpenProjectRequest, z.array(RecentProject)),
+  /**
+   * The folder and file picker of web mode: one folder's sub-folders and matching files (names only),
+   * confined to the home folder and the folders of the projects opened.
+   */
+  browsePath: op(BrowseRequest, BrowseListing),
 } as const;
 
 export type Operations = typeof operations;
@@ -574,6 +612,8 @@ export const events = {
   predictionsChanged: z.object({ modelId: Id.nullable(), count: z.number().int() }),
   /** The roster or the labelling settings (K, blind mode, consensus rule) changed: rows may show more or less. */
   labellingChanged: z.object({ settings: LabellingSettings, roster: z.array(RosterEntry) }),
+  /** Another project was opened (everything shown is the new project's), or this one was renamed. */
+  projectOpened: z.object({ info: ProjectInfo, reason: z.enum(['opened', 'created', 'renamed']) }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;
@@ -585,6 +625,7 @@ export const ipcChannel = {
   invoke: (name: OperationName) => `wavfusion:invoke:${name}` as const,
   event: (name: EventName) => `wavfusion:event:${name}` as const,
   chooseFolder: 'wavfusion:desktop:chooseFolder',
+  chooseProjectFile: 'wavfusion:desktop:chooseProjectFile',
 } as const;
 
 /** Error shape returned by both transports. `code` is stable; `message` is for people. */
@@ -638,6 +679,8 @@ export type StudioClient = StudioOperations & {
   mediaUrl(mediaPath: string): string;
   /** Native folder picker; null where the transport has none (browser). */
   chooseFolder: (() => Promise<string | null>) | null;
+  /** Native project-file dialogs (open an existing file, name a new one); null where the transport has none (browser). */
+  chooseProjectFile: ((mode: 'open' | 'new') => Promise<string | null>) | null;
   readonly transport: 'ipc' | 'http';
   /** The host connection where the transport can lose it (http); null where it cannot (ipc). */
   readonly connection: HostConnection | null;

@@ -50,6 +50,8 @@ export type DesktopBridge = BridgeOperations &
   BridgeEvents & {
     /** The native folder picker; null when cancelled. */
     readonly chooseFolder: () => Promise<string | null>;
+    /** The native project-file dialogs (open, or a new file's name); null when cancelled. */
+    readonly chooseProjectFile: (mode: 'open' | 'new') => Promise<string | null>;
   };
 
 /** The part of `ipcRenderer` the bridge needs (so that it can be built over a fake in tests). */
@@ -76,5 +78,6 @@ export function createDesktopBridge(ipc: IpcRendererLike): DesktopBridge {
     };
   }
   bridge.chooseFolder = () => ipc.invoke(ipcChannel.chooseFolder);
+  bridge.chooseProjectFile = (mode: 'open' | 'new') => ipc.invoke(ipcChannel.chooseProjectFile, mode);
   return bridge as DesktopBridge;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardEvents, ipcEndpoints } from '../../src/main/api/ipc';
+import { StudioSession } from '../../src/main/api/session';
 import type { Studio } from '../../src/main/api/studio';
 import { ApiError } from '../../src/renderer/src/lib/api/api-error';
 import { createIpcClient } from '../../src/renderer/src/lib/api/ipc-client';
@@ -24,7 +25,7 @@ import { DEMO_MODEL, copyInto, demoClips, openTempStudio } from '../helpers/fixt
 type Wire = (event: unknown, payload: unknown) => void;
 
 /** A fake ipcRenderer wired to the main process's endpoints; records every channel invoked. */
-function fakeIpcRenderer(studio: Studio, invoked: Set<string>): IpcRendererLike & { close(): void } {
+function fakeIpcRenderer(studio: StudioSession, invoked: Set<string>): IpcRendererLike & { close(): void } {
   const endpoints = new Map(ipcEndpoints(studio).map((e) => [e.channel, e]));
   const listeners = new Map<string, Set<Wire>>();
   const off = forwardEvents(studio, (channel, payload) => {
@@ -37,7 +38,7 @@ function fakeIpcRenderer(studio: Studio, invoked: Set<string>): IpcRendererLike 
   return {
     async invoke(channel, ...args) {
       invoked.add(channel);
-      if (channel === ipcChannel.chooseFolder) return null;
+      if (channel === ipcChannel.chooseFolder || channel === ipcChannel.chooseProjectFile) return null;
       const endpoint = endpoints.get(channel);
       if (!endpoint) throw new Error(`No handler registered for '${channel}'`);
       return structuredClone(await endpoint.handle(structuredClone(args[0])));
@@ -54,6 +55,7 @@ function fakeIpcRenderer(studio: Studio, invoked: Set<string>): IpcRendererLike 
 }
 
 let studio: Studio;
+let session: StudioSession;
 let dir: string;
 let ipc: ReturnType<typeof fakeIpcRenderer>;
 let bridge: DesktopBridge;
@@ -64,7 +66,8 @@ const offs: (() => void)[] = [];
 
 beforeAll(() => {
   ({ studio, dir } = openTempStudio());
-  ipc = fakeIpcRenderer(studio, invoked);
+  session = new StudioSession(studio, { home: path.join(dir, 'home'), userHome: dir });
+  ipc = fakeIpcRenderer(session, invoked);
   bridge = createDesktopBridge(ipc);
   client = createIpcClient(bridge);
   for (const event of eventNames) offs.push(client.on(event, (payload) => received.get(event)!.push(payload)));
@@ -72,7 +75,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const off of offs) off();
   ipc.close();
-  await studio.close();
+  await session.close();
 });
 
 async function finished(jobId: string): Promise<JobStatus> {
@@ -90,6 +93,7 @@ describe('the desktop bridge', () => {
       ...operationNames,
       ...eventNames.map((e) => `on${e[0]!.toUpperCase()}${e.slice(1)}`),
       'chooseFolder',
+      'chooseProjectFile',
     ].sort();
     expect(Object.keys(bridge).sort()).toEqual(expected);
   });
@@ -196,6 +200,7 @@ describe('the desktop bridge', () => {
     expect(relinked.state).toBe('succeeded');
     expect(await client.cancelJob({ jobId: relinked.id })).toEqual({ cancelled: false });
     expect(await client.chooseFolder!()).toBeNull();
+    expect(await client.chooseProjectFile!('open')).toBeNull();
 
     // The core's refusal arrives as an ApiError with its code and every problem named.
     const refusal = await client.setLabel({ utteranceId: -1, labelId: null }).catch((err: unknown) => err);
@@ -203,8 +208,18 @@ describe('the desktop bridge', () => {
     expect(refusal).toMatchObject({ code: 'invalid_request' });
     await expect(client.getAnnotation({ utteranceId: 999_999 })).resolves.toBeNull();
 
+    // Projects from the UI (issue 10, item 4): the picker, a new project (the switch), rename, the recent list.
+    expect((await client.browsePath({})).entries.map((e) => e.name)).toContain('corpus');
+    expect((await client.renameProject({ name: 'Bridge' })).name).toBe('Bridge');
+    expect((await client.newProject({ path: path.join(dir, 'next'), name: 'Next' })).counts.utterances).toBe(0);
+    expect((await client.openProject({ path: path.join(dir, 'next.sqlite') })).name).toBe('Next');
+    expect((await client.listRecentProjects({})).map((r) => r.name)).toEqual(['Next', 'Bridge']);
+    expect((await client.forgetRecentProject({ path: studio.store.file })).map((r) => r.name)).toEqual(['Next']);
+
     await new Promise((resolve) => setImmediate(resolve));
-    expect([...invoked].sort()).toEqual([...operationNames.map(ipcChannel.invoke), ipcChannel.chooseFolder].sort());
+    expect([...invoked].sort()).toEqual(
+      [...operationNames.map(ipcChannel.invoke), ipcChannel.chooseFolder, ipcChannel.chooseProjectFile].sort(),
+    );
     for (const event of eventNames) expect(received.get(event), event).not.toHaveLength(0);
   });
 
@@ -231,7 +246,10 @@ describe('the desktop bridge', () => {
       for (const l of listeners) l([{ id: 1, name: 'x', color: 'red', hotkey: null, position: 0 }]);
       for (const l of listeners) l([{ id: 1, name: 'x', color: '#aa0000', hotkey: null, position: 0 }]);
       off();
-      expect(seen).toEqual([[{ id: 1, name: 'x', color: '#aa0000', hotkey: null, position: 0 }]]);
+      // What passes is what the contract makes of it (a label without a guideline has an empty one).
+      expect(seen).toEqual([
+        [{ id: 1, name: 'x', color: '#aa0000', hotkey: null, position: 0, definition: '', examples: [] }],
+      ]);
       expect(errors).toHaveLength(1);
     } finally {
       console.error = original;

@@ -8,8 +8,10 @@ import { migration003 } from '../../src/main/db/migrations/003-prediction-embedd
 import { migration004 } from '../../src/main/db/migrations/004-annotators';
 import { migration005 } from '../../src/main/db/migrations/005-history-batches';
 import { migration006 } from '../../src/main/db/migrations/006-segment-edits';
+import { migration007 } from '../../src/main/db/migrations/007-prediction-precision';
+import { migration008 } from '../../src/main/db/migrations/008-label-guidelines';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/db/migrations';
-import { APPLICATION_ID, openDatabase } from '../../src/main/db/open-database';
+import { APPLICATION_ID, backupDir, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
 
 describe('project database', () => {
@@ -200,6 +202,44 @@ describe('project database', () => {
     ).toThrow(/CHECK/);
     expect(() => db.exec("UPDATE segment_history SET op = 'merge'")).toThrow(/append-only/);
     expect(() => db.exec('DELETE FROM segment_history')).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('migration 008 adds label definitions and ordered example utterances, keeping labels and annotations', () => {
+    const file = path.join(tempDir(), 'v7.sqlite');
+    const upTo7 = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
+    const v7 = openDatabase(file, { migrations: upTo7 });
+    v7.exec(`INSERT INTO recordings (path, file_name, size_bytes, checksum, format, duration_s, sample_rate, channels, peaks, peaks_per_second, imported_at)
+             VALUES ('/a.wav', 'a.wav', 1, 'x', 'wav', 9, 16000, 1, x'', 100, 'now');
+             INSERT INTO utterances (recording_id, start_s, end_s, transcript) VALUES (1, 0, 1, 'one'), (1, 1, 2, 'two');
+             INSERT INTO annotations (utterance_id, label_id, origin, annotator, updated_at)
+               VALUES (1, (SELECT id FROM labels WHERE name = 'sad'), 'human', 'al', 'now');`);
+    const labelsBefore = v7.prepare('SELECT id, name, color, hotkey, position FROM labels ORDER BY id').all();
+    v7.close();
+    const db = openDatabase(file, { migrations: [...upTo7, migration008] });
+    expect(db.pragma('user_version', { simple: true })).toBe(8);
+    // The labels are as they were, each with an empty definition; the annotation still points at "sad".
+    expect(db.prepare('SELECT id, name, color, hotkey, position FROM labels ORDER BY id').all()).toEqual(labelsBefore);
+    expect(db.prepare('SELECT DISTINCT definition FROM labels').all()).toEqual([{ definition: '' }]);
+    expect(db.prepare('SELECT l.name FROM annotations a JOIN labels l ON l.id = a.label_id').all()).toEqual([
+      { name: 'sad' },
+    ]);
+    // A backup of the schema-7 file was written before the migration.
+    expect(fs.readdirSync(backupDir(file)).some((f) => f.endsWith('-before-schema8.sqlite'))).toBe(true);
+    const angry = (db.prepare("SELECT id FROM labels WHERE name = 'angry'").get() as { id: number }).id;
+    db.prepare('UPDATE labels SET definition = ? WHERE id = ?').run('Raised voice, hostile', angry);
+    db.prepare('INSERT INTO label_examples (label_id, utterance_id, position) VALUES (?, 2, 0), (?, 1, 1)').run(
+      angry,
+      angry,
+    );
+    expect(() => db.prepare('INSERT INTO label_examples VALUES (?, 2, 5)').run(angry)).toThrow(/UNIQUE|PRIMARY/);
+    expect(() => db.prepare('INSERT INTO label_examples VALUES (?, 99, 2)').run(angry)).toThrow(/FOREIGN KEY/);
+    expect(
+      db.prepare('SELECT utterance_id FROM label_examples WHERE label_id = ? ORDER BY position').all(angry),
+    ).toEqual([{ utterance_id: 2 }, { utterance_id: 1 }]);
+    // Examples go with their label.
+    db.prepare('DELETE FROM labels WHERE id = ?').run(angry);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM label_examples').get()).toEqual({ n: 0 });
     db.close();
   });
 

@@ -156,19 +156,58 @@ export class LabelService {
     private readonly events: StudioEvents,
   ) {}
 
-  save(input: { id?: number; name: string; color: string; hotkey: string | null }): Label[] {
+  /**
+   * Adds or changes a label; `definition` and `examples` (the guideline) are changed only when given.
+   * Examples must be live utterances of this project; a repeated one is kept once, where it first is.
+   */
+  save(input: {
+    id?: number;
+    name: string;
+    color: string;
+    hotkey: string | null;
+    definition?: string;
+    examples?: readonly number[];
+  }): Label[] {
     const { labels } = this.store;
     const name = normaliseLabelName(input.name);
+    const definition = input.definition?.replace(/\r\n?/g, '\n').trim();
+    const examples = input.examples && [...new Set(input.examples)];
     this.store.transaction(() => {
       const clash = labels.byFoldedName(name);
       if (clash && clash.id !== input.id)
         throw new StudioError('conflict', `A label named "${clash.name}" already exists`);
+      const missing = examples?.filter((u) => !this.store.utterances.byId(u));
+      if (missing?.length)
+        throw new StudioError(
+          'invalid_request',
+          `Example utterance(s) ${missing.join(', ')} not found in this project`,
+        );
       if (input.hotkey) labels.releaseHotkey(input.hotkey, input.id ?? null);
-      if (input.id === undefined) labels.insert(name, input.color, input.hotkey);
+      let id = input.id;
+      if (id === undefined) id = labels.insert(name, input.color, input.hotkey, definition ?? '').id;
       else {
-        if (!labels.byId(input.id)) throw notFound(`Label ${input.id}`);
-        labels.update(input.id, name, input.color, input.hotkey);
+        if (!labels.byId(id)) throw notFound(`Label ${id}`);
+        labels.update(id, name, input.color, input.hotkey);
+        if (definition !== undefined) labels.setDefinition(id, definition);
       }
+      if (examples) labels.setExamples(id, examples);
+    });
+    return this.changed();
+  }
+
+  /** Replaces the label set of a new, unused project with `source` (names, colours, keys, definitions). */
+  replaceAll(source: readonly Label[]): Label[] {
+    const { labels } = this.store;
+    this.store.transaction(() => {
+      for (const l of labels.list()) {
+        if (labels.usageCount(l.id) > 0)
+          throw new StudioError(
+            'conflict',
+            `"${l.name}" is in use: the label set can be replaced only in a new project`,
+          );
+        labels.delete(l.id);
+      }
+      for (const l of source) labels.insert(l.name, l.color, l.hotkey, l.definition);
     });
     return this.changed();
   }

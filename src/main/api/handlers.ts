@@ -1,17 +1,73 @@
-import { operations, type OperationName, type OperationOutput, type OperationParsedInput } from '../../shared/contract';
+import {
+  operationNames,
+  operations,
+  type OperationName,
+  type OperationOutput,
+  type OperationParsedInput,
+} from '../../shared/contract';
 import { StudioError } from '../errors';
+import { StudioSession } from './session';
 import type { Studio } from './studio';
 
 type Handlers = {
   [N in OperationName]: (input: OperationParsedInput<N>) => Promise<OperationOutput<N>> | OperationOutput<N>;
 };
 
-/** What each operation of the contract does, in terms of the studio's services. */
-export function createHandlers(studio: Studio): Handlers {
+/** The operations on the session rather than on the open project: they work whatever project is open. */
+type SessionOperation =
+  'newProject' | 'openProject' | 'renameProject' | 'listRecentProjects' | 'forgetRecentProject' | 'browsePath';
+type ProjectHandlers = Omit<Handlers, SessionOperation>;
+
+function sessionHandlers(session: StudioSession): Pick<Handlers, SessionOperation> {
+  return {
+    newProject: (request) => session.create(request),
+    openProject: ({ path }) => session.open(path),
+    renameProject: ({ name }) => session.rename(name),
+    listRecentProjects: () => session.listRecent(),
+    forgetRecentProject: ({ path }) => session.forgetRecent(path),
+    browsePath: (request) => session.browse(request),
+  };
+}
+
+/**
+ * What each operation of the contract does, in terms of the studio's services. Given a session, each
+ * request goes to the project open at that moment (the user may open another); given a Studio, to it.
+ */
+export function createHandlers(target: Studio | StudioSession): Handlers {
+  const session = StudioSession.of(target);
+  const perProject = new WeakMap<Studio, ProjectHandlers>();
+  const forProject = (studio: Studio) => {
+    let handlers = perProject.get(studio);
+    if (!handlers) perProject.set(studio, (handlers = projectHandlers(studio)));
+    return handlers;
+  };
+  const onSession = sessionHandlers(session);
+  // A damaged project file fails every operation on it from the first damage found on, with one clear
+  // message, instead of some reads failing while some writes half-succeed. The session's operations
+  // still work: opening another project is the way out.
+  const guarded = {} as Record<string, (input: unknown) => Promise<unknown>>;
+  for (const name of operationNames) {
+    guarded[name] = Object.hasOwn(onSession, name)
+      ? async (input) => await (onSession[name as SessionOperation] as (input: unknown) => unknown)(input)
+      : async (input) => {
+          const studio = session.studio;
+          if (studio.damaged) throw studio.damaged;
+          try {
+            return await (forProject(studio)[name as keyof ProjectHandlers] as (input: unknown) => unknown)(input);
+          } catch (err) {
+            throw studio.checkDamage(err);
+          }
+        };
+  }
+  return guarded as unknown as Handlers;
+}
+
+/** The operations on the open project. */
+function projectHandlers(studio: Studio): ProjectHandlers {
   const { store } = studio;
   const { agreement } = studio;
   // Handlers only translate: the services emit the domain events (src/main/events.ts) themselves.
-  const handlers: Handlers = {
+  const handlers: ProjectHandlers = {
     getProjectInfo: () => studio.info(),
     setAnnotator: ({ annotator }) => {
       studio.annotations.setAnnotator(annotator);
@@ -97,20 +153,7 @@ export function createHandlers(studio: Studio): Handlers {
     adjudicate: ({ utteranceId, labelId, reason }) => agreement.adjudicate(utteranceId, labelId, reason),
     getAgreement: (request) => agreement.report(request),
   };
-  // A damaged project file fails every operation from the first damage found on, with one clear
-  // message, instead of some reads failing while some writes half-succeed.
-  const guarded = {} as Record<string, (input: unknown) => Promise<unknown>>;
-  for (const [name, handler] of Object.entries(handlers) as [string, (input: unknown) => unknown][]) {
-    guarded[name] = async (input) => {
-      if (studio.damaged) throw studio.damaged;
-      try {
-        return await handler(input);
-      } catch (err) {
-        throw studio.checkDamage(err);
-      }
-    };
-  }
-  return guarded as unknown as Handlers;
+  return handlers;
 }
 
 /**

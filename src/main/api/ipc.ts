@@ -7,6 +7,7 @@ import { ipcChannel, operationNames } from '../../shared/contract';
 import type { IpcResult } from '../../shared/desktop-bridge';
 import { toErrorBody } from '../errors';
 import { createHandlers, invokeOperation } from './handlers';
+import { StudioSession } from './session';
 import type { Studio } from './studio';
 
 export interface IpcEndpoint {
@@ -18,8 +19,8 @@ export interface IpcEndpoint {
 export const FORBIDDEN: IpcResult<never> = { ok: false, error: { code: 'forbidden', message: 'unknown sender' } };
 
 /** One endpoint per operation: validates the request, runs it, and wraps the output or the error. */
-export function ipcEndpoints(studio: Studio): IpcEndpoint[] {
-  const handlers = createHandlers(studio);
+export function ipcEndpoints(target: Studio | StudioSession): IpcEndpoint[] {
+  const handlers = createHandlers(target);
   return operationNames.map((name) => ({
     channel: ipcChannel.invoke(name),
     handle: async (input) => {
@@ -33,6 +34,9 @@ export function ipcEndpoints(studio: Studio): IpcEndpoint[] {
 }
 
 /** Sends every studio event on its own channel; returns the unsubscribe. */
-export function forwardEvents(studio: Studio, send: (channel: string, payload: unknown) => void): () => void {
-  return studio.subscribe((event, payload) => send(ipcChannel.event(event), payload));
+export function forwardEvents(
+  target: Studio | StudioSession,
+  send: (channel: string, payload: unknown) => void,
+): () => void {
+  return StudioSession.of(target).subscribe((event, payload) => send(ipcChannel.event(event), payload));
 }

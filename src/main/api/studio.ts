@@ -126,6 +126,14 @@ export class Studio {
     };
   }
 
+  /** Renames the project (its name is stored in the project file) and tells every window. */
+  rename(name: string): ProjectInfo {
+    this.store.transaction(() => this.store.meta.set('name', name.trim()));
+    const info = this.info();
+    this.events.emit('projectOpened', { info, reason: 'renamed' });
+    return info;
+  }
+
   async close(): Promise<void> {
     await this.jobs.shutdown();
     await this.predictions.close();

@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { StudioSession } from '../api/session';
 import { Studio } from '../api/studio';
 import { integrityCheck } from '../db/open-database';
 import { toErrorBody } from '../errors';
@@ -115,6 +116,8 @@ async function serve(args: string[]): Promise<number> {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const studio = values.project ? await Studio.load(values.project) : await openDemoProject();
+  // The page may open another project (New/Open/Recent): the host serves the session, not one project.
+  const session = new StudioSession(studio, { remember: true });
   // Last resort: a rejection nobody handled is a bug to log, not a reason to drop every open window.
   process.on('unhandledRejection', (reason) => console.error('wavfusion: unhandled rejection:', reason));
   // The port and token this project's host had last time, where it can (a page left open reconnects).
@@ -135,7 +138,7 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await host.close();
-  await studio.close();
+  await session.close();
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import type { Label } from '../../shared/contract';
+import type { Label, LabelExample } from '../../shared/contract';
 import { StudioError } from '../errors';
 import type { Db } from './open-database';
 
@@ -41,21 +41,32 @@ interface LabelRecord {
   color: string;
   hotkey: string | null;
   position: number;
+  definition: string;
+}
+
+const COLUMNS = 'id, name, color, hotkey, position, definition';
+
+/** An example's title: the recording's file name, where the segment starts, and the transcript's start. */
+function exampleTitle(fileName: string, start: number, transcript: string): string {
+  const text = transcript.trim();
+  const quoted = text ? ` "${text.length > 48 ? `${text.slice(0, 47)}…` : text}"` : '';
+  return `${fileName} @ ${start.toFixed(1)} s${quoted}`;
 }
 
 export class LabelsRepository {
   constructor(private readonly db: Db) {}
 
   list(): Label[] {
+    const examples = this.examples();
     return this.db
-      .prepare<[], LabelRecord>('SELECT id, name, color, hotkey, position FROM labels ORDER BY position, id')
-      .all();
+      .prepare<[], LabelRecord>(`SELECT ${COLUMNS} FROM labels ORDER BY position, id`)
+      .all()
+      .map((r) => ({ ...r, examples: examples.get(r.id) ?? [] }));
   }
 
   byName(name: string): Label | undefined {
-    return this.db
-      .prepare<[string], LabelRecord>('SELECT id, name, color, hotkey, position FROM labels WHERE name = ?')
-      .get(name);
+    const r = this.db.prepare<[string], LabelRecord>(`SELECT ${COLUMNS} FROM labels WHERE name = ?`).get(name);
+    return r && this.withExamples(r);
   }
 
   /** The label whose name is the same as `name` up to Unicode case folding. */
@@ -65,17 +76,57 @@ export class LabelsRepository {
   }
 
   byId(id: number): Label | undefined {
-    return this.db
-      .prepare<[number], LabelRecord>('SELECT id, name, color, hotkey, position FROM labels WHERE id = ?')
-      .get(id);
+    const r = this.db.prepare<[number], LabelRecord>(`SELECT ${COLUMNS} FROM labels WHERE id = ?`).get(id);
+    return r && this.withExamples(r);
   }
 
-  insert(name: string, color: string, hotkey: string | null): Label {
+  private withExamples(r: LabelRecord): Label {
+    return { ...r, examples: this.examples(r.id).get(r.id) ?? [] };
+  }
+
+  /** Each label's example utterances in order (of one label, or all); removed segments are left out. */
+  private examples(labelId?: number): Map<number, LabelExample[]> {
+    const rows = this.db
+      .prepare<
+        [number | null, number | null],
+        { labelId: number; utteranceId: number; fileName: string; start: number; transcript: string }
+      >(
+        `SELECT e.label_id AS labelId, e.utterance_id AS utteranceId, r.file_name AS fileName,
+                u.start_s AS start, u.transcript AS transcript
+           FROM label_examples e
+           JOIN utterances u ON u.id = e.utterance_id
+           JOIN recordings r ON r.id = u.recording_id
+          WHERE u.removed_at IS NULL AND (? IS NULL OR e.label_id = ?)
+          ORDER BY e.label_id, e.position`,
+      )
+      .all(labelId ?? null, labelId ?? null);
+    const byLabel = new Map<number, LabelExample[]>();
+    for (const r of rows) {
+      const list = byLabel.get(r.labelId) ?? [];
+      list.push({ utteranceId: r.utteranceId, title: exampleTitle(r.fileName, r.start, r.transcript) });
+      byLabel.set(r.labelId, list);
+    }
+    return byLabel;
+  }
+
+  /** Sets a label's guideline definition. */
+  setDefinition(id: number, definition: string): void {
+    this.db.prepare('UPDATE labels SET definition = ? WHERE id = ?').run(definition, id);
+  }
+
+  /** Replaces a label's example utterances with `utteranceIds`, in that order. */
+  setExamples(id: number, utteranceIds: readonly number[]): void {
+    this.db.prepare('DELETE FROM label_examples WHERE label_id = ?').run(id);
+    const insert = this.db.prepare('INSERT INTO label_examples (label_id, utterance_id, position) VALUES (?, ?, ?)');
+    utteranceIds.forEach((u, i) => insert.run(id, u, i));
+  }
+
+  insert(name: string, color: string, hotkey: string | null, definition = ''): Label {
     const position = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS p FROM labels').get() as { p: number })
       .p;
     const info = this.db
-      .prepare('INSERT INTO labels (name, color, hotkey, position) VALUES (?, ?, ?, ?)')
-      .run(name, color, hotkey, position);
+      .prepare('INSERT INTO labels (name, color, hotkey, position, definition) VALUES (?, ?, ?, ?, ?)')
+      .run(name, color, hotkey, position, definition);
     return this.byId(Number(info.lastInsertRowid))!;
   }
 

@@ -5,11 +5,12 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ipcChannel } from '../../shared/contract';
+import { PROJECT_EXTENSIONS, ipcChannel } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import type { IpcResult } from '../../shared/desktop-bridge';
 import { FORBIDDEN, forwardEvents, ipcEndpoints } from '../api/ipc';
 import { resolveMedia } from '../api/media';
+import { StudioSession } from '../api/session';
 import { Studio } from '../api/studio';
 import { toErrorBody } from '../errors';
 import { APP_ROOT, RENDERER_DIR } from '../paths';
@@ -20,7 +21,7 @@ protocol.registerSchemesAsPrivileged([
   { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
 ]);
 
-let studio: Studio | null = null;
+let studioSession: StudioSession | null = null;
 let window: BrowserWindow | null = null;
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
 const indexFile = path.join(RENDERER_DIR, 'index.html');
@@ -31,7 +32,7 @@ function fromOurPage(event: IpcMainInvokeEvent): boolean {
   return rendererUrl ? url.startsWith(rendererUrl) : url === pathToFileURL(indexFile).href;
 }
 
-function wireIpc(current: Studio): void {
+function wireIpc(current: StudioSession): void {
   for (const endpoint of ipcEndpoints(current)) {
     ipcMain.handle(endpoint.channel, (event, input: unknown): Promise<IpcResult<unknown>> | IpcResult<never> =>
       fromOurPage(event) ? endpoint.handle(input) : FORBIDDEN,
@@ -42,11 +43,25 @@ function wireIpc(current: Studio): void {
     const result = await dialog.showOpenDialog(window, { properties: ['openDirectory', 'createDirectory'] });
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });
+  // New/Open project: the native dialogs; the path then goes through newProject/openProject like any.
+  ipcMain.handle(ipcChannel.chooseProjectFile, async (event, mode: unknown) => {
+    if (!fromOurPage(event) || !window || (mode !== 'open' && mode !== 'new')) return null;
+    const filters = [{ name: 'WavFusion project', extensions: PROJECT_EXTENSIONS.map((e) => e.slice(1)) }];
+    if (mode === 'new') {
+      const result = await dialog.showSaveDialog(window, { filters, properties: ['createDirectory'] });
+      return result.canceled ? null : (result.filePath ?? null);
+    }
+    const result = await dialog.showOpenDialog(window, { filters, properties: ['openFile'] });
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  });
   forwardEvents(current, (channel, payload) => window?.webContents.send(channel, payload));
+  current.subscribe((event) => {
+    if (event === 'projectOpened') window?.setTitle(`${current.studio.store.name} — WavFusion Studio`);
+  });
   protocol.handle(MEDIA_SCHEME, async (request) => {
     const url = new URL(request.url);
     try {
-      const media = await resolveMedia(current, `${url.host}${url.pathname}${url.search}`);
+      const media = await resolveMedia(current.studio, `${url.host}${url.pathname}${url.search}`);
       return new Response(new Uint8Array(media.body), { headers: { 'Content-Type': media.contentType } });
     } catch (err) {
       return new Response(toErrorBody(err).message, { status: 404 });
@@ -92,12 +107,13 @@ async function start(): Promise<void> {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   const projectArg = process.argv.find((a) => a.startsWith('--project='))?.slice('--project='.length);
-  studio = projectArg ? await Studio.load(projectArg) : await openDemoProject();
-  wireIpc(studio);
+  const studio = projectArg ? await Studio.load(projectArg) : await openDemoProject();
+  studioSession = new StudioSession(studio, { remember: true });
+  wireIpc(studioSession);
   buildMenu();
   window = createWindow();
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => void studio?.close());
+  app.on('before-quit', () => void studioSession?.close());
 }
 
 void start().catch((err) => {

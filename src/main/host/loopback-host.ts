@@ -7,11 +7,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createHandlers, invokeOperation } from '../api/handlers';
 import { resolveMedia } from '../api/media';
+import { StudioSession } from '../api/session';
 import type { Studio } from '../api/studio';
 import { StudioError, toErrorBody } from '../errors';
 
 export interface LoopbackHostOptions {
-  studio: Studio;
+  /** What the host serves: a session (the user may open another project from the page), or one project. */
+  studio: Studio | StudioSession;
   /** The built renderer (out/renderer). */
   rendererDir: string;
   port?: number;
@@ -56,9 +58,9 @@ const STATUS: Record<string, number> = {
  * as a Bearer header. The Host header must name the loopback address (no DNS rebinding).
  */
 export async function startLoopbackHost(options: LoopbackHostOptions): Promise<LoopbackHost> {
-  const { studio } = options;
+  const session = StudioSession.of(options.studio);
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const handlers = createHandlers(studio);
+  const handlers = createHandlers(session);
   const rendererDir = path.resolve(options.rendererDir);
   let port = 0;
 
@@ -114,7 +116,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       return;
     }
     if (url.pathname.startsWith('/media/')) {
-      const media = await resolveMedia(studio, url.pathname.slice(7) + url.search);
+      const media = await resolveMedia(session.studio, url.pathname.slice(7) + url.search);
       sendBytes(req, res, media.body, media.contentType);
       return;
     }
@@ -160,7 +162,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
   });
-  const unsubscribe = studio.subscribe((event, payload) => {
+  const unsubscribe = session.subscribe((event, payload) => {
     const message = JSON.stringify({ event, payload });
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
   });

@@ -5,6 +5,7 @@ import { migration004 } from './004-annotators';
 import { migration005 } from './005-history-batches';
 import { migration006 } from './006-segment-edits';
 import { migration007 } from './007-prediction-precision';
+import { migration008 } from './008-label-guidelines';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

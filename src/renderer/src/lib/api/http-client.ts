@@ -94,6 +94,7 @@ export function createHttpClient(origin: string = window.location.origin): Studi
     transport: 'http',
     connection,
     chooseFolder: null,
+    chooseProjectFile: null, // web mode: the host's picker (browsePath) instead
     mediaUrl: (mediaPath: string) => `${origin}/media/${mediaPath}`,
     on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => {
       const set = listeners.get(event)!;

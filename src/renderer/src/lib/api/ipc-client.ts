@@ -36,6 +36,7 @@ export function createIpcClient(bridge: DesktopBridge): StudioClient {
     transport: 'ipc',
     connection: null, // the window and the core live and die together
     chooseFolder: () => bridge.chooseFolder(),
+    chooseProjectFile: (mode) => bridge.chooseProjectFile(mode),
     mediaUrl: (mediaPath: string) => `wavfusion-media://${mediaPath}`,
     on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => {
       const subscribe: (listener: (payload: unknown) => void) => () => void = subscriptions[eventMethodName(event)];
