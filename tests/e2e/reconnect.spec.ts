@@ -1,15 +1,23 @@
 import AxeBuilder from '@axe-core/playwright';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, REPO_ROOT, snap, test } from './fixtures';
+import { DEMO_CORPUS, expect, REPO_ROOT, snap, test } from './fixtures';
 
-/** A real `wavfusion serve` on the demo project of `home`, as `npm start -- --web` runs it (no --port, no token). */
-async function serve(home: string): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
+/**
+ * A real `wavfusion serve` on the demo project of `home`, as `npm start -- --web` runs it (no --port,
+ * no token), or with the arguments and token given.
+ */
+async function serve(
+  home: string,
+  args: string[] = [],
+  token?: string,
+): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, WAVFUSION_HOME: home };
   delete env.WAVFUSION_TOKEN;
-  const child = spawn(process.execPath, ['bin/wavfusion.mjs', 'serve'], {
+  if (token) env.WAVFUSION_TOKEN = token;
+  const child = spawn(process.execPath, ['bin/wavfusion.mjs', 'serve', ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -139,6 +147,49 @@ test('a host killed and restarted on the same project: the page goes offline, ke
     await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
     await expect.poll(() => storedLabels(project)['spk_a_04.wav']).toBe('neutral');
     await expect(page.getByRole('alert')).toHaveCount(0);
+  } finally {
+    await killHard(host.child);
+  }
+});
+
+test('a host that comes back on the same address with another project open: kept edits are not sent there, and the page says so', async ({
+  page,
+  tmp,
+}) => {
+  test.setTimeout(120_000);
+  const home = path.join(tmp, 'home');
+  let host = await serve(home);
+  try {
+    await page.goto(host.url);
+    const options = page.getByRole('listbox', { name: 'Utterances' }).getByRole('option');
+    await expect(options.first()).toBeVisible();
+    await killHard(host.child);
+    await expect(page.getByTestId('offline-banner')).toBeVisible();
+    await options.nth(1).click();
+    await page.keyboard.press('3');
+    await expect(options.nth(1)).toHaveAttribute('data-label', 'angry');
+
+    // Another project, whose utterance ids are the demo's (a kept edit would land on its utterance 2),
+    // served on the same port with the same token (as a host that opened another project would be).
+    const other = path.join(tmp, 'other.sqlite');
+    const imported = spawnSync(
+      process.execPath,
+      ['bin/wavfusion.mjs', 'import', '--project', other, path.join(DEMO_CORPUS, 'spk_b')],
+      { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, WAVFUSION_HOME: home } },
+    );
+    expect(imported.status, imported.stderr).toBe(0);
+    const { port, searchParams } = new URL(host.url);
+    host = await serve(home, ['--project', other, '--port', port], searchParams.get('token')!);
+    await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 15_000 });
+    await expect(page.getByRole('alert').filter({ hasText: 'Could not save the label' })).toHaveText(
+      `Could not save the label of spk_a_02.wav: the studio host came back with another project open (${other}), ` +
+        'so this edit was not sent',
+    );
+    // Nothing was written to the other project, nor (the host is gone) to the demo project.
+    expect(storedLabels(other)).toEqual({});
+    expect(storedLabels(path.join(home, 'demo.sqlite'))).toEqual({});
+    // The page now shows what the host has open.
+    await expect(page.getByTestId('labelled-count')).toHaveText('labelled 0 / total 9');
   } finally {
     await killHard(host.child);
   }

@@ -10,7 +10,7 @@ import {
   type UtteranceRow,
   type Waveform,
 } from '../../../../shared/contract';
-import { HostUnreachableError } from '../api/api-error';
+import { ApiError, HostUnreachableError } from '../api/api-error';
 import { mapBy } from '../util/collections';
 import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
@@ -168,7 +168,10 @@ export class StudioState {
       this.jobs.connect(),
       this.client.connection?.onChange((online) => {
         this.online = online;
-        if (online) void this.afterReconnect();
+        if (!online) return;
+        // Before a kept edit goes out: is it still the project it was made in?
+        this.projectCheck = this.sameProject(this.info?.path);
+        void this.afterReconnect();
       }) ?? (() => undefined),
     ];
     // Leaving the page sends a note still waiting for its pause in typing.
@@ -628,12 +631,34 @@ export class StudioState {
   private async sendKept<T>(fn: () => Promise<T>): Promise<T> {
     const connection = this.client.connection;
     for (;;) {
+      const project = await this.projectCheck;
+      if (project !== null)
+        throw new ApiError({
+          code: 'conflict',
+          message: `the studio host came back with another project open (${project}), so this edit was not sent`,
+        });
       try {
         return await fn();
       } catch (err) {
         // Edits are settings (this label, these ratings): sending one twice leaves the same result.
         if (!connection || !(err instanceof HostUnreachableError)) throw err;
         await connection.whenOnline();
+      }
+    }
+  }
+
+  /** After a reconnect: null while the kept edits may go out, else the other project's path. */
+  private projectCheck: Promise<string | null> = Promise.resolve(null);
+
+  /** Null when the host has `path` open (or nothing is known to compare), else the path it has. */
+  private async sameProject(path: string | undefined): Promise<string | null> {
+    for (;;) {
+      try {
+        const info = await this.client.getProjectInfo({});
+        return path === undefined || info.path === path ? null : info.path;
+      } catch (err) {
+        if (!(err instanceof HostUnreachableError) || !this.client.connection) return null;
+        await this.client.connection.whenOnline();
       }
     }
   }
@@ -645,6 +670,9 @@ export class StudioState {
    */
   private async afterReconnect(): Promise<void> {
     await this.enqueue(() => Promise.resolve(), { resend: false });
+    // The kept edits went out (or, for another project, were dropped with an error): from now on the
+    // page shows, and edits, what the host has open.
+    this.projectCheck = Promise.resolve(null);
     await this.load();
     void this.jobs.refresh();
     // What the selection could not load while offline (its waveform, ratings, prediction).
