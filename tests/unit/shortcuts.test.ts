@@ -80,4 +80,31 @@ describe('the key table', () => {
     expect(new Set(SHORTCUTS.map((s) => s.description)).size).toBe(SHORTCUTS.length);
     for (const s of SHORTCUTS) expect(s.keys.length).toBeGreaterThan(0);
   });
+
+  it('binds the segment keys, each to one row of the table only', () => {
+    const cases: [KeyPress, unknown][] = [
+      [press('f', 'KeyF'), { kind: 'findSpeech' }],
+      [press('s', 'KeyS'), { kind: 'split' }],
+      [press('m', 'KeyM'), { kind: 'merge' }],
+      [press('Delete', 'Delete', { shiftKey: true }), { kind: 'deleteSegment' }],
+      [press('b', 'KeyB'), { kind: 'chooseBoundary' }],
+      [press(',', 'Comma'), { kind: 'nudge', ms: -10 }],
+      [press('.', 'Period'), { kind: 'nudge', ms: 10 }],
+      [press('<', 'Comma', { shiftKey: true }), { kind: 'nudge', ms: -100 }],
+      [press('>', 'Period', { shiftKey: true }), { kind: 'nudge', ms: 100 }],
+      [press('[', 'BracketLeft'), { kind: 'previousSegment' }],
+      [press(']', 'BracketRight'), { kind: 'nextSegment' }],
+      [press('{', 'BracketLeft', { shiftKey: true }), { kind: 'previousGap' }],
+      [press('}', 'BracketRight', { shiftKey: true }), { kind: 'nextGap' }],
+    ];
+    for (const [p, action] of cases) {
+      expect(actionFor(p, LIST), `${p.key}`).toEqual(action);
+      expect(
+        SHORTCUTS.filter((s) => s.match(p, LIST) !== null),
+        `${p.key} bound once`,
+      ).toHaveLength(1);
+    }
+    // Delete alone (next to Backspace, which clears the label) deletes nothing.
+    expect(actionFor(press('Delete', 'Delete'), LIST)).toBeNull();
+  });
 });

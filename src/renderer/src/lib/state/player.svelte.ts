@@ -23,6 +23,16 @@ export interface RegionStyle {
   origin?: 'model' | 'import';
 }
 
+/** What the waveform's mouse edits ask for (recording time, seconds). */
+export interface SegmentEditHandlers {
+  /** A drag across the waveform outside the segments: a new segment. */
+  oncreate: (start: number, end: number) => void;
+  /** The current utterance's edge was dragged (`side`: which edge). */
+  onresize: (utteranceId: number, start: number, end: number, side: 'start' | 'end') => void;
+  /** A neighbouring utterance's region was clicked. */
+  onselect: (utteranceId: number) => void;
+}
+
 export interface MountOptions {
   container: HTMLElement;
   timeline: HTMLElement;
@@ -31,6 +41,16 @@ export interface MountOptions {
   /** Where the current utterance lies in recording time. */
   start: number;
   end: number;
+  /** Segment editing with the mouse (drag to create, drag an edge to resize, click to select). */
+  edit?: SegmentEditHandlers;
+}
+
+/** A segment VAD proposed, in recording time, and whether committing it would skip it. */
+export interface ProposedRegion {
+  start: number;
+  end: number;
+  /** Why it would not be committed (it overlaps a labelled utterance), if so. */
+  skipped: string | null;
 }
 
 /**
@@ -56,8 +76,15 @@ export class PlayerState {
   private regionStart = 0;
   private regionEnd = 0;
   private styles: RegionStyle[] = [];
+  private proposals: ProposedRegion[] = [];
+  private edit: SegmentEditHandlers | undefined;
+  private currentId = 0;
+  /** The edge of the current utterance the nudge keys move (drawn thicker). */
+  private boundary: 'start' | 'end' = 'start';
+  /** A position (recording time) to put the cursor at once the next clip is ready. */
+  private pendingSeek: number | null = null;
 
-  mount({ container, timeline, waveform, url, start, end }: MountOptions): () => void {
+  mount({ container, timeline, waveform, url, start, end, edit }: MountOptions): () => void {
     const clipDuration = waveform.clipEnd - waveform.clipStart;
     this.clipStart = waveform.clipStart;
     this.regionStart = Math.max(0, start - waveform.clipStart);
@@ -66,6 +93,8 @@ export class PlayerState {
     this.playing = false;
     this.error = null;
     this.time = start;
+    this.edit = edit;
+    this.currentId = waveform.utteranceId;
 
     const regions = RegionsPlugin.create();
     const usePeaks = clipDuration > DECODE_LIMIT_SECONDS && waveform.peaks.length > 0;
@@ -80,7 +109,8 @@ export class PlayerState {
       normalize: true,
       minPxPerSec: this.zoom,
       audioRate: this.rate,
-      dragToSeek: true,
+      // With segment editing, a drag across the waveform makes a segment; a click still seeks.
+      dragToSeek: !edit,
       autoScroll: true,
       autoCenter: false,
       hideScrollbar: false,
@@ -115,8 +145,13 @@ export class PlayerState {
     const offs = [
       ws.on('decode', () => {
         this.drawRegions(waveform);
-        ws.setTime(this.regionStart);
+        const seek = this.pendingSeek;
+        this.pendingSeek = null;
+        const at = seek !== null && seek >= waveform.clipStart && seek <= waveform.clipEnd ? seek : null;
+        ws.setTime(at === null ? this.regionStart : at - waveform.clipStart);
+        if (at !== null) this.time = at;
       }),
+      ws.on('interaction', (t) => (this.time = t + this.clipStart)),
       ws.on('ready', () => {
         this.ready = true;
         ws.setPlaybackRate(this.rate);
@@ -149,6 +184,30 @@ export class PlayerState {
       else if (event.deltaY > 0) this.zoomOut();
     };
     container.addEventListener('wheel', onWheel, { passive: false });
+
+    if (edit) {
+      offs.push(
+        regions.enableDragSelection({ color: 'rgba(127, 127, 127, 0.18)' }),
+        regions.on('region-created', (region) => {
+          // Regions this player adds carry an id; a drag selection's has wavesurfer's generated one.
+          if (region.id.startsWith('u') || region.id.startsWith('p')) return;
+          const from = region.start + this.clipStart;
+          const to = region.end + this.clipStart;
+          region.remove();
+          if (this.proposals.length === 0) edit.oncreate(from, to);
+        }),
+        regions.on('region-updated', (region, side) => {
+          const id = utteranceIdOf(region);
+          if (id === null || !side) return;
+          this.boundary = side;
+          edit.onresize(id, region.start + this.clipStart, region.end + this.clipStart, side);
+        }),
+        regions.on('region-clicked', (region) => {
+          const id = utteranceIdOf(region);
+          if (id !== null && id !== this.currentId) edit.onselect(id);
+        }),
+      );
+    }
 
     return () => {
       observer.disconnect();
@@ -255,19 +314,102 @@ export class PlayerState {
     for (const r of [...neighbours, ...(self ? [self] : [])]) {
       const tagged = r === self || !self || r.end <= self.start || r.start >= self.end;
       const region = regions.addRegion({
-        id: String(r.utteranceId),
+        id: `u${r.utteranceId}`,
         start: Math.max(0, r.start - waveform.clipStart),
         end: Math.min(clipDuration, r.end - waveform.clipStart),
         drag: false,
-        resize: false,
+        // The current utterance's edges can be dragged when editing (not while proposals are shown).
+        resize: r === self && !!this.edit && this.proposals.length === 0,
+        minLength: 0.02,
         ...(tagged ? { content: regionTag() } : {}),
       });
       this.styleRegion(region);
     }
+    this.drawProposals();
+  }
+
+  /** Shows VAD's proposed segments over the waveform (none: removes them); editing pauses meanwhile. */
+  setProposals(proposals: ProposedRegion[]): void {
+    this.proposals = proposals;
+    const regions = this.regions;
+    if (!regions) return;
+    for (const region of regions.getRegions()) {
+      if (region.id.startsWith('p')) region.remove();
+      else if (region.element?.getAttribute('data-region') === 'current')
+        region.setOptions({ resize: !!this.edit && proposals.length === 0 });
+    }
+    this.drawProposals();
+  }
+
+  private drawProposals(): void {
+    const regions = this.regions;
+    const ws = this.ws;
+    if (!regions || !ws) return;
+    const duration = ws.getDuration();
+    if (!duration) return;
+    this.proposals.forEach((p, i) => {
+      const start = p.start - this.clipStart;
+      const end = p.end - this.clipStart;
+      if (end <= 0 || start >= duration) return;
+      const region = regions.addRegion({
+        id: `p${i}`,
+        start: Math.max(0, start),
+        end: Math.min(duration, end),
+        drag: false,
+        resize: false,
+        color: 'transparent',
+      });
+      const el = region.element;
+      if (!el) return;
+      el.setAttribute('data-region', 'proposed');
+      el.setAttribute('data-skipped', p.skipped ? 'true' : 'false');
+      el.setAttribute(
+        'title',
+        `Proposed segment ${i + 1}: ${formatSeconds(p.start)}–${formatSeconds(p.end)} s` +
+          (p.skipped ? ` (${p.skipped})` : ''),
+      );
+      Object.assign(el.style, {
+        zIndex: '4',
+        top: '18%',
+        height: '64%',
+        boxSizing: 'border-box',
+        borderRadius: '3px',
+        border: p.skipped ? '1px dashed var(--muted)' : '2px solid var(--proposal)',
+        background: p.skipped
+          ? 'repeating-linear-gradient(135deg, transparent 0 5px, color-mix(in srgb, var(--muted) 25%, transparent) 5px 7px)'
+          : 'color-mix(in srgb, var(--proposal) 22%, transparent)',
+        pointerEvents: 'none',
+      });
+    });
+  }
+
+  /** Draws the current utterance at a span not yet saved (a nudge in progress), recording time. */
+  previewSpan(start: number, end: number): void {
+    const region = this.regions?.getRegions().find((r) => r.id === `u${this.currentId}`);
+    if (!region) return;
+    region.setOptions({ start: Math.max(0, start - this.clipStart), end: end - this.clipStart });
+    this.styleRegion(region);
+  }
+
+  /** Which edge of the current utterance the nudge keys move (drawn thicker). */
+  setBoundary(side: 'start' | 'end'): void {
+    this.boundary = side;
+    const region = this.regions?.getRegions().find((r) => r.id === `u${this.currentId}`);
+    if (region) this.styleRegion(region);
+  }
+
+  /** Puts the cursor at `time` (recording time): now, when it is in the clip, else once the next clip is ready. */
+  seekTo(time: number): void {
+    const ws = this.ws;
+    const local = time - this.clipStart;
+    if (ws && this.ready && local >= 0 && local <= ws.getDuration()) {
+      ws.setTime(local);
+      this.time = time;
+    } else this.pendingSeek = time;
   }
 
   private styleRegion(region: Region): void {
-    const style = this.styles.find((s) => String(s.utteranceId) === region.id);
+    const style = this.styles.find((s) => `u${s.utteranceId}` === region.id);
     const colour = style?.colour ?? '#8a94a6';
     const current = style?.current ?? false;
     const predicted = style?.origin !== undefined;
@@ -279,6 +421,13 @@ export class PlayerState {
     const border = `${current ? 2 : 1}px ${line} ${withAlpha(colour, current ? (predicted ? 0.75 : 1) : predicted ? 0.5 : 0.7)}`;
     el.style.borderLeft = border;
     el.style.borderRight = border;
+    if (current && this.edit) {
+      // The edge the nudge keys move: thicker, in the accent colour.
+      const chosen = `4px solid var(--accent)`;
+      if (this.boundary === 'start') el.style.borderLeft = chosen;
+      else el.style.borderRight = chosen;
+      el.setAttribute('data-boundary', this.boundary);
+    }
     el.style.boxSizing = 'border-box';
     el.style.zIndex = current ? '3' : '2';
     const what =
@@ -371,4 +520,9 @@ function regionTag(): HTMLElement {
     pointerEvents: 'none',
   });
   return tag;
+}
+
+/** The utterance a region of ours stands for, or null (a proposal, a drag selection). */
+function utteranceIdOf(region: Region): number | null {
+  return /^u\d+$/.test(region.id) ? Number(region.id.slice(1)) : null;
 }

@@ -148,9 +148,11 @@ export class StudioState {
       this.client.on('labelsChanged', (labels) => {
         this.labels = labels;
       }),
-      this.client.on('utterancesChanged', () => {
+      this.client.on('utterancesChanged', ({ change }) => {
         void this.loadRows();
         this.refreshInfoSoon();
+        // A segment edit may have moved the selected utterance or its neighbours: redraw its waveform.
+        if (change === 'segments') void this.reloadWaveform();
       }),
       this.client.on('modelsChanged', (models) => {
         this.models.models = models;
@@ -310,6 +312,19 @@ export class StudioState {
       this.showError(`Could not load the ratings: ${errorMessage(annotation.reason)}`);
   }
 
+  /** Loads the selected utterance's waveform again (its span or its neighbours changed). */
+  private async reloadWaveform(): Promise<void> {
+    const id = this.selectedId;
+    if (id === null) return;
+    const request = this.selectionRequest;
+    try {
+      const waveform = await this.client.getWaveform({ utteranceId: id, contextSeconds: 0.5 });
+      if (request === this.selectionRequest) this.waveform = waveform;
+    } catch {
+      // Removed by the edit (the list moves the selection on), or offline (reloaded once back).
+    }
+  }
+
   private setPredictionFrom(id: number, result: PromiseSettledResult<Prediction | null>): void {
     this.prediction = result.status === 'fulfilled' ? result.value : null;
     this.predictionError = result.status === 'rejected' ? errorMessage(result.reason) : null;
@@ -461,6 +476,28 @@ export class StudioState {
     }
   }
 
+  /**
+   * A segment edit (commit, create, resize, split, merge, delete): sent in order after earlier edits
+   * and never sent twice (a second split is not the first one again); `optimistic` shows the row at
+   * once. The list and the waveform follow the core's event. Null when it failed (said in the banner).
+   */
+  async editSegments<T>(what: string, send: () => Promise<T>, optimistic?: UtteranceRow): Promise<T | null> {
+    this.saveNote.flush();
+    this.pendingSaves++;
+    const before = optimistic ? this.rowById(optimistic.id) : null;
+    if (optimistic) this.replaceRow(optimistic);
+    try {
+      return await this.enqueue(send, { resend: false });
+    } catch (err) {
+      if (before) this.replaceRow(before);
+      this.showError(`Could not ${what}: ${errorMessage(err)}`);
+      return null;
+    } finally {
+      this.pendingSaves--;
+      this.refreshInfoSoon();
+    }
+  }
+
   async undo(): Promise<void> {
     await this.history('undo');
   }
@@ -474,18 +511,25 @@ export class StudioState {
     this.pendingSaves++;
     try {
       // Not sent again after a lost connection: it might have been done already (twice is not once).
-      const { row } = await this.enqueue(() => (which === 'undo' ? this.client.undo({}) : this.client.redo({})), {
-        resend: false,
-      });
+      const { row, segments } = await this.enqueue(
+        () => (which === 'undo' ? this.client.undo({}) : this.client.redo({})),
+        { resend: false },
+      );
+      const done = which === 'undo' ? 'Undid' : 'Redid';
       if (!row) {
-        this.showNotice(which === 'undo' ? 'Nothing to undo' : 'Nothing to redo');
+        // A segment step can leave nothing to show (undoing a create): the list follows its event.
+        if (segments) this.showNotice(`${done} a segment edit`);
+        else this.showNotice(which === 'undo' ? 'Nothing to undo' : 'Nothing to redo');
         return;
       }
       this.replaceRow(row);
       this.saveStates.set(row.id, { state: 'saved' });
-      if (this.indexById.has(row.id)) this.select(row.id);
+      // A segment step's row may not be listed yet (the list reloads on the core's event): select it anyway.
+      if (segments || this.indexById.has(row.id)) this.select(row.id);
       if (this.dimensionsFor === row.id || this.selectedId === row.id) void this.reloadDimensions(row.id);
-      this.showNotice(`${which === 'undo' ? 'Undid' : 'Redid'} a change to ${row.recordingName}`);
+      this.showNotice(
+        segments ? `${done} a segment edit in ${row.recordingName}` : `${done} a change to ${row.recordingName}`,
+      );
     } catch (err) {
       this.showError(`Could not ${which}: ${errorMessage(err)}`);
     } finally {

@@ -19,7 +19,16 @@ export type SimpleAction =
   | 'redo'
   | 'accept'
   | 'focusNote'
-  | 'help';
+  | 'help'
+  | 'findSpeech'
+  | 'split'
+  | 'merge'
+  | 'deleteSegment'
+  | 'chooseBoundary'
+  | 'previousSegment'
+  | 'nextSegment'
+  | 'previousGap'
+  | 'nextGap';
 
 /** What a key press in the annotation view asks for. */
 export type ShortcutAction =
@@ -27,9 +36,11 @@ export type ShortcutAction =
   | { kind: 'rate'; dimension: RatingDimension; value: number | null }
   /** A key that does nothing here, with a word on what does. */
   | { kind: 'hint'; message: string }
+  /** Move the chosen edge of the selected segment by `ms` (negative: earlier). */
+  | { kind: 'nudge'; ms: number }
   | { kind: SimpleAction };
 
-export type ShortcutGroup = 'Labelling' | 'Ratings' | 'Moving' | 'Playback' | 'History' | 'Help';
+export type ShortcutGroup = 'Labelling' | 'Ratings' | 'Moving' | 'Playback' | 'Segments' | 'History' | 'Help';
 
 /** One row of the key table: what the overlay shows, and the test that binds it. */
 export interface Shortcut {
@@ -213,6 +224,80 @@ export const SHORTCUTS: readonly Shortcut[] = [
     keys: ['-'],
     description: 'Zoom out',
     match: simple('zoomOut', (e) => plain(e) && isKey('-', '_')(e)),
+  },
+  {
+    group: 'Segments',
+    keys: ['F'],
+    description: 'Find speech (VAD) in the recording in view, to review and commit',
+    match: simple('findSpeech', (e) => noMods(e) && isKey('f', 'F')(e)),
+  },
+  {
+    group: 'Segments',
+    keys: ['S'],
+    description: 'Split the segment at the cursor (both halves keep the labels, flagged)',
+    match: simple('split', (e) => noMods(e) && isKey('s', 'S')(e)),
+  },
+  {
+    group: 'Segments',
+    keys: ['M'],
+    description: 'Merge the segment with the next one',
+    match: simple('merge', (e) => noMods(e) && isKey('m', 'M')(e)),
+  },
+  {
+    group: 'Segments',
+    keys: ['Shift+Delete'],
+    description: 'Delete the segment (and its labels)',
+    match: simple('deleteSegment', (e) => plain(e) && e.shiftKey && e.key === 'Delete'),
+  },
+  {
+    group: 'Segments',
+    keys: ['B'],
+    description: 'Switch the boundary the nudge keys move (start or end)',
+    match: simple('chooseBoundary', (e) => noMods(e) && isKey('b', 'B')(e)),
+  },
+  {
+    group: 'Segments',
+    keys: [',', '.'],
+    description: 'Nudge the boundary 10 ms earlier or later',
+    match: (e) => {
+      if (!noMods(e)) return null;
+      if (e.key === ',' || e.code === 'Comma') return { kind: 'nudge', ms: -10 };
+      if (e.key === '.' || e.code === 'Period') return { kind: 'nudge', ms: 10 };
+      return null;
+    },
+  },
+  {
+    group: 'Segments',
+    keys: ['Shift+,', 'Shift+.'],
+    description: 'Nudge the boundary 100 ms earlier or later',
+    match: (e) => {
+      if (!plain(e) || !e.shiftKey) return null;
+      if (e.key === '<' || e.code === 'Comma') return { kind: 'nudge', ms: -100 };
+      if (e.key === '>' || e.code === 'Period') return { kind: 'nudge', ms: 100 };
+      return null;
+    },
+  },
+  {
+    group: 'Segments',
+    keys: ['[', ']'],
+    description: 'Previous or next segment of this recording',
+    match: (e) => {
+      if (!noMods(e)) return null;
+      if (e.key === '[' || e.code === 'BracketLeft') return { kind: 'previousSegment' };
+      if (e.key === ']' || e.code === 'BracketRight') return { kind: 'nextSegment' };
+      return null;
+    },
+  },
+  {
+    group: 'Segments',
+    keys: ['Shift+[', 'Shift+]'],
+    description: 'Cursor to the previous or next gap between segments',
+    match: (e) => {
+      if (!plain(e) || !e.shiftKey) return null;
+      if (e.key === '{' || e.code === 'BracketLeft') return { kind: 'previousGap' };
+      if (e.key === '}' || e.code === 'BracketRight') return { kind: 'nextGap' };
+      return null;
+    },
   },
   {
     group: 'History',
