@@ -260,7 +260,14 @@ async function buildProject10k(file: string) {
         const pick = () => labels[rnd() < 0.4 ? 0 : 1 + Math.floor(rnd() * (labels.length - 1))]!.id;
         if (rnd() < 0.4) {
           const at = new Date().toISOString();
-          const after: AnnotationState = { labelId: pick(), valence: null, arousal: null, dominance: null, note: '' };
+          const after: AnnotationState = {
+            labelId: pick(),
+            valence: null,
+            arousal: null,
+            dominance: null,
+            note: '',
+            unsure: false,
+          };
           store.annotations.put(utteranceId, 'human', annotator, after, at);
           store.annotations.appendHistory({
             at,

@@ -73,8 +73,10 @@ export const AnnotationState = z.object({
   arousal: DimensionScore.nullable(),
   dominance: DimensionScore.nullable(),
   note: z.string(),
+  /** "Unsure / skip": this annotator is not sure of this utterance, or left it for later (key U). */
+  unsure: z.boolean().default(false),
 });
-export type AnnotationState = z.infer<typeof AnnotationState>;
+export type AnnotationState = z.output<typeof AnnotationState>;
 
 export const Annotation = AnnotationState.extend({
   utteranceId: Id,
@@ -114,8 +116,10 @@ export const UtteranceRow = z.object({
   consensus: RowConsensus,
   /** A split or a merge with disagreeing labels carried labels over: they need a look. */
   needsReview: z.boolean().optional(),
+  /** The current annotator flagged it "unsure / skip". */
+  unsure: z.boolean().default(false),
 });
-export type UtteranceRow = z.infer<typeof UtteranceRow>;
+export type UtteranceRow = z.output<typeof UtteranceRow>;
 
 export const UtteranceFilter = z.object({
   status: z.enum(['all', 'unlabelled', 'labelled']).default('all'),
@@ -130,6 +134,8 @@ export const UtteranceFilter = z.object({
   predictedLabelId: Id.nullable().default(null),
   /** Only utterances whose recording file is missing (moved or deleted since import). */
   missing: z.boolean().default(false),
+  /** Only utterances the current annotator flagged "unsure / skip". */
+  unsure: z.boolean().default(false),
   /** `uncertainty`: highest prediction entropy first (unpredicted last). */
   sort: z.enum(['recording', 'uncertainty']).default('recording'),
   /** Several annotators: needs more labels, complete, disagreed (not yet adjudicated), adjudicated. */
@@ -471,6 +477,22 @@ export const operations = {
     }),
     z.object({ row: UtteranceRow }),
   ),
+  /** Flags the utterance "unsure / skip" for the current annotator, or clears the flag (one undoable edit). */
+  setUnsure: op(z.object({ utteranceId: Id, unsure: z.boolean() }), z.object({ row: UtteranceRow })),
+  /**
+   * Edits the utterance's transcript and/or speaker in place (a field left out stays; a blank speaker
+   * is none): one undoable step, in the segment history, that Undo/Redo walk with the others.
+   */
+  setUtteranceText: op(
+    z
+      .object({
+        utteranceId: Id,
+        transcript: z.string().max(10_000).optional(),
+        speaker: z.string().trim().max(200).nullable().optional(),
+      })
+      .refine((r) => r.transcript !== undefined || r.speaker !== undefined, 'give a transcript, a speaker or both'),
+    z.object({ row: UtteranceRow }),
+  ),
   undo: op(Empty, HistoryStep),
   redo: op(Empty, HistoryStep),
   /** Voice activity detection (Silero VAD v5) as a job: its result proposes segments and changes nothing. */
@@ -591,7 +613,10 @@ export const operationNames = Object.keys(operations) as OperationName[];
  */
 export const events = {
   jobUpdated: JobStatus,
-  /** One utterance's annotation changed (a label, ratings, a note, undo/redo, an accepted prediction). */
+  /**
+   * One utterance's row changed: its annotation (a label, ratings, a note, the unsure flag, undo/redo,
+   * an accepted prediction) or, edited in place, its transcript or speaker.
+   */
   annotationChanged: z.object({ row: UtteranceRow }),
   /** The label set changed (added, renamed, recoloured, hotkey moved, deleted, or added by an import). */
   labelsChanged: z.array(Label),

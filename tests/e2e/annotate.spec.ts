@@ -132,6 +132,7 @@ test('import a folder, label with the keyboard, undo, reload, export an audiofol
     'arousal',
     'dominance',
     'note',
+    'unsure',
     'annotated_at',
     'consensus_label',
     'votes',

@@ -123,6 +123,11 @@ describe('the desktop bridge', () => {
     expect(set.row.labelId).toBe(labels[0]!.id);
     await client.setDimensions({ utteranceId: first!.id, valence: 4, arousal: 2, dominance: null, note: 'soft' });
     expect(await client.getAnnotation({ utteranceId: first!.id })).toMatchObject({ valence: 4, note: 'soft' });
+    expect((await client.setUnsure({ utteranceId: first!.id, unsure: true })).row.unsure).toBe(true);
+    expect((await client.setUtteranceText({ utteranceId: first!.id, speaker: ' ana ' })).row.speaker).toBe('ana');
+    await expect(client.setUtteranceText({ utteranceId: first!.id })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
     expect((await client.undo({})).row?.id).toBe(first!.id);
     expect((await client.redo({})).row?.id).toBe(first!.id);
     const waveform = await client.getWaveform({ utteranceId: first!.id });

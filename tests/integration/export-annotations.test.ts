@@ -33,6 +33,7 @@ beforeEach(async () => {
   const sad = studio.store.labels.byName('sad')!.id;
   studio.annotations.setLabel(rated, sad);
   studio.annotations.setDimensions(rated, { valence: 2, arousal: 4, dominance: 1.5, note: NOTE });
+  studio.annotations.setUnsure(rated, true);
   studio.annotations.setLabel(labelledOnly, studio.store.labels.byName('happy')!.id);
 });
 afterEach(async () => {
@@ -59,6 +60,7 @@ describe('export carries what the annotator entered', () => {
       'arousal',
       'dominance',
       'note',
+      'unsure',
       'annotated_at',
       'consensus_label',
       'votes',
@@ -75,8 +77,16 @@ describe('export carries what the annotator entered', () => {
       arousal: '4',
       dominance: '1.5',
       note: NOTE,
+      unsure: 'true',
     });
-    expect(byId.get(labelledOnly)).toMatchObject({ label: 'happy', valence: '', arousal: '', dominance: '', note: '' });
+    expect(byId.get(labelledOnly)).toMatchObject({
+      label: 'happy',
+      valence: '',
+      arousal: '',
+      dominance: '',
+      note: '',
+      unsure: 'false',
+    });
     for (const r of rows) {
       expect(Date.parse(r.annotated_at!)).not.toBeNaN();
       expect(Math.abs(Date.now() - Date.parse(r.annotated_at!))).toBeLessThan(60_000);
@@ -88,7 +98,14 @@ describe('export carries what the annotator entered', () => {
     await runExport({ folder: csvDir, format: 'csv' });
     const csv = parse(fs.readFileSync(path.join(csvDir, 'dataset.csv')), { columns: true }) as Record<string, string>[];
     const csvRow = csv.find((r) => Number(r.utterance_id) === rated)!;
-    expect(csvRow).toMatchObject({ annotator: 'maria', valence: '2', arousal: '4', dominance: '1.5', note: NOTE });
+    expect(csvRow).toMatchObject({
+      annotator: 'maria',
+      valence: '2',
+      arousal: '4',
+      dominance: '1.5',
+      note: NOTE,
+      unsure: 'true',
+    });
     expect(Date.parse(csvRow.annotated_at!)).not.toBeNaN();
 
     const jsonlDir = path.join(tempDir(), 'jsonl');
@@ -99,13 +116,21 @@ describe('export carries what the annotator entered', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const rated_ = jsonl.find((r) => r.utterance_id === rated)!;
-    expect(rated_).toMatchObject({ annotator: 'maria', valence: 2, arousal: 4, dominance: 1.5, note: NOTE });
+    expect(rated_).toMatchObject({
+      annotator: 'maria',
+      valence: 2,
+      arousal: 4,
+      dominance: 1.5,
+      note: NOTE,
+      unsure: true,
+    });
     expect(rated_.annotated_at).toBe(csvRow.annotated_at);
     expect(jsonl.find((r) => r.utterance_id === labelledOnly)).toMatchObject({
       valence: null,
       arousal: null,
       dominance: null,
       note: '',
+      unsure: false,
     });
   });
 

@@ -59,6 +59,7 @@ describe('export', () => {
       'arousal',
       'dominance',
       'note',
+      'unsure',
       'annotated_at',
       'consensus_label',
       'votes',

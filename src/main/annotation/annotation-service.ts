@@ -35,6 +35,11 @@ export class AnnotationService {
     return this.edit(utteranceId, (s) => ({ ...s, ...dims }));
   }
 
+  /** Flags the utterance "unsure / skip" for this annotator (or clears it); the label and ratings stay. */
+  setUnsure(utteranceId: number, unsure: boolean): { row: UtteranceRow } {
+    return this.edit(utteranceId, (s) => ({ ...s, unsure }));
+  }
+
   undo(): UtteranceRow | null {
     return this.step('undo');
   }
@@ -146,7 +151,14 @@ export class AnnotationService {
 }
 
 function stateOf(a: AnnotationState): AnnotationState {
-  return { labelId: a.labelId, valence: a.valence, arousal: a.arousal, dominance: a.dominance, note: a.note };
+  return {
+    labelId: a.labelId,
+    valence: a.valence,
+    arousal: a.arousal,
+    dominance: a.dominance,
+    note: a.note,
+    unsure: a.unsure,
+  };
 }
 
 /** Label set edits: names unique, hotkeys move to the label they are given, used labels stay. */

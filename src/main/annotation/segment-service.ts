@@ -207,6 +207,39 @@ export class SegmentService {
     });
   }
 
+  /**
+   * The transcript and/or the speaker edited in place (a field left out stays; a blank speaker is none).
+   * One undoable step in the segment history; its snapshots hold only the text, so Undo never touches
+   * the span or anyone's labels. Announced as the row's change; nothing changed, nothing recorded.
+   */
+  setText(utteranceId: number, change: { transcript?: string; speaker?: string | null }): { row: UtteranceRow } {
+    const { store } = this;
+    const changed = store.transaction(() => {
+      const before = store.segments.snapshot([utteranceId], { textOnly: true });
+      const u = before.segments.find((s) => !s.removed);
+      if (!u) throw notFound(`Utterance ${utteranceId}`);
+      const transcript =
+        change.transcript === undefined ? u.transcript : change.transcript.replace(/\r\n?/g, '\n').trim();
+      const speaker = change.speaker === undefined ? u.speaker : change.speaker?.trim() || null;
+      if (transcript === u.transcript && speaker === u.speaker) return false;
+      store.utterances.updateText(u.id, speaker, transcript);
+      store.segments.append({
+        at: now(),
+        annotator: store.annotator,
+        op: 'text',
+        targetSeq: null,
+        labelSeq: store.segments.labelSeq(),
+        before,
+        after: store.segments.snapshot([u.id], { textOnly: true }),
+      });
+      return true;
+    });
+    const row = store.row(utteranceId);
+    if (!row) throw notFound(`Utterance ${utteranceId}`);
+    if (changed) this.events.emit('annotationChanged', { row });
+    return { row };
+  }
+
   /** Removes a segment (its annotations go with it; Undo brings both back). */
   delete(utteranceId: number): SegmentEditResult {
     return this.edit('delete', [utteranceId], ([u]) => {
@@ -250,7 +283,7 @@ export class SegmentService {
       if (!target) return null;
       const to = target.before;
       const ids = to.segments.map((s) => s.id);
-      const before = store.segments.snapshot(ids);
+      const before = store.segments.snapshot(ids, { textOnly: to.textOnly });
       store.segments.restore(to, now());
       store.segments.append({
         at: now(),

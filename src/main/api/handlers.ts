@@ -84,6 +84,9 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     getAnnotation: ({ utteranceId }) => store.annotations.get(utteranceId, 'human', store.annotator) ?? null,
     setLabel: ({ utteranceId, labelId }) => studio.annotations.setLabel(utteranceId, labelId),
     setDimensions: ({ utteranceId, ...dims }) => studio.annotations.setDimensions(utteranceId, dims),
+    setUnsure: ({ utteranceId, unsure }) => studio.annotations.setUnsure(utteranceId, unsure),
+    setUtteranceText: ({ utteranceId, transcript, speaker }) =>
+      studio.segments.setText(utteranceId, { transcript, speaker }),
     // One Undo walks label edits and segment edits together, newest first.
     undo: () => studio.segments.undo(),
     redo: () => studio.segments.redo(),

@@ -7,10 +7,21 @@ export const EMPTY_ANNOTATION: AnnotationState = {
   arousal: null,
   dominance: null,
   note: '',
+  unsure: false,
 };
 
-export function isEmptyAnnotation(s: AnnotationState): boolean {
-  return s.labelId === null && s.valence === null && s.arousal === null && s.dominance === null && s.note === '';
+/** A state to write: an import's has no unsure flag (not unsure). */
+export type AnnotationInput = Omit<AnnotationState, 'unsure'> & { unsure?: boolean };
+
+export function isEmptyAnnotation(s: AnnotationInput): boolean {
+  return (
+    s.labelId === null && s.valence === null && s.arousal === null && s.dominance === null && s.note === '' && !s.unsure
+  );
+}
+
+/** A state as stored in history JSON: entries from before the unsure flag (migration 009) lack it. */
+function stateFromJson(json: string): AnnotationState {
+  return { unsure: false, ...(JSON.parse(json) as Omit<AnnotationState, 'unsure'> & { unsure?: boolean }) };
 }
 
 export interface HistoryEntry {
@@ -35,8 +46,8 @@ const HISTORY_COLUMNS = `seq, at, annotator, utterance_id AS utteranceId, op, ta
 
 const fromRecord = (r: HistoryRecord): HistoryEntry => ({
   ...r,
-  before: r.before === null ? null : (JSON.parse(r.before) as AnnotationState),
-  after: r.after === null ? null : (JSON.parse(r.after) as AnnotationState),
+  before: r.before === null ? null : stateFromJson(r.before),
+  after: r.after === null ? null : stateFromJson(r.after),
 });
 
 /** One annotation as an export writes it: the label and everything else the annotator entered. */
@@ -49,6 +60,8 @@ export interface ExportableAnnotation {
   arousal: number | null;
   dominance: number | null;
   note: string;
+  /** The annotator flagged it "unsure / skip". */
+  unsure: boolean;
   updatedAt: string;
 }
 
@@ -57,13 +70,14 @@ export class AnnotationsRepository {
   constructor(private readonly db: Db) {}
 
   get(utteranceId: number, origin: 'human' | 'import', annotator: string): Annotation | undefined {
-    return this.db
-      .prepare<[number, string, string], Annotation>(
+    const row = this.db
+      .prepare<[number, string, string], Omit<Annotation, 'unsure'> & { unsure: number }>(
         `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance,
-                note, updated_at AS updatedAt
+                note, unsure, updated_at AS updatedAt
          FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?`,
       )
       .get(utteranceId, origin, annotator);
+    return row && { ...row, unsure: row.unsure === 1 };
   }
 
   /** Writes the state; an empty state removes the annotation. */
@@ -71,7 +85,7 @@ export class AnnotationsRepository {
     utteranceId: number,
     origin: 'human' | 'import',
     annotator: string,
-    state: AnnotationState | null,
+    state: AnnotationInput | null,
     at: string,
   ): void {
     if (state === null || isEmptyAnnotation(state)) {
@@ -82,13 +96,14 @@ export class AnnotationsRepository {
     }
     this.db
       .prepare(
-        `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, updated_at)
-         VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @at)
+        `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
+         VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @at)
          ON CONFLICT (utterance_id, origin, annotator) DO UPDATE SET
            label_id = excluded.label_id, valence = excluded.valence, arousal = excluded.arousal,
-           dominance = excluded.dominance, note = excluded.note, updated_at = excluded.updated_at`,
+           dominance = excluded.dominance, note = excluded.note, unsure = excluded.unsure,
+           updated_at = excluded.updated_at`,
       )
-      .run({ utteranceId, origin, annotator, ...state, at });
+      .run({ utteranceId, origin, annotator, ...state, unsure: state.unsure ? 1 : 0, at });
   }
 
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'batch'> & { batch?: number | null }): number {
@@ -171,14 +186,15 @@ export class AnnotationsRepository {
   /** For export: per utterance, the newest human annotation with a label (and imported ones if asked). */
   exportable(includeImported: boolean): ExportableAnnotation[] {
     return this.db
-      .prepare<[number], ExportableAnnotation>(
+      .prepare<[number], Omit<ExportableAnnotation, 'unsure'> & { unsure: number }>(
         `SELECT utterance_id AS utteranceId, label_id AS labelId, annotator, origin, valence, arousal, dominance, note,
-                updated_at AS updatedAt FROM (
+                unsure, updated_at AS updatedAt FROM (
            SELECT a.*, ROW_NUMBER() OVER (
              PARTITION BY utterance_id ORDER BY (origin = 'human') DESC, updated_at DESC, id DESC) AS rank
            FROM annotations a WHERE label_id IS NOT NULL AND (origin = 'human' OR ?)
          ) WHERE rank = 1 ORDER BY utterance_id`,
       )
-      .all(includeImported ? 1 : 0);
+      .all(includeImported ? 1 : 0)
+      .map((a) => ({ ...a, unsure: a.unsure === 1 }));
   }
 }

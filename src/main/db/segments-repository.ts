@@ -22,6 +22,8 @@ export interface AnnotationRecord {
   arousal: number | null;
   dominance: number | null;
   note: string;
+  /** Absent in snapshots written before the unsure flag (migration 009): not unsure. */
+  unsure?: boolean;
   updatedAt: string;
 }
 
@@ -29,9 +31,15 @@ export interface AnnotationRecord {
 export interface SegmentSnapshot {
   segments: SegmentState[];
   annotations: AnnotationRecord[];
+  /**
+   * A transcript/speaker edit's snapshot: restoring it sets only the segments' transcript and speaker,
+   * leaving their spans and every annotator's annotations as they are (`annotations` is empty).
+   */
+  textOnly?: true;
 }
 
-export type SegmentOp = 'create' | 'resize' | 'split' | 'merge' | 'delete';
+/** `text`: the transcript or speaker edited in place (migration 009). */
+export type SegmentOp = 'create' | 'resize' | 'split' | 'merge' | 'delete' | 'text';
 
 export interface SegmentHistoryEntry {
   seq: number;
@@ -63,8 +71,9 @@ const fromRecord = (r: HistoryRecord): SegmentHistoryEntry => ({
 export class SegmentsRepository {
   constructor(private readonly db: Db) {}
 
-  /** The segments (removed ones too) and all their annotations, as they are now. */
-  snapshot(ids: readonly number[]): SegmentSnapshot {
+  /** The segments (removed ones too) and all their annotations, as they are now (`textOnly`: no annotations). */
+  snapshot(ids: readonly number[], options: { textOnly?: boolean } = {}): SegmentSnapshot {
+    if (options.textOnly) return { ...this.snapshot(ids), annotations: [], textOnly: true };
     if (ids.length === 0) return { segments: [], annotations: [] };
     const list = ids.map(Number).join(', ');
     const segments = this.db
@@ -76,17 +85,23 @@ export class SegmentsRepository {
       .all()
       .map((s) => ({ ...s, removed: s.removed === 1, needsReview: s.needsReview === 1 }));
     const annotations = this.db
-      .prepare<[], AnnotationRecord>(
+      .prepare<[], Omit<AnnotationRecord, 'unsure'> & { unsure: number }>(
         `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance,
-                note, updated_at AS updatedAt
+                note, unsure, updated_at AS updatedAt
          FROM annotations WHERE utterance_id IN (${list}) ORDER BY id`,
       )
-      .all();
+      .all()
+      .map((a) => ({ ...a, unsure: a.unsure === 1 }));
     return { segments, annotations };
   }
 
   /** Makes the database hold exactly `snap` for its segments: their rows and all their annotations. */
   restore(snap: SegmentSnapshot, at: string): void {
+    if (snap.textOnly) {
+      const setText = this.db.prepare('UPDATE utterances SET speaker = ?, transcript = ? WHERE id = ?');
+      for (const s of snap.segments) setText.run(s.speaker, s.transcript, s.id);
+      return;
+    }
     const upsert = this.db.prepare(
       `INSERT INTO utterances (id, recording_id, start_s, end_s, speaker, transcript, removed_at, needs_review)
        VALUES (@id, @recordingId, @start, @end, @speaker, @transcript, @removedAt, @needsReview)
@@ -97,14 +112,14 @@ export class SegmentsRepository {
     );
     const clear = this.db.prepare('DELETE FROM annotations WHERE utterance_id = ?');
     const insert = this.db.prepare(
-      `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, updated_at)
-       VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @updatedAt)`,
+      `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
+       VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @updatedAt)`,
     );
     for (const s of snap.segments) {
       upsert.run({ ...s, removedAt: s.removed ? at : null, needsReview: s.needsReview ? 1 : 0 });
       clear.run(s.id);
     }
-    for (const a of snap.annotations) insert.run(a);
+    for (const a of snap.annotations) insert.run({ ...a, unsure: a.unsure ? 1 : 0 });
   }
 
   insert(s: Omit<SegmentState, 'id' | 'removed'>): number {

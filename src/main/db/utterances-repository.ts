@@ -37,6 +37,7 @@ interface RowRecord {
   predConfidence: number | null;
   predEntropy: number | null;
   needsReview: number;
+  unsure: number | null;
 }
 
 /** The list row: the current annotator's label and the first imported label, per utterance. */
@@ -44,6 +45,7 @@ const ROW_SELECT = `
   SELECT u.id, u.recording_id AS recordingId, r.file_name AS recordingName, u.start_s AS start, u.end_s AS "end",
          u.speaker, u.transcript, u.needs_review AS needsReview,
          h.label_id AS labelId, CASE WHEN h.label_id IS NULL THEN NULL ELSE h.annotator END AS annotator,
+         h.unsure AS unsure,
          (SELECT i.label_id FROM annotations i
            WHERE i.utterance_id = u.id AND i.origin = 'import' AND i.label_id IS NOT NULL
            ORDER BY i.id LIMIT 1) AS importedLabelId,
@@ -64,10 +66,11 @@ const COUNT_SELECT = `
   LEFT JOIN labels pl ON pl.name = p.predicted_label`;
 
 function toRow(rec: RowRecord, missing: ReadonlySet<number>): Omit<UtteranceRow, 'consensus'> {
-  const { predLabel, predLabelId, predConfidence, predEntropy, needsReview, ...rest } = rec;
+  const { predLabel, predLabelId, predConfidence, predEntropy, needsReview, unsure, ...rest } = rec;
   return {
     ...rest,
     needsReview: needsReview === 1,
+    unsure: unsure === 1,
     missing: missing.has(rec.recordingId),
     prediction:
       predLabel === null
@@ -181,9 +184,15 @@ export class UtterancesRepository {
       where.push('u.speaker = @speaker');
       params.speaker = filter.speaker;
     }
+    if (filter.unsure) where.push('h.unsure = 1');
     const search = filter.search.trim();
     if (search) {
-      where.push(`(u.transcript LIKE @search ESCAPE '\\' OR r.file_name LIKE @search ESCAPE '\\')`);
+      // The transcript, the file name, the speaker, and the notes this annotator may see: their own and
+      // those a corpus came with (another annotator's stay out, as blind mode would hide them).
+      where.push(`(u.transcript LIKE @search ESCAPE '\\' OR r.file_name LIKE @search ESCAPE '\\'
+        OR u.speaker LIKE @search ESCAPE '\\' OR h.note LIKE @search ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM annotations n WHERE n.utterance_id = u.id AND n.origin = 'import'
+                     AND n.note LIKE @search ESCAPE '\\'))`);
       params.search = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     if (filter.maxConfidence !== null) {

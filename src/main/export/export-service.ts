@@ -23,6 +23,8 @@ const ANNOTATION_COLUMNS = [
   'arousal',
   'dominance',
   'note',
+  // "unsure / skip" (key U): true when the annotator flagged the utterance
+  'unsure',
   'annotated_at',
   // Several annotators: the final label (adjudicated, else the consensus under the project's rule),
   // votes per label and their distribution (soft label) in label_map.json's order, how many
@@ -61,6 +63,7 @@ interface ExportRow {
   arousal: number | null;
   dominance: number | null;
   note: string;
+  unsure: boolean;
   /** When the annotation was last changed (ISO 8601). */
   annotatedAt: string;
   consensusLabel: string | null;
@@ -269,6 +272,7 @@ export class ExportService {
         arousal: a.arousal,
         dominance: a.dominance,
         note: a.note,
+        unsure: a.unsure,
         annotatedAt: a.updatedAt,
         ...consensusColumns(items.get(u.id), labelOrder, labels),
         prediction: predictions?.scores.get(u.id) ?? null,
@@ -372,6 +376,7 @@ const annotationColumns = (r: ExportRow) => ({
   arousal: r.arousal,
   dominance: r.dominance,
   note: r.note,
+  unsure: r.unsure,
   annotated_at: r.annotatedAt,
   consensus_label: r.consensusLabel,
   votes: r.votes,

@@ -6,6 +6,7 @@ import { migration005 } from './005-history-batches';
 import { migration006 } from './006-segment-edits';
 import { migration007 } from './007-prediction-precision';
 import { migration008 } from './008-label-guidelines';
+import { migration009 } from './009-unsure-and-text-edits';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
