@@ -23,7 +23,9 @@ export interface StudioHost {
  * Starts `node bin/wavfusion.mjs serve --port 0` with a fresh WAVFUSION_HOME (the demo project, unless
  * `project` names another project file) and resolves once it printed its URL.
  */
-export async function startHost(options: { project?: string } = {}): Promise<StudioHost & { stop(): Promise<void> }> {
+export async function startHost(
+  options: { project?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<StudioHost & { stop(): Promise<void> }> {
   const missing = BUILT.filter((f) => !fs.existsSync(f));
   if (missing.length) {
     throw new Error(
@@ -32,7 +34,7 @@ export async function startHost(options: { project?: string } = {}): Promise<Stu
     );
   }
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wavfusion-e2e-home-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, WAVFUSION_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, WAVFUSION_HOME: home, ...options.env };
   delete env.WAVFUSION_TOKEN;
   const args = [
     'bin/wavfusion.mjs',

@@ -167,6 +167,11 @@ export class StudioState {
         // Our own edits come back here too; rows with edits in flight are settled by their responses.
         if (!this.edits.isPending(row.id)) this.replaceRow(row);
       }),
+      // Another project was opened (from this window or another): start over on it; a rename: the name.
+      this.client.on('projectOpened', ({ info, reason }) => {
+        this.info = info;
+        if (reason !== 'renamed') void this.startOver();
+      }),
       this.jobs.connect(),
       this.client.connection?.onChange((online) => {
         this.online = online;
@@ -189,6 +194,27 @@ export class StudioState {
       this.refreshInfoSoon.cancel();
       if (this.noticeTimer) clearTimeout(this.noticeTimer);
     };
+  }
+
+  /** Before this window opens another project: the note being typed and every edit in flight are sent. */
+  async settle(): Promise<void> {
+    this.saveNote.flush();
+    await this.enqueue(() => Promise.resolve(), { resend: false });
+  }
+
+  /** The host opened another project: what is shown is that project's, from its first utterance. */
+  private async startOver(): Promise<void> {
+    // A note typed here for the old project must not land on the new project's utterance of that id.
+    this.saveNote.cancel();
+    this.notePending = false;
+    this.applySearch.cancel();
+    this.select(null);
+    this.searchText = '';
+    this.filter = defaultFilter();
+    this.rows = [];
+    this.labelUses = null;
+    await this.load();
+    void this.jobs.refresh();
   }
 
   async load(): Promise<void> {
@@ -599,7 +625,14 @@ export class StudioState {
   }
 
   /** Saves a label (new when `id` is missing); returns the core's error message, if any. */
-  async saveLabel(input: { id?: number; name: string; color: string; hotkey: string | null }): Promise<string | null> {
+  async saveLabel(input: {
+    id?: number;
+    name: string;
+    color: string;
+    hotkey: string | null;
+    definition?: string;
+    examples?: number[];
+  }): Promise<string | null> {
     try {
       this.labels = await this.client.saveLabel(input);
       return null;
