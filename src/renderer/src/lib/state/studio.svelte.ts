@@ -111,6 +111,7 @@ export class StudioState {
       this.filter.predictedLabelId !== null ||
       this.filter.disagreement ||
       this.filter.missing ||
+      this.filter.unsure ||
       this.filter.search.trim() !== '',
   );
   saveSummary = $derived.by((): SaveState | null => {
@@ -420,6 +421,37 @@ export class StudioState {
     const annotator = this.info?.annotator ?? null;
     const optimistic = predicted.labelId === null ? row : { ...row, labelId: predicted.labelId, annotator };
     await this.edit(row, optimistic, () => this.client.acceptPrediction({ utteranceId: row.id }), 'accepted label');
+  }
+
+  /** Flags the selected utterance "unsure / skip", or clears the flag (U): one undoable edit, no advance. */
+  async toggleUnsure(): Promise<void> {
+    const row = this.selectedRow;
+    if (!row) return;
+    const unsure = !row.unsure;
+    await this.edit(
+      row,
+      { ...row, unsure },
+      () => this.client.setUnsure({ utteranceId: row.id, unsure }),
+      'unsure flag',
+    );
+  }
+
+  /**
+   * Saves a transcript and/or speaker edited in place (one undoable step in the core); a field left out
+   * stays, a blank speaker is none.
+   */
+  async setText(utteranceId: number, change: { transcript?: string; speaker?: string | null }): Promise<void> {
+    const row = this.rowById(utteranceId);
+    if (!row) return;
+    const transcript = change.transcript?.replace(/\r\n?/g, '\n').trim() ?? row.transcript;
+    const speaker = change.speaker === undefined ? row.speaker : change.speaker?.trim() || null;
+    if (transcript === row.transcript && speaker === row.speaker) return;
+    await this.edit(
+      row,
+      { ...row, transcript, speaker },
+      () => this.client.setUtteranceText({ utteranceId, ...change }),
+      change.transcript === undefined ? 'speaker' : 'transcript',
+    );
   }
 
   setDimension(key: DimensionKey, value: number | null): void {

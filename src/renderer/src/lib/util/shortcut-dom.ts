@@ -1,4 +1,4 @@
-import { actionFor, type FocusInfo, type ShortcutAction } from './shortcuts';
+import { actionFor, DEFAULT_BINDINGS, type FocusInfo, type KeyBindings, type ShortcutAction } from './shortcuts';
 
 const TEXT_INPUT_TYPES = new Set([
   'text',
@@ -60,10 +60,13 @@ function focusInfo(target: EventTarget | null): FocusInfo {
  * Maps a key press to an action, or null when the key is not a shortcut here (typing in a field, a
  * modal dialog open, a modifier combination we do not use).
  */
-export function shortcutFor(event: KeyboardEvent): ShortcutAction | null {
+export function shortcutFor(
+  event: KeyboardEvent,
+  bindings: Readonly<KeyBindings> = DEFAULT_BINDINGS,
+): ShortcutAction | null {
   if (event.isComposing || event.defaultPrevented) return null;
   const target = event.target;
   if (isTypingTarget(target)) return null;
   if (target instanceof Element && target.closest('dialog[open]')) return null;
-  return actionFor(event, focusInfo(target));
+  return actionFor(event, focusInfo(target), bindings);
 }

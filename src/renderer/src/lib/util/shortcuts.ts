@@ -19,6 +19,7 @@ export type SimpleAction =
   | 'redo'
   | 'accept'
   | 'focusNote'
+  | 'toggleUnsure'
   | 'help'
   | 'findSpeech'
   | 'split'
@@ -29,6 +30,44 @@ export type SimpleAction =
   | 'nextSegment'
   | 'previousGap'
   | 'nextGap';
+
+/** Actions whose key the person may change (settings: the `?` overlay's "Change" buttons). */
+export type RebindableAction =
+  | 'next'
+  | 'previous'
+  | 'first'
+  | 'last'
+  | 'playPause'
+  | 'replay'
+  | 'toggleLoop'
+  | 'zoomIn'
+  | 'zoomOut'
+  | 'focusNote'
+  | 'toggleUnsure'
+  | 'accept'
+  | 'help';
+
+/**
+ * The key of each rebindable action, as KeyboardEvent.key gives it (letters lower case, `' '` for
+ * Space). Other keys (digits, Backspace, arrows, modifier combinations, the segment keys) are fixed.
+ */
+export type KeyBindings = Record<RebindableAction, string>;
+
+export const DEFAULT_BINDINGS: Readonly<KeyBindings> = {
+  next: 'j',
+  previous: 'k',
+  first: 'Home',
+  last: 'End',
+  playPause: ' ',
+  replay: 'r',
+  toggleLoop: 'l',
+  zoomIn: '+',
+  zoomOut: '-',
+  focusNote: 'n',
+  toggleUnsure: 'u',
+  accept: 'Enter',
+  help: '?',
+};
 
 /** What a key press in the annotation view asks for. */
 export type ShortcutAction =
@@ -45,11 +84,18 @@ export type ShortcutGroup = 'Labelling' | 'Ratings' | 'Moving' | 'Playback' | 'S
 /** One row of the key table: what the overlay shows, and the test that binds it. */
 export interface Shortcut {
   group: ShortcutGroup;
-  /** The keys, as shown (each entry one alternative). */
+  /** The keys with the default bindings, as shown (each entry one alternative). */
   keys: string[];
   description: string;
-  /** The action for this key press, or null when it is not this shortcut. Modal dialogs and fields are already excluded. */
-  match: (event: KeyPress, focus: FocusInfo) => ShortcutAction | null;
+  /** Set for a rebindable shortcut: its first key is the binding of this action. */
+  action?: RebindableAction;
+  /** A rebindable shortcut's other keys, which stay (↓ beside J). */
+  fixedKeys?: string[];
+  /**
+   * The action for this key press, or null when it is not this shortcut. Modal dialogs and fields are
+   * already excluded.
+   */
+  match: (event: KeyPress, focus: FocusInfo, bindings?: Readonly<KeyBindings>) => ShortcutAction | null;
 }
 
 /** The key press, as much of a KeyboardEvent as the table looks at (no DOM types: the table is pure). */
@@ -100,6 +146,54 @@ const simple =
   (e: KeyPress): ShortcutAction | null =>
     test(e) ? { kind } : null;
 
+/** Named keys an action may be bound to, besides one printable character. */
+const NAMED_KEYS = new Set(['Enter', ' ', 'Home', 'End', 'PageUp', 'PageDown', 'Insert']);
+
+/** How a bound key is written: `Space`, `J`, `Enter`, `?`. */
+export function keyLabel(key: string): string {
+  if (key === ' ') return 'Space';
+  return key.length === 1 ? key.toUpperCase() : key;
+}
+
+/** The binding a key press would be (letters lower case), or null for a key no action may take. */
+export function bindableKey(press: KeyPress): string | null {
+  if (press.ctrlKey || press.altKey || press.metaKey) return null;
+  const key = press.key === 'Spacebar' ? ' ' : press.key;
+  if (NAMED_KEYS.has(key)) return press.shiftKey ? null : key;
+  if ([...key].length !== 1 || /^[0-9]$/.test(key)) return null;
+  // A letter with Shift stays free (Shift + digits rate valence); a symbol may need Shift to be typed.
+  if (/\p{L}/u.test(key)) return press.shiftKey ? null : key.toLowerCase();
+  return key;
+}
+
+/** A rebindable shortcut: its key from the bindings (focus rules for Enter and Space), plus fixed alternatives. */
+function bound(
+  row: Omit<Shortcut, 'keys' | 'match' | 'action'> & { action: RebindableAction },
+  extra: (e: KeyPress, focus: FocusInfo) => boolean = () => false,
+): Shortcut {
+  const kind = row.action;
+  return {
+    ...row,
+    keys: [keyLabel(DEFAULT_BINDINGS[kind]), ...(row.fixedKeys ?? [])],
+    match: (e, focus, bindings = DEFAULT_BINDINGS) => {
+      const key = bindings[kind];
+      if (key !== '' && bindableKey(e) === key) {
+        // Enter and Space stay the focused control's (a button, a checkbox), whatever they are bound to.
+        if (key === 'Enter' && (e.repeat || focus.ownsEnter)) return null;
+        if (key === ' ' && focus.ownsSpace) return null;
+        return { kind };
+      }
+      return extra(e, focus) ? { kind } : null;
+    },
+  };
+}
+
+/** The keys of a shortcut as the overlay shows them with these bindings. */
+export function keysFor(shortcut: Shortcut, bindings: Readonly<KeyBindings>): string[] {
+  if (!shortcut.action) return shortcut.keys;
+  return [keyLabel(bindings[shortcut.action]), ...(shortcut.fixedKeys ?? [])];
+}
+
 /**
  * The key table: the one place keys are bound, and what the `?` overlay lists. Each key does one
  * thing wherever the focus is, except inside fields (typing), dialogs, and the native keys of a
@@ -130,12 +224,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
       return { kind: 'clear' };
     },
   },
-  {
+  bound({ group: 'Labelling', action: 'accept', description: "Accept the model's prediction as the label" }),
+  bound({
     group: 'Labelling',
-    keys: ['Enter'],
-    description: "Accept the model's prediction as the label",
-    match: (e, focus) => (e.key === 'Enter' && noMods(e) && !e.repeat && !focus.ownsEnter ? { kind: 'accept' } : null),
-  },
+    action: 'toggleUnsure',
+    description: 'Flag the utterance unsure / skip (again: unflag)',
+  }),
   ...RATING_MODIFIERS.map((m): Shortcut => ({
     group: 'Ratings',
     keys: [`${m.keys}+1–5`, `${m.keys}+0`],
@@ -147,55 +241,20 @@ export const SHORTCUTS: readonly Shortcut[] = [
       return { kind: 'rate', dimension: m.dimension, value: digit === 0 ? null : digit };
     },
   })),
-  {
-    group: 'Ratings',
-    keys: ['N'],
-    description: 'Write a note (Escape leaves the note)',
-    match: simple('focusNote', (e) => noMods(e) && (e.key === 'n' || e.key === 'N')),
-  },
-  {
-    group: 'Moving',
-    keys: ['J', '↓'],
-    description: 'Next utterance',
-    match: (e, focus) =>
-      noMods(e) && (isKey('j', 'J')(e) || (e.key === 'ArrowDown' && !focus.ownsArrows)) ? { kind: 'next' } : null,
-  },
-  {
-    group: 'Moving',
-    keys: ['K', '↑'],
-    description: 'Previous utterance',
-    match: (e, focus) =>
-      noMods(e) && (isKey('k', 'K')(e) || (e.key === 'ArrowUp' && !focus.ownsArrows)) ? { kind: 'previous' } : null,
-  },
-  {
-    group: 'Moving',
-    keys: ['Home'],
-    description: 'First utterance in the list',
-    match: simple('first', (e) => noMods(e) && e.key === 'Home'),
-  },
-  {
-    group: 'Moving',
-    keys: ['End'],
-    description: 'Last utterance in the list',
-    match: simple('last', (e) => noMods(e) && e.key === 'End'),
-  },
-  {
-    group: 'Playback',
-    keys: ['Space'],
-    description: 'Play or pause the utterance',
-    match: (e, focus) => {
-      if (!noMods(e) || (e.key !== ' ' && e.key !== 'Spacebar')) return null;
-      // Space still toggles checkboxes and picks radios; everywhere else (buttons included) it plays.
-      if (focus.ownsSpace) return null;
-      return { kind: 'playPause' };
-    },
-  },
-  {
-    group: 'Playback',
-    keys: ['R'],
-    description: 'Replay the utterance from its start',
-    match: simple('replay', (e) => noMods(e) && isKey('r', 'R')(e)),
-  },
+  bound({ group: 'Ratings', action: 'focusNote', description: 'Write a note (Escape leaves the note)' }),
+  bound(
+    { group: 'Moving', action: 'next', fixedKeys: ['↓'], description: 'Next utterance' },
+    (e, focus) => noMods(e) && e.key === 'ArrowDown' && !focus.ownsArrows,
+  ),
+  bound(
+    { group: 'Moving', action: 'previous', fixedKeys: ['↑'], description: 'Previous utterance' },
+    (e, focus) => noMods(e) && e.key === 'ArrowUp' && !focus.ownsArrows,
+  ),
+  bound({ group: 'Moving', action: 'first', description: 'First utterance in the list' }),
+  bound({ group: 'Moving', action: 'last', description: 'Last utterance in the list' }),
+  // Space still toggles checkboxes and picks radios; everywhere else (buttons included) it plays.
+  bound({ group: 'Playback', action: 'playPause', description: 'Play or pause the utterance' }),
+  bound({ group: 'Playback', action: 'replay', description: 'Replay the utterance from its start' }),
   {
     group: 'Playback',
     keys: ['←', '→'],
@@ -207,24 +266,13 @@ export const SHORTCUTS: readonly Shortcut[] = [
       return null;
     },
   },
-  {
-    group: 'Playback',
-    keys: ['L'],
-    description: 'Loop the utterance on or off',
-    match: simple('toggleLoop', (e) => noMods(e) && isKey('l', 'L')(e)),
-  },
-  {
-    group: 'Playback',
-    keys: ['+', '='],
-    description: 'Zoom in',
-    match: simple('zoomIn', (e) => plain(e) && isKey('+', '=')(e)),
-  },
-  {
-    group: 'Playback',
-    keys: ['-'],
-    description: 'Zoom out',
-    match: simple('zoomOut', (e) => plain(e) && isKey('-', '_')(e)),
-  },
+  bound({ group: 'Playback', action: 'toggleLoop', description: 'Loop the utterance on or off' }),
+  // `=` is `+` without Shift on most layouts: it zooms in too.
+  bound(
+    { group: 'Playback', action: 'zoomIn', fixedKeys: ['='], description: 'Zoom in' },
+    (e) => plain(e) && e.key === '=',
+  ),
+  bound({ group: 'Playback', action: 'zoomOut', description: 'Zoom out' }),
   {
     group: 'Segments',
     keys: ['F'],
@@ -317,19 +365,81 @@ export const SHORTCUTS: readonly Shortcut[] = [
         ((e.shiftKey && e.key.toLowerCase() === 'z') || (!e.shiftKey && e.key.toLowerCase() === 'y')),
     ),
   },
-  {
-    group: 'Help',
-    keys: ['?'],
-    description: 'Show these shortcuts',
-    match: simple('help', (e) => plain(e) && e.key === '?'),
-  },
+  bound({ group: 'Help', action: 'help', description: 'Show these shortcuts (and change their keys)' }),
 ];
 
 /** The action the key table gives a key press with this focus, or null. */
-export function actionFor(press: KeyPress, focus: FocusInfo): ShortcutAction | null {
+export function actionFor(
+  press: KeyPress,
+  focus: FocusInfo,
+  bindings: Readonly<KeyBindings> = DEFAULT_BINDINGS,
+): ShortcutAction | null {
   for (const shortcut of SHORTCUTS) {
-    const action = shortcut.match(press, focus);
+    const action = shortcut.match(press, focus, bindings);
     if (action) return action;
   }
   return null;
+}
+
+const NO_FOCUS: FocusInfo = { ownsEnter: false, ownsArrows: false, ownsSpace: false, rating: null };
+
+/**
+ * Binds `action` to the key of `press`, or says why not: a key no action may take, or one another
+ * shortcut has (named by its description). Every other key keeps its one meaning.
+ */
+export function rebind(
+  bindings: Readonly<KeyBindings>,
+  action: RebindableAction,
+  press: KeyPress,
+): { bindings: KeyBindings } | { refused: string } {
+  const key = bindableKey(press);
+  if (key === null)
+    return {
+      refused:
+        'That key cannot be bound: use a letter, a symbol, Enter, Space, Home, End, Page Up/Down or Insert ' +
+        '(digits set labels; Ctrl, Alt and Shift with a letter stay for ratings and history)',
+    };
+  const without = { ...bindings, [action]: '' };
+  // Copied field by field: a KeyboardEvent's fields are getters that a spread would not copy.
+  const { key: pressed, code, shiftKey, altKey, ctrlKey, metaKey } = press;
+  const plainPress: KeyPress = { key: pressed, code, shiftKey, altKey, ctrlKey, metaKey, repeat: false };
+  const owner = SHORTCUTS.find((s) => s.match(plainPress, NO_FOCUS, without));
+  if (owner) return { refused: `${keyLabel(key)} is already bound to “${owner.description}”` };
+  return { bindings: { ...bindings, [action]: key } };
+}
+
+/** The press that types `key` (a symbol such as "?" needs Shift on most layouts). */
+function pressOf(key: string): KeyPress {
+  return {
+    key,
+    code: '',
+    shiftKey: /^[~!@#$%^&*()_+{}|:"<>?]$/.test(key),
+    altKey: false,
+    ctrlKey: false,
+    metaKey: false,
+    repeat: false,
+  };
+}
+
+/**
+ * Bindings read back from storage: each stored key that is valid and not taken, then each default
+ * that is still free for the actions left (an action whose default is taken then has no key).
+ */
+export function parseBindings(value: unknown): KeyBindings {
+  const actions = Object.keys(DEFAULT_BINDINGS) as RebindableAction[];
+  if (typeof value !== 'object' || value === null) return { ...DEFAULT_BINDINGS };
+  let result = Object.fromEntries(actions.map((a) => [a, ''])) as KeyBindings;
+  const stored = value as Record<string, unknown>;
+  for (const action of actions) {
+    const key = stored[action];
+    if (typeof key !== 'string' || key === '') continue;
+    const next = rebind(result, action, pressOf(key));
+    if ('bindings' in next) result = next.bindings;
+  }
+  for (const action of actions) {
+    if (result[action] !== '') continue;
+    const next = rebind(result, action, pressOf(DEFAULT_BINDINGS[action]));
+    if ('bindings' in next) result = next.bindings;
+  }
+  return result;
 }
