@@ -163,6 +163,9 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.keyboard.press('Escape');
     await expect(dialog).toBeHidden();
 
+    // The status bar's key hints follow the binding.
+    await expect(page.getByTestId('key-hints')).toContainText('X/K next/prev');
+
     // X moves on, J no longer does.
     const panel = page.getByRole('region', { name: 'Waveform' });
     await list.getByRole('option').first().click();
@@ -180,6 +183,7 @@ for (const scheme of ['light', 'dark'] as const) {
     await dialog.getByRole('button', { name: 'Reset keys to defaults' }).click();
     await expect(dialog.locator('[data-action="next"] kbd').first()).toHaveText('J');
     await page.keyboard.press('Escape');
+    await expect(page.getByTestId('key-hints')).toContainText('J/K next/prev');
     await page.keyboard.press('j');
     await expect(panel).toContainText('3 / 36');
   });

@@ -27,10 +27,11 @@ declare -A ROWS=(
   [text-only]="train-corpora --fusion text"
   [concat]="train-corpora --fusion concat"
   [gca-no-mar]="train-corpora --lambda-mar 0"
+  [gca-mar-stats-pooling]="train-corpora --pooling mean-std"
   [tess-swap]="train-corpora --tess-test-speaker tess_OAF"
 )
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
-       gca-mar audio-only conv-front-end text-only concat gca-no-mar tess-swap)
+       gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling tess-swap)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
   args=${ROWS[$row]:?unknown row $row}
