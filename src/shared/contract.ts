@@ -225,6 +225,30 @@ export const ImportFormatName = z.enum([
 /** What a TextGrid/EAF tier is taken as. */
 export const TierRole = z.enum(['utterance', 'transcript', 'label', 'speaker']);
 export type TierRole = z.infer<typeof TierRole>;
+/** What to import and how: the CLI's `import` options (`--format`, `--tier`, `--four-class`, `--media`). */
+export const ImportRequest = z.object({
+  path: z.string().min(1),
+  /** Without it, the format is recognised from the content. */
+  format: ImportFormatName.optional(),
+  /** TextGrid/EAF: tier name → role; tiers not named are ignored. Without it, roles follow the names. */
+  tiers: z.record(z.string().min(1), TierRole).optional(),
+  /** IEMOCAP: the 4-class convention; `drop` leaves out other categories, `keep` keeps their names. */
+  fourClass: z.enum(['drop', 'keep']).optional(),
+  /** MELD: the folder of the dia{D}_utt{U} clips (else looked for under the CSV's folder). */
+  media: z.string().min(1).optional(),
+});
+export type ImportRequest = z.input<typeof ImportRequest>;
+/** What an import would read, before anything is written. */
+export const ImportPreview = z.object({
+  path: z.string(),
+  /** The corpus format recognised or named; null: a plain folder, manifest or audio file. */
+  format: ImportFormatName.nullable(),
+  /** Counts, label mapping, tier roles, unusable rows: as the CLI's summary says them. */
+  lines: z.array(z.string()),
+  /** TextGrid/EAF: each tier found and the role it gets (null: ignored). */
+  tiers: z.array(z.object({ name: z.string(), role: TierRole.nullable() })),
+});
+export type ImportPreview = z.infer<typeof ImportPreview>;
 export const ExportRequest = z.object({
   folder: z.string().min(1),
   format: ExportFormat.default('audiofolder'),
@@ -508,14 +532,9 @@ export const operations = {
   mergeSegmentWithNext: op(segmentOperationInputs.mergeSegmentWithNext, SegmentEditResult),
   deleteSegment: op(segmentOperationInputs.deleteSegment, SegmentEditResult),
   getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
-  startImport: op(
-    z.object({
-      path: z.string().min(1),
-      format: ImportFormatName.optional(),
-      tiers: z.record(z.string(), TierRole).optional(),
-    }),
-    JobStarted,
-  ),
+  /** What `startImport` with the same request would read (format, counts, mapping, tiers); writes nothing. */
+  previewImport: op(ImportRequest, ImportPreview),
+  startImport: op(ImportRequest, JobStarted),
   startExport: op(ExportRequest, JobStarted),
   startRelink: op(z.object({ folder: z.string().min(1) }), JobStarted),
   listModels: op(Empty, z.array(ModelInfo)),

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Studio } from '../../src/main/api/studio';
 import type { ImportPathOptions } from '../../src/main/import/import-service';
 import { main } from '../../src/main/cli/main';
-import { jobResult, type ExportRequest, type ImportReport } from '../../src/shared/contract';
+import { createHandlers, invokeOperation } from '../../src/main/api/handlers';
+import { jobResult, type ExportRequest, type ImportPreview, type ImportReport } from '../../src/shared/contract';
 import { AUDIO_FIXTURES, REPO_ROOT, openTempStudio, tempDir, writeTestWav } from '../helpers/fixtures';
 
 const FORMATS = path.join(REPO_ROOT, 'tests', 'fixtures', 'formats');
@@ -807,5 +808,77 @@ describe('audiofolder', () => {
       { path: 'train/metadata.csv:3', reason: 'audio not found: b.wav' },
     ]);
     expect(detailed(s).map((u) => [u.text, u.annotations])).toEqual([['hi, there', ['import=happy']]]);
+  });
+});
+
+describe('the import options through the contract (the Import dialog)', () => {
+  const call = <T>(s: Studio, op: string, input: unknown) =>
+    invokeOperation(createHandlers(s), op as never, input) as Promise<T>;
+  async function started(s: Studio, input: unknown): Promise<ImportReport> {
+    const { jobId } = await call<{ jobId: string }>(s, 'startImport', input);
+    const status = await s.jobs.wait(jobId);
+    expect(status.state, status.error ?? '').toBe('succeeded');
+    return jobResult(status, 'import')!;
+  }
+
+  it('previews a TextGrid with its tiers and their roles, then imports with the roles chosen', async () => {
+    const s = studio();
+    const dir = staged({ 'o.TextGrid': fixture('overlapping.TextGrid') }, ['o.wav']);
+    const file = path.join(dir, 'o.TextGrid');
+    const preview = await call<ImportPreview>(s, 'previewImport', { path: file });
+    expect(preview.format).toBe('textgrid');
+    expect(preview.tiers).toEqual([
+      { name: 'transcript', role: 'transcript' },
+      { name: 'emotion', role: 'label' },
+    ]);
+    expect(preview.lines[0]).toBe('textgrid: 1 audio file(s), 2 utterance(s), 1 unusable row(s)');
+    // Nothing was written by the preview.
+    expect(s.store.rows()).toEqual([]);
+    const chosen = await call<ImportPreview>(s, 'previewImport', { path: file, tiers: { emotion: 'label' } });
+    expect(chosen.tiers).toEqual([
+      { name: 'transcript', role: null },
+      { name: 'emotion', role: 'label' },
+    ]);
+    const report = await started(s, { path: file, format: 'textgrid', tiers: { emotion: 'label' } });
+    expect(report.notes).toContain('o.TextGrid: tier "transcript" → ignored');
+    expect(snapshot(s).map((u) => [u.start, u.end, u.text])).toEqual([[1, 1.5, '']]);
+  });
+
+  it("says a plain folder is one, refuses a missing path, and passes IEMOCAP's 4-class choice and MELD's media folder", async () => {
+    const s = studio();
+    const plain = tempDir();
+    fs.copyFileSync(SPEECH, path.join(plain, 'a.wav'));
+    const folder = await call<ImportPreview>(s, 'previewImport', { path: plain });
+    expect(folder).toMatchObject({ format: null, tiers: [] });
+    expect(folder.lines[0]).toMatch(/^A folder of audio files/);
+    await expect(call(s, 'previewImport', { path: path.join(plain, 'nope') })).rejects.toThrow(/no such file/);
+
+    const root = iemocapRelease();
+    const iemocap = await call<ImportPreview>(s, 'previewImport', { path: root, fourClass: 'drop' });
+    expect(iemocap.format).toBe('iemocap');
+    expect(iemocap.lines).toContain(
+      'IEMOCAP 4-class mapping: neu→neutral, hap→happy, exc→happy, ang→angry, sad→sad; fru, sur, fea, dis, oth, xxx left out (2 utterance(s))',
+    );
+    await started(s, { path: root, fourClass: 'drop' });
+    expect(s.store.labels.list().map((l) => l.name)).toEqual(['neutral', 'happy', 'angry', 'sad']);
+
+    const dir = tempDir();
+    fs.copyFileSync(path.join(FORMATS, 'meld', 'dev_sent_emo.csv'), path.join(dir, 'dev_sent_emo.csv'));
+    const media = tempDir();
+    writeTestWav(path.join(media, 'dia0_utt0.wav'), 1);
+    const t = studio();
+    const meld = await started(t, { path: path.join(dir, 'dev_sent_emo.csv'), format: 'meld', media });
+    expect(meld.failures).toEqual([]);
+    expect(meld.utterancesAdded).toBe(1);
+  });
+
+  it('refuses options the contract does not know, before anything runs', async () => {
+    const s = studio();
+    const file = path.join(tempDir(), 'x.TextGrid');
+    await expect(call(s, 'startImport', { path: file, fourClass: 'some' })).rejects.toThrow(/fourClass/);
+    await expect(call(s, 'startImport', { path: file, tiers: { words: 'gloss' } })).rejects.toThrow(/tiers/);
+    await expect(call(s, 'previewImport', { path: file, format: 'praat' })).rejects.toThrow(/format/);
+    await expect(call(s, 'startImport', { path: file, media: '' })).rejects.toThrow(/media/);
+    expect(s.jobs.list()).toEqual([]);
   });
 });

@@ -100,10 +100,9 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     mergeSegmentWithNext: ({ utteranceId }) => studio.segments.mergeWithNext(utteranceId),
     deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
-    startImport: ({ path, format, tiers }) => ({
-      jobId: studio.jobs.start('import', `Import ${path}`, (ctx) =>
-        studio.importer.importPath(path, ctx, { format, tiers }),
-      ),
+    previewImport: ({ path, ...options }) => studio.importer.previewImport(path, options),
+    startImport: ({ path, ...options }) => ({
+      jobId: studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx, options)),
     }),
     startExport: (request) => ({
       jobId: studio.jobs.start('export', `Export to ${request.folder}`, (ctx) => studio.exporter.export(request, ctx)),

@@ -193,7 +193,7 @@ async function importCommand(args: string[]): Promise<number> {
   try {
     // What will be read (format, counts, label mapping, tier roles) is said before anything is written.
     const preview = await studio.importer.preview(positionals[0]!, options);
-    if (preview) process.stderr.write(`${preview.map((l) => `wavfusion: ${l}`).join('\n')}\n`);
+    if (preview) process.stderr.write(`${preview.lines.map((l) => `wavfusion: ${l}`).join('\n')}\n`);
     const status = await runJob(
       studio,
       studio.jobs.start('import', 'Import', (ctx) => studio.importer.importPath(positionals[0]!, ctx, options)),

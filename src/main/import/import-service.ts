@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ImportReport } from '../../shared/contract';
+import type { ImportPreview, ImportReport } from '../../shared/contract';
 import { AudioFileError, decodeAudioFile, isAudioPath } from '../audio/decode';
 import { computePeaks } from '../audio/signal';
 import { AnnotatorsRepository } from '../db/annotators-repository';
@@ -14,7 +14,7 @@ import type { ProjectStore } from '../project/project-store';
 import { scanFolder } from './folder';
 import type { CorpusPrediction, ImportFormatName, ImportOptions } from './formats/corpus';
 import { problemPath } from './formats/corpus';
-import { detectFormat, formatByName, previewCorpus, readCorpus } from './formats';
+import { detectFormat, formatByName, previewCorpus, readCorpus, type CorpusPreview } from './formats';
 import { isManifestPath, readManifest, type ManifestRow } from './manifest';
 
 export const PEAKS_PER_SECOND = 100;
@@ -55,10 +55,10 @@ export class ImportService {
 
   /**
    * What importing `source` would read, before anything is written: the corpus format, counts, the
-   * notes (label mapping, tier roles) and the number of unusable rows; null for folders, manifests
-   * and audio files, which the plain import reads.
+   * notes (label mapping, tier roles), the number of unusable rows and the tiers' roles; null for
+   * folders, manifests and audio files, which the plain import reads, and for a path that is not there.
    */
-  async preview(source: string, options: ImportPathOptions = {}): Promise<string[] | null> {
+  async preview(source: string, options: ImportPathOptions = {}): Promise<CorpusPreview | null> {
     const resolved = path.resolve(source);
     try {
       await fs.stat(resolved);
@@ -66,6 +66,29 @@ export class ImportService {
       return null;
     }
     return previewCorpus(resolved, options);
+  }
+
+  /** The Import dialog's preview: as `preview`, but a missing path is an error and a plain import is said. */
+  async previewImport(source: string, options: ImportPathOptions = {}): Promise<ImportPreview> {
+    const resolved = path.resolve(source);
+    let stat;
+    try {
+      stat = await fs.stat(resolved);
+    } catch {
+      throw new StudioError('not_found', `Nothing to import at ${resolved}: no such file or folder`);
+    }
+    if (options.format && !['csv', 'jsonl'].includes(options.format) && !formatByName(options.format))
+      throw new StudioError('unsupported', `The ${options.format} format cannot be imported yet`);
+    const corpus = await previewCorpus(resolved, options);
+    if (corpus) return { path: resolved, ...corpus };
+    const plain = stat.isDirectory()
+      ? 'A folder of audio files: each file one utterance (transcripts from same-name .txt/.lab files, speakers from sub-folders)'
+      : isManifestPath(resolved) || options.format
+        ? 'A manifest: one utterance per row (path, text, speaker, label, start, end)'
+        : isAudioPath(resolved)
+          ? 'One audio file: one utterance'
+          : `Not a format the import reads: ${path.basename(resolved)}`;
+    return { path: resolved, format: null, lines: [plain], tiers: [] };
   }
 
   /**

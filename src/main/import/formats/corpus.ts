@@ -74,6 +74,13 @@ export interface Corpus {
   problems: CorpusProblem[];
   /** What was recognised, for the summary/preview: "tier 'words' → transcript". */
   notes: string[];
+  /** TextGrid/EAF: each tier read and the role it was given (null: ignored), for the preview. */
+  tiers?: TierAssignment[];
+}
+
+export interface TierAssignment {
+  name: string;
+  role: TierRole | null;
 }
 
 export interface ImportOptions {
@@ -217,14 +224,17 @@ export function segmentsFromTiers(
   options: ImportOptions,
 ): Omit<Corpus, 'recordings'> & {
   segments: CorpusSegment[];
+  tiers: TierAssignment[];
 } {
   const name = path.basename(file);
   const problems: CorpusProblem[] = [];
   const notes: string[] = [];
   const roles = new Map<Tier, TierRole>();
+  const assigned: TierAssignment[] = [];
   for (const tier of tiers) {
     const role = options.tiers ? (options.tiers[tier.name] ?? null) : roleByName(tier.name);
     notes.push(`${name}: tier "${tier.name}" → ${role ?? 'ignored'}`);
+    assigned.push({ name: tier.name, role });
     if (role) roles.set(tier, role);
   }
   if (options.tiers) {
@@ -268,7 +278,7 @@ export function segmentsFromTiers(
       line: null,
       reason: 'no utterance, transcript or label tier found (name one with --tier NAME=ROLE)',
     });
-    return { segments: [], problems, notes };
+    return { segments: [], problems, notes, tiers: assigned };
   }
   // Segments: the base tiers' intervals, the same boundaries (within 1 ms) once.
   const segs: { start: number; end: number; line: number | null; text: string; words: string[]; seg: CorpusSegment }[] =
@@ -359,5 +369,5 @@ export function segmentsFromTiers(
   }
   // The transcript tiers' text (words joined), else the utterance tier's own text.
   for (const s of segs) s.seg.text = s.words.length ? s.words.join(' ') : s.text;
-  return { segments: segs.map((s) => s.seg), problems, notes };
+  return { segments: segs.map((s) => s.seg), problems, notes, tiers: assigned };
 }

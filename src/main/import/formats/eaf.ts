@@ -222,6 +222,6 @@ export const eafFormat: ImportFormat = {
           reason: `linked media not found: ${url || relative} (looked at the path, the relative URL and beside the file)`,
         });
     }
-    return { recordings: media ? [{ media, segments: result.segments }] : [], problems, notes };
+    return { recordings: media ? [{ media, segments: result.segments }] : [], problems, notes, tiers: result.tiers };
   },
 };

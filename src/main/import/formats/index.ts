@@ -5,7 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../../errors';
-import { readHead, type Corpus, type ImportFormat, type ImportFormatName, type ImportOptions } from './corpus';
+import {
+  readHead,
+  type Corpus,
+  type ImportFormat,
+  type ImportFormatName,
+  type ImportOptions,
+  type TierAssignment,
+} from './corpus';
 import { audiofolderFormat } from './audiofolder';
 import { eafFormat } from './eaf';
 import { iemocapFormat } from './iemocap';
@@ -55,7 +62,7 @@ export function formatByName(name: ImportFormatName): ImportFormat | null {
 export async function readCorpus(format: ImportFormat, file: string, isDirectory: boolean, options: ImportOptions) {
   const exts = PER_FILE[format.name];
   if (!isDirectory || !exts || format.detect(file, null, true)) return format.read(file, options);
-  const all: Corpus = { recordings: [], problems: [], notes: [] };
+  const all: Corpus = { recordings: [], problems: [], notes: [], tiers: [] };
   for (const f of listFiles(file).filter((f) => exts.includes(path.extname(f).toLowerCase()))) {
     const one = await format.read(f, options);
     all.recordings.push(...one.recordings);
@@ -63,6 +70,8 @@ export async function readCorpus(format: ImportFormat, file: string, isDirectory
       ...one.problems.map((p) => ({ ...p, file: path.relative(file, path.join(path.dirname(f), p.file)) })),
     );
     all.notes.push(...one.notes);
+    // The tiers of every file, each name once (the first file's role for it).
+    for (const t of one.tiers ?? []) if (!all.tiers!.some((a) => a.name === t.name)) all.tiers!.push(t);
   }
   if (all.recordings.length === 0 && all.problems.length === 0)
     throw new StudioError('invalid_request', `No ${format.name} files in ${file}`);
@@ -89,15 +98,23 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** What an import would read: the format, summary lines (counts, notes) and the tiers' roles. */
+export interface CorpusPreview {
+  format: ImportFormatName;
+  lines: string[];
+  /** TextGrid/EAF: every tier found and the role it gets (null: ignored); empty for other formats. */
+  tiers: TierAssignment[];
+}
+
 /**
- * What an import of `source` would read, before anything is written (the CLI's summary): the format,
- * counts, the notes (tier roles, label mapping) and how many rows cannot be used. Null when the path
- * is not a corpus format (a plain folder, a manifest, an audio file).
+ * What an import of `source` would read, before anything is written (the CLI's summary, the Import
+ * dialog's preview): the format, counts, the notes (tier roles, label mapping) and how many rows
+ * cannot be used. Null when the path is not a corpus format (a plain folder, a manifest, an audio file).
  */
 export async function previewCorpus(
   source: string,
   options: ImportOptions & { format?: ImportFormatName },
-): Promise<string[] | null> {
+): Promise<CorpusPreview | null> {
   const isDirectory = fs.statSync(source).isDirectory();
   const format =
     options.format && !['csv', 'jsonl'].includes(options.format)
@@ -108,9 +125,10 @@ export async function previewCorpus(
   if (!format) return null;
   const corpus = await readCorpus(format, source, isDirectory, options);
   const segments = corpus.recordings.reduce((n, r) => n + r.segments.length, 0);
-  return [
+  const lines = [
     `${format.name}: ${corpus.recordings.filter((r) => r.media).length} audio file(s), ${segments} utterance(s), ` +
       `${corpus.problems.length} unusable row(s)`,
     ...corpus.notes,
   ];
+  return { format: format.name, lines, tiers: corpus.tiers ?? [] };
 }

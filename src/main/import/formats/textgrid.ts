@@ -229,6 +229,7 @@ export const textgridFormat: ImportFormat = {
       recordings: media ? [{ media, segments: result.segments }] : [],
       problems,
       notes: result.notes,
+      tiers: result.tiers,
     };
   },
 };
