@@ -266,6 +266,12 @@ export const ExportRequest = z.object({
    * carry predictions anyway; TextGrid and EAF have no columns (a warning says so).
    */
   includePredictions: z.boolean().default(false),
+  /**
+   * Keep the split an utterance was imported with (MELD's CSVs, an audiofolder's split folders)
+   * instead of the seeded split; utterances without one are split as usual (a warning counts them).
+   * The imported split need not be speaker-independent.
+   */
+  keepImportedSplit: z.boolean().default(false),
 });
 export type ExportRequest = z.input<typeof ExportRequest>;
 export const ExportSummary = z.object({

@@ -55,6 +55,14 @@ async function exportTo(s: Studio, format: ExportRequest['format']): Promise<str
   return folder;
 }
 
+/** Each utterance's stored (imported) split by transcript. */
+function splits(s: Studio): Record<string, string | null> {
+  const rows = s.store.db
+    .prepare<[], { text: string; split: string | null }>('SELECT transcript AS text, split FROM utterances')
+    .all();
+  return Object.fromEntries(rows.map((r) => [r.text, r.split]));
+}
+
 /** Every utterance with its transcript, speaker and labels per annotator ("origin:annotator"). */
 function snapshot(s: Studio) {
   const labels = new Map(s.store.labels.list().map((l) => [l.id, l.name]));
@@ -689,7 +697,7 @@ describe('MELD CSV', () => {
     return root;
   }
 
-  it('imports the CSVs with their clips per split, decodes mojibake and cp1252, lists bad rows, says splits are not stored', async () => {
+  it('imports the CSVs with their clips per split, decodes mojibake and cp1252, lists bad rows, stores the splits', async () => {
     const s = studio();
     const root = meldRelease();
     const report = await importInto(s, root);
@@ -702,7 +710,17 @@ describe('MELD CSV', () => {
       { path: 'train_sent_emo.csv:8', reason: 'dia1_utt0 appears twice, left out' },
       { path: 'train_sent_emo.csv:9', reason: 'Dialogue_ID/Utterance_ID "x"/"" are not numbers' },
     ]);
-    expect(report.notes).toContain('MELD splits are not stored (the project has no split field): dev 1, train 4');
+    expect(report.notes).toContain(
+      'MELD splits stored with the utterances (dev as validation; an export can keep them): dev 1, train 4',
+    );
+    // Each utterance keeps its CSV's split (dev is our validation).
+    expect(splits(s)).toEqual({
+      'also I was the point person on my company’s transition from the KL-5 to GR-6 system.': 'train',
+      'You must’ve had your hands full.': 'train',
+      'That I did. That I did.': 'train',
+      'Whoa, whoa, "wait"\r\nright there!': 'train',
+      'He’s at the café, again.': 'validation',
+    });
     expect(report.notes).toContain('MELD: 2 CSV file(s) held cp1252 bytes or mojibake (â€™): decoded');
     const rows = detailed(s).map((u) => [u.file, u.end, u.text, u.speaker, u.annotations]);
     expect(rows).toEqual([
@@ -751,7 +769,23 @@ describe('audiofolder', () => {
     const report = await importInto(back, out);
     expect(report.format).toBe('audiofolder');
     expect(report.failures).toEqual([]);
-    expect(report.notes!.some((n) => n.startsWith('audiofolder splits are not stored'))).toBe(true);
+    expect(report.notes!.some((n) => n.startsWith('audiofolder splits stored with the utterances'))).toBe(true);
+    // The splits come back as exported (the export's own seeded split, stored on import).
+    const exportedSplits = new Map<string, string>();
+    for (const split of ['train', 'validation', 'test'])
+      if (fs.existsSync(path.join(out, split, 'metadata.csv')))
+        for (const line of fs
+          .readFileSync(path.join(out, split, 'metadata.csv'), 'utf8')
+          .split('\n')
+          .slice(1))
+          if (line.trim()) exportedSplits.set(line.split(',')[0]!, split);
+    const backSplits = back.store.db
+      .prepare<[], { file: string; split: string }>(
+        'SELECT r.file_name AS file, u.split FROM utterances u JOIN recordings r ON r.id = u.recording_id',
+      )
+      .all();
+    expect(backSplits.length).toBeGreaterThan(0);
+    for (const row of backSplits) expect(row.split).toBe(exportedSplits.get(row.file));
     // Each clip comes back whole (a recording of its own), with everything the annotator entered. The
     // audiofolder export writes one row per utterance (the latest person's label; the others only as
     // votes), so that annotation is what comes back.
@@ -808,6 +842,89 @@ describe('audiofolder', () => {
       { path: 'train/metadata.csv:3', reason: 'audio not found: b.wav' },
     ]);
     expect(detailed(s).map((u) => [u.text, u.annotations])).toEqual([['hi, there', ['import=happy']]]);
+  });
+});
+
+describe('imported splits', () => {
+  it('an export keeps the imported split when asked (MELD dev → validation), splits the rest by speaker, says so', async () => {
+    const root = path.join(tempDir(), 'MELD.Raw');
+    fs.cpSync(path.join(FORMATS, 'meld'), root, { recursive: true });
+    for (const [dir, clips] of [
+      [path.join(root, 'train', 'train_splits'), ['dia0_utt0', 'dia0_utt1', 'dia0_utt2', 'dia1_utt0']],
+      [path.join(root, 'dev', 'dev_splits_complete'), ['dia0_utt0']],
+    ] as const) {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const clip of clips) writeTestWav(path.join(dir, `${clip}.wav`), 1);
+    }
+    const s = studio();
+    await importInto(s, root);
+    // One more utterance with no imported split (a plain folder import).
+    const plain = tempDir();
+    writeTestWav(path.join(plain, 'extra.wav'), 1);
+    fs.writeFileSync(
+      path.join(plain, 'extra.csv'),
+      `path,text,speaker,label\n${path.join(plain, 'extra.wav')},extra one,Monica,neutral\n`,
+    );
+    await importInto(s, path.join(plain, 'extra.csv'));
+    expect(Object.values(splits(s)).filter((v) => v === null)).toHaveLength(1);
+
+    const exportWith = async (keepImportedSplit: boolean) => {
+      const folder = path.join(tempDir(), 'out');
+      const status = await s.jobs.wait(
+        s.jobs.start('export', 'export', (ctx) =>
+          s.exporter.export({ folder, format: 'jsonl', includeImported: true, keepImportedSplit }, ctx),
+        ),
+      );
+      expect(status.state, status.error ?? '').toBe('succeeded');
+      const rows = fs
+        .readFileSync(path.join(folder, 'dataset.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { text: string; split: string });
+      const provenance = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as {
+        split: { keptFromImport: number };
+      };
+      return { summary: jobResult(status, 'export')!, rows, provenance };
+    };
+    const kept = await exportWith(true);
+    const stored = splits(s);
+    for (const row of kept.rows) if (stored[row.text]) expect(row.split, row.text).toBe(stored[row.text]);
+    expect(kept.summary.bySplit).toMatchObject({ validation: expect.any(Number) });
+    expect(kept.rows.filter((r) => r.split === 'validation').map((r) => r.text)).toContain('He’s at the café, again.');
+    expect(kept.provenance.split.keptFromImport).toBe(5);
+    expect(kept.summary.warnings).toContain(
+      '1 of 6 exported utterance(s) had no imported split: split by speaker with seed 13 instead',
+    );
+    // Off by default: the seeded split decides, and no utterance is said to keep its import's split.
+    const resplit = await exportWith(false);
+    expect(resplit.provenance.split.keptFromImport).toBe(0);
+    expect(resplit.summary.warnings.join('\n')).not.toContain('imported split');
+
+    // The command line's flag.
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const out = path.join(tempDir(), 'cli');
+    await s.close();
+    open.splice(open.indexOf(s), 1);
+    expect(
+      await main([
+        'export',
+        '--project',
+        s.store.file,
+        '--out',
+        out,
+        '--format',
+        'jsonl',
+        '--include-imported',
+        '--keep-imported-split',
+      ]),
+    ).toBe(0);
+    const cliRows = fs
+      .readFileSync(path.join(out, 'dataset.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; split: string });
+    for (const row of cliRows) if (stored[row.text]) expect(row.split).toBe(stored[row.text]);
   });
 });
 

@@ -25,7 +25,7 @@ describe('migration 009', () => {
     const historyBefore = v8.prepare('SELECT * FROM segment_history ORDER BY seq').all();
     v8.close();
 
-    const db = openDatabase(file);
+    const db = openDatabase(file, { migrations: migrations.filter((m) => m.version <= 9) });
     expect(db.pragma('user_version', { simple: true })).toBe(9);
     expect(fs.readdirSync(backupDir(file)).some((f) => f.endsWith('-before-schema9.sqlite'))).toBe(true);
     // Every annotation is kept, none of them unsure.

@@ -37,7 +37,9 @@ const COMMAND_USAGE = {
                    [--seed N] [--overwrite] [--include-imported]
                    [--include-predictions]         the active model's prediction as columns (audiofolder,
                                                    csv, jsonl): predicted_label, predicted_prob,
-                                                   prob_<label> per model label, model_name, model_version`,
+                                                   prob_<label> per model label, model_name, model_version
+                   [--keep-imported-split]         keep the split utterances were imported with (MELD,
+                                                   audiofolder); the others are split by speaker`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
   'merge-predictions': MERGE_USAGE,
@@ -238,6 +240,7 @@ async function exportCommand(args: string[]): Promise<number> {
       overwrite: { type: 'boolean', default: false },
       'include-imported': { type: 'boolean', default: false },
       'include-predictions': { type: 'boolean', default: false },
+      'keep-imported-split': { type: 'boolean', default: false },
     },
   });
   if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
@@ -252,6 +255,7 @@ async function exportCommand(args: string[]): Promise<number> {
       overwrite: values.overwrite!,
       includeImported: values['include-imported']!,
       includePredictions: values['include-predictions']!,
+      keepImportedSplit: values['keep-imported-split']!,
     };
     const status = await runJob(
       studio,

@@ -2,12 +2,18 @@ import type { UtteranceFilter, UtteranceRow } from '../../shared/contract';
 import { withConsensus } from '../agreement/consensus';
 import type { Db } from './open-database';
 
+/** The split names an utterance can carry from its corpus (migration 010). */
+export const STORED_SPLITS = ['train', 'validation', 'test'] as const;
+export type StoredSplit = (typeof STORED_SPLITS)[number];
+
 export interface NewUtterance {
   recordingId: number;
   start: number;
   end: number;
   speaker: string | null;
   transcript: string;
+  /** The split its corpus put it in (MELD, audiofolder), if any. */
+  split?: StoredSplit | null;
 }
 
 export interface UtteranceRecord extends NewUtterance {
@@ -84,9 +90,26 @@ export class UtterancesRepository {
 
   insert(u: NewUtterance): number {
     const info = this.db
-      .prepare('INSERT INTO utterances (recording_id, start_s, end_s, speaker, transcript) VALUES (?, ?, ?, ?, ?)')
-      .run(u.recordingId, u.start, u.end, u.speaker, u.transcript);
+      .prepare(
+        'INSERT INTO utterances (recording_id, start_s, end_s, speaker, transcript, split) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(u.recordingId, u.start, u.end, u.speaker, u.transcript, u.split ?? null);
     return Number(info.lastInsertRowid);
+  }
+
+  /** Gives an utterance the split its corpus put it in, where it has none yet (a later import of the same clip). */
+  setSplitIfNone(id: number, split: StoredSplit): void {
+    this.db.prepare('UPDATE utterances SET split = ? WHERE id = ? AND split IS NULL').run(split, id);
+  }
+
+  /** The stored (imported) split of every live utterance that has one. */
+  importedSplits(): Map<number, StoredSplit> {
+    const rows = this.db
+      .prepare<[], { id: number; split: StoredSplit }>(
+        'SELECT id, split FROM utterances WHERE split IS NOT NULL AND removed_at IS NULL',
+      )
+      .all();
+    return new Map(rows.map((r) => [r.id, r.split]));
   }
 
   find(recordingId: number, start: number, end: number): UtteranceRecord | undefined {

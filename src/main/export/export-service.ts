@@ -131,7 +131,7 @@ export class ExportService {
         await staged.commit();
         return { folder, format: req.format, rows: utterances, bySplit: {}, warnings, files: staged.files };
       }
-      const rows = this.collectRows(req.includeImported, req.split, req.seed, predictions);
+      const rows = this.collectRows(req.includeImported, req.split, req.seed, predictions, req.keepImportedSplit);
       const flat = (r: ExportRow) => ({ ...flatRow(r), ...predictionColumns(r, predictions) });
       const flatColumns = [...FLAT_COLUMNS, ...(predictions?.columns ?? [])];
       if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx, predictions);
@@ -173,7 +173,12 @@ export class ExportService {
           votesAndSoftLabelOrder: labels,
           adjudicatorsVote: false,
         },
-        split: { seed: req.seed, ratios: req.split, groupedBy: 'speaker (recording when the speaker is unknown)' },
+        split: {
+          seed: req.seed,
+          ratios: req.split,
+          groupedBy: 'speaker (recording when the speaker is unknown)',
+          keptFromImport: req.keepImportedSplit ? rows.keptFromImport : 0,
+        },
         annotators: [...new Set(rows.rows.map((r) => r.annotator))].sort(),
         predictions: predictions && {
           model: {
@@ -245,6 +250,7 @@ export class ExportService {
     ratios: Record<SplitName, number>,
     seed: number,
     predictions: PredictionExport | null,
+    keepImportedSplit = false,
   ) {
     const { store } = this;
     const labels = new Map(store.labels.list().map((l) => [l.id, l.name]));
@@ -278,12 +284,31 @@ export class ExportService {
         prediction: predictions?.scores.get(u.id) ?? null,
       });
     }
-    const { assignment, warnings } = splitByGroup(
-      base.map((r) => ({ id: r.utteranceId, group: r.speaker ?? `recording:${r.recordingId}`, label: r.label })),
-      ratios,
-      seed,
-    );
-    const rows = base.map((r) => ({ ...r, split: assignment.get(r.utteranceId)! }));
+    // The imported split, where asked for and stored; the rest go through the seeded split.
+    const imported = keepImportedSplit ? store.utterances.importedSplits() : new Map<number, SplitName>();
+    const toSplit = base.filter((r) => !imported.has(r.utteranceId));
+    const { assignment, warnings } =
+      keepImportedSplit && toSplit.length === 0
+        ? { assignment: new Map<number, SplitName>(), warnings: [] as string[] }
+        : splitByGroup(
+            toSplit.map((r) => ({
+              id: r.utteranceId,
+              group: r.speaker ?? `recording:${r.recordingId}`,
+              label: r.label,
+            })),
+            ratios,
+            seed,
+          );
+    const keptFromImport = base.length - toSplit.length;
+    if (keepImportedSplit && toSplit.length > 0)
+      warnings.push(
+        `${toSplit.length} of ${base.length} exported utterance(s) had no imported split: ` +
+          `split by speaker with seed ${seed} instead`,
+      );
+    const rows = base.map((r) => ({
+      ...r,
+      split: imported.get(r.utteranceId) ?? assignment.get(r.utteranceId)!,
+    }));
     const unpredicted = predictions ? rows.filter((r) => !r.prediction).length : 0;
     if (predictions && unpredicted > 0)
       warnings.push(
@@ -291,7 +316,7 @@ export class ExportService {
           `${predictions.model.name} ${predictions.model.version}: their prediction columns are empty ` +
           '(run the model on them first)',
       );
-    return { rows, warnings, settings, skipped: store.utterances.count() - rows.length };
+    return { rows, warnings, settings, skipped: store.utterances.count() - rows.length, keptFromImport };
   }
 
   private async writeAudiofolder(

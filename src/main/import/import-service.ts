@@ -7,6 +7,7 @@ import { computePeaks } from '../audio/signal';
 import { AnnotatorsRepository } from '../db/annotators-repository';
 import { colourFor, normaliseLabelName } from '../db/labels-repository';
 import type { NewRecording } from '../db/recordings-repository';
+import type { StoredSplit } from '../db/utterances-repository';
 import { StudioError, describeError } from '../errors';
 import type { StudioEvents } from '../events';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
@@ -39,6 +40,8 @@ interface Segment {
   dominance?: number | null;
   note?: string;
   annotatedAt?: string;
+  /** The split the corpus put it in (MELD, audiofolder), stored with the utterance. */
+  split?: StoredSplit | null;
 }
 
 /** What to read a path as: a named format (else recognised from the content) and the tiers' roles. */
@@ -148,6 +151,7 @@ export class ImportService {
             speaker: seg.speaker,
             origin: seg.origin,
             source: fileSource,
+            split: seg.split ?? null,
           };
           // An annotation without a label still counts when it carries ratings or a note (IEMOCAP's "xxx").
           const labelled = seg.annotations.filter(
@@ -304,12 +308,14 @@ export class ImportService {
             end: clippedEnd,
             speaker: seg.speaker,
             transcript: seg.text,
+            split: seg.split ?? null,
           });
           utterance = { id, recordingId, start, end: clippedEnd, speaker: seg.speaker, transcript: seg.text };
           delta.utterancesAdded++;
         } else if ((!utterance.transcript && seg.text) || (!utterance.speaker && seg.speaker)) {
           store.utterances.updateText(utterance.id, utterance.speaker ?? seg.speaker, utterance.transcript || seg.text);
         }
+        if (seg.split) store.utterances.setSplitIfNone(utterance.id, seg.split);
         for (const p of seg.predictions ?? []) {
           storePrediction(store, utterance.id, p);
           delta.predictionsAdded++;

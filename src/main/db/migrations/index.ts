@@ -7,6 +7,7 @@ import { migration006 } from './006-segment-edits';
 import { migration007 } from './007-prediction-precision';
 import { migration008 } from './008-label-guidelines';
 import { migration009 } from './009-unsure-and-text-edits';
+import { migration010 } from './010-imported-splits';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   migration007,
   migration008,
   migration009,
+  migration010,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

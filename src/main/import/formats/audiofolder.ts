@@ -9,7 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeText, type Corpus, type CorpusProblem, type CorpusRecording, type ImportFormat } from './corpus';
+import {
+  decodeText,
+  splitOf,
+  type Corpus,
+  type CorpusProblem,
+  type CorpusRecording,
+  type ImportFormat,
+} from './corpus';
 import { ratingCell, readCsvTable } from './csv-table';
 
 const METADATA = 'metadata.csv';
@@ -120,6 +127,7 @@ export const audiofolderFormat: ImportFormat = {
                 annotations: [],
                 predictions: [],
                 origin: `${name}:${line}`,
+                split: splitOf(path.basename(split)),
               },
             ],
           };
@@ -142,7 +150,7 @@ export const audiofolderFormat: ImportFormat = {
     if (files.length === 0) problems.push({ file: path.basename(file), line: null, reason: `no ${METADATA}` });
     notes.push(
       `audiofolder: ${byClip.size} clip(s), each imported whole (start/end columns are positions in the original recordings)`,
-      `audiofolder splits are not stored (the project has no split field): ${[...bySplit].map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`,
+      `audiofolder splits stored with the utterances (train, validation/valid/dev, test folders; an export can keep them): ${[...bySplit].map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`,
     );
     if (importedLabels)
       notes.push(`audiofolder: ${importedLabels} label(s) without an annotator: the dataset's imported labels`);

@@ -54,6 +54,17 @@ export interface CorpusSegment {
   predictions: CorpusPrediction[];
   /** Where it came from, for the report: "file.TextGrid:12". */
   origin: string;
+  /** The split the corpus put it in (MELD's CSV, an audiofolder's split folder), stored with it. */
+  split?: 'train' | 'validation' | 'test' | null;
+}
+
+/** A corpus's split name as one of ours: MELD's dev and the usual spellings are validation; else null. */
+export function splitOf(name: string | null): 'train' | 'validation' | 'test' | null {
+  const n = (name ?? '').toLowerCase();
+  if (/^(train|training)$/.test(n)) return 'train';
+  if (/^(validation|valid|val|dev|development)$/.test(n)) return 'validation';
+  if (/^(test|testing)$/.test(n)) return 'test';
+  return null;
 }
 
 export interface CorpusRecording {

@@ -9,7 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Corpus, CorpusProblem, CorpusRecording, ImportFormat, ImportOptions } from './corpus';
+import {
+  splitOf,
+  type Corpus,
+  type CorpusProblem,
+  type CorpusRecording,
+  type ImportFormat,
+  type ImportOptions,
+} from './corpus';
 import { readCsvTable } from './csv-table';
 
 const REQUIRED = ['Utterance', 'Speaker', 'Emotion', 'Dialogue_ID', 'Utterance_ID'];
@@ -176,6 +183,7 @@ export const meldFormat: ImportFormat = {
                 : [],
               predictions: [],
               origin: `${name}:${line}`,
+              split: splitOf(split),
             },
           ],
         });
@@ -187,7 +195,7 @@ export const meldFormat: ImportFormat = {
     notes.push(
       `MELD: ${recordings.length} utterance(s); labels: ${[...counts].map(([l, n]) => `${l} ${n}`).join(', ') || 'none'}; ` +
         'the sentiment is kept as the label’s note; StartTime/EndTime are positions in the episode, each clip is imported whole',
-      `MELD splits are not stored (the project has no split field): ${[...bySplit].map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`,
+      `MELD splits stored with the utterances (dev as validation; an export can keep them): ${[...bySplit].map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}`,
     );
     if (mojibake) notes.push(`MELD: ${mojibake} CSV file(s) held cp1252 bytes or mojibake (â€™): decoded`);
     return { recordings, problems, notes };
