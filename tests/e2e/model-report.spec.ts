@@ -1,4 +1,8 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import fs from 'node:fs';
 import { expect, openStudio, snap, test } from './fixtures';
+
+type XmlNode = Record<string, unknown>;
 
 test('model report: metrics, confusion heatmap that filters the list, reliability, bulk accept and one undo', async ({
   page,
@@ -45,6 +49,69 @@ test('model report: metrics, confusion heatmap that filters the list, reliabilit
   const cells = await confusion.getByRole('button').evaluateAll((els) => els.map((e) => Number(e.textContent) || 0));
   expect(cells.reduce((a, b) => a + b, 0)).toBe(24);
   await snap(page, 'model-report');
+
+  // Both charts save as SVG, as drawn: every heatmap cell's count and every class name, well-formed XML.
+  const saved: Record<string, string> = {};
+  for (const [chart, name] of [
+    ['confusion', 'Save the confusion matrix as SVG'],
+    ['reliability', 'Save the reliability diagram as SVG'],
+  ] as const) {
+    const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${chart}-wavfusion-demo-[\\w.-]+\\.svg$`));
+    saved[chart] = fs.readFileSync((await download.path())!, 'utf8');
+  }
+  // Read back by a real XML parser (well-formedness with line numbers), not by the code that wrote it.
+  const parsed = Object.fromEntries(
+    Object.entries(saved).map(([chart, svg]) => {
+      const valid = XMLValidator.validate(svg);
+      const doc = new XMLParser({
+        ignoreAttributes: false,
+        preserveOrder: true,
+        trimValues: false,
+        parseTagValue: false,
+      }).parse(svg) as XmlNode[];
+      const all: XmlNode[] = [];
+      const walk = (nodes: XmlNode[]) => {
+        for (const n of nodes) {
+          all.push(n);
+          const children = Object.entries(n).find(([k]) => k !== ':@' && k !== '#text')?.[1];
+          if (Array.isArray(children)) walk(children as XmlNode[]);
+        }
+      };
+      walk(doc);
+      const named = (tag: string) => all.filter((n) => tag in n);
+      const textOf = (n: XmlNode) =>
+        ((n[Object.keys(n).find((k) => k !== ':@')!] as XmlNode[])[0]?.['#text'] ?? '') as string;
+      return [
+        chart,
+        {
+          error: valid === true ? null : JSON.stringify(valid),
+          root: Object.keys(doc[0] ?? {})[0],
+          title: textOf(named('title')[0]!),
+          texts: named('text').map((t) => String(textOf(t))),
+          rects: named('rect').length,
+          dashed: named('line').filter((l) => (l[':@'] as Record<string, string>)['@_stroke-dasharray']).length,
+        },
+      ];
+    }),
+  );
+  const classNames = await confusion.locator('.col-head').allTextContents();
+  expect(parsed.confusion).toMatchObject({ error: null, root: 'svg' });
+  expect(parsed.confusion!.title).toMatch(/^Confusion \(counts\): rows human label, columns model · wavfusion-demo /);
+  expect(parsed.confusion!.texts).toEqual([
+    ...classNames,
+    ...classNames.flatMap((c, i) => [c, ...cells.slice(i * 4, i * 4 + 4).map(String)]),
+  ]);
+  expect(parsed.confusion!.rects).toBeGreaterThanOrEqual(1 + 16);
+  expect(parsed.reliability).toMatchObject({ error: null, root: 'svg' });
+  // Ten bins, each with its dashed ideal line and its tick.
+  expect(parsed.reliability!.dashed).toBe(10);
+  expect(parsed.reliability!.texts.slice(0, 2)).toEqual(['0.1', expect.any(String)]);
+  // What the saved file looks like, for review.
+  const viewer = await page.context().newPage();
+  await viewer.setContent(`<body style="margin:0">${saved.confusion}${saved.reliability}</body>`);
+  await snap(viewer, 'model-report-saved-svg');
+  await viewer.close();
   await dialog.getByRole('button', { name: 'Row %' }).click();
   await expect(confusion.getByRole('button').first()).toContainText('%');
   await dialog.getByRole('button', { name: 'Counts' }).click();
