@@ -105,6 +105,9 @@ describe('the desktop bridge', () => {
 
     const info = await client.getProjectInfo({});
     expect(info.counts.utterances).toBe(0);
+    const importPreview = await client.previewImport({ path: corpus });
+    expect(importPreview).toMatchObject({ format: null, tiers: [] });
+    expect(importPreview.lines[0]).toMatch(/^A folder of audio files/);
     const imported = await finished((await client.startImport({ path: corpus })).jobId);
     expect(imported.state).toBe('succeeded');
     expect((await client.getProjectInfo({})).counts.utterances).toBe(3);
