@@ -3,6 +3,7 @@
  * project files and real audio. Exports are read back by independent parsers written in Python here
  * (not by our importers), then imported again into a fresh project (round trip).
  */
+import { parse as parseCsv } from 'csv-parse/sync';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -926,6 +927,44 @@ describe('imported splits', () => {
       .map((l) => JSON.parse(l) as { text: string; split: string });
     for (const row of cliRows) if (stored[row.text]) expect(row.split).toBe(stored[row.text]);
   });
+});
+
+describe('imported splits from our own manifests', () => {
+  for (const format of ['csv', 'jsonl'] as const) {
+    it(`a ${format} export imports back with the split of each row (its split column)`, async () => {
+      const s = await labelledProject();
+      const out = await exportTo(s, format);
+      const manifest = path.join(out, format === 'csv' ? 'dataset.csv' : 'dataset.jsonl');
+      const back = studio();
+      await importInto(back, manifest);
+      const key = (file: string, start: number, end: number) =>
+        `${file}@${Math.round(start * 1e4) / 1e4}-${Math.round(end * 1e4) / 1e4}`;
+      const bySpan = (t: Studio) =>
+        t.store.db
+          .prepare<[], { file: string; start: number; end: number; split: string | null }>(
+            `SELECT r.file_name AS file, u.start_s AS start, u.end_s AS "end", u.split
+             FROM utterances u JOIN recordings r ON r.id = u.recording_id`,
+          )
+          .all()
+          .map((r) => ({ key: key(r.file, r.start, r.end), split: r.split }));
+      // What the export wrote per row, read from the file itself.
+      const text = fs.readFileSync(manifest, 'utf8');
+      const rows: Record<string, string | number>[] =
+        format === 'jsonl'
+          ? text
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as Record<string, string | number>)
+          : (parseCsv(text, { columns: true }) as Record<string, string>[]);
+      const written = new Map(
+        rows.map((r) => [key(path.basename(String(r.path)), Number(r.start), Number(r.end)), String(r.split)]),
+      );
+      const stored = bySpan(back);
+      expect(stored.length).toBe(written.size);
+      expect(stored.every((r) => r.split !== null)).toBe(true);
+      for (const r of stored) expect(r.split, r.key).toBe(written.get(r.key));
+    });
+  }
 });
 
 describe('the import options through the contract (the Import dialog)', () => {

@@ -407,5 +407,6 @@ function segmentOf(row: ManifestRow, source: string): Segment {
     label: row.label,
     annotator: row.annotator,
     origin: `${source}:${row.line}`,
+    split: row.split,
   };
 }

@@ -2,7 +2,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { StoredSplit } from '../db/utterances-repository';
 import { StudioError } from '../errors';
+import { splitOf } from './formats/corpus';
 
 /** One row of a CSV or JSONL manifest, paths already resolved against the manifest's folder. */
 export interface ManifestRow {
@@ -15,6 +17,8 @@ export interface ManifestRow {
   annotator: string | null;
   start: number | null;
   end: number | null;
+  /** The `split` column (our CSV/JSONL exports write it): train, validation (or valid/dev), test; else null. */
+  split: StoredSplit | null;
 }
 
 export interface ManifestProblem {
@@ -49,6 +53,7 @@ const RowSchema = z.object({
   }),
   start: optionalSeconds,
   end: optionalSeconds,
+  split: optionalText,
 });
 
 export const MANIFEST_EXTENSIONS = ['.csv', '.jsonl'];
@@ -140,6 +145,7 @@ export function readManifest(file: string): { rows: ManifestRow[]; problems: Man
       annotator: r.annotator,
       start: r.start,
       end: r.end,
+      split: splitOf(r.split),
     });
   }
   return { rows, problems };
