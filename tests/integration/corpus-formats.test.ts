@@ -868,6 +868,20 @@ describe('imported splits', () => {
     );
     await importInto(s, path.join(plain, 'extra.csv'));
     expect(Object.values(splits(s)).filter((v) => v === null)).toHaveLength(1);
+    // A split segment's second half keeps the imported split (so does the first, the same row).
+    const dev = s.store.db
+      .prepare<[], { id: number; start: number; end: number }>(
+        `SELECT id, start_s AS start, end_s AS "end" FROM utterances WHERE split = 'validation'`,
+      )
+      .get()!;
+    const halves = s.segments.split(dev.id, (dev.start + dev.end) / 2);
+    const halfSplits = s.store.db
+      .prepare<[], { split: string | null }>(
+        `SELECT split FROM utterances WHERE id IN (${halves.utteranceIds.join(', ')}) AND removed_at IS NULL`,
+      )
+      .all();
+    expect(halfSplits).toEqual([{ split: 'validation' }, { split: 'validation' }]);
+    s.segments.undo();
 
     const exportWith = async (keepImportedSplit: boolean) => {
       const folder = path.join(tempDir(), 'out');

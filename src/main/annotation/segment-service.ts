@@ -156,6 +156,7 @@ export class SegmentService {
         transcript: u!.transcript,
         needsReview: labelled || u!.needsReview,
       });
+      this.store.utterances.copySplit(u!.id, second);
       this.store.segments.restore(
         { segments: [], annotations: before.annotations.map((a) => ({ ...a, utteranceId: second })) },
         now(),

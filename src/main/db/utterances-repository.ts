@@ -102,6 +102,13 @@ export class UtterancesRepository {
     this.db.prepare('UPDATE utterances SET split = ? WHERE id = ? AND split IS NULL').run(split, id);
   }
 
+  /** A segment made from another (a split's second half) keeps its imported split. */
+  copySplit(fromId: number, toId: number): void {
+    this.db
+      .prepare('UPDATE utterances SET split = (SELECT split FROM utterances WHERE id = ?) WHERE id = ?')
+      .run(fromId, toId);
+  }
+
   /** The stored (imported) split of every live utterance that has one. */
   importedSplits(): Map<number, StoredSplit> {
     const rows = this.db
