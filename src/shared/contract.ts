@@ -223,7 +223,18 @@ export const ImportFormatName = z.enum([
   'jsonl',
 ]);
 /** What a TextGrid/EAF tier is taken as. */
-export const TierRole = z.enum(['utterance', 'transcript', 'label', 'speaker']);
+export const TierRole = z.enum([
+  'utterance',
+  'transcript',
+  'label',
+  'speaker',
+  'valence',
+  'arousal',
+  'dominance',
+  'note',
+  'unsure',
+  'annotated_at',
+]);
 export type TierRole = z.infer<typeof TierRole>;
 /** What to import and how: the CLI's `import` options (`--format`, `--tier`, `--four-class`, `--media`). */
 export const ImportRequest = z.object({

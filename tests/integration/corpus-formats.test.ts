@@ -1052,3 +1052,291 @@ describe('the import options through the contract (the Import dialog)', () => {
     expect(s.jobs.list()).toEqual([]);
   });
 });
+
+describe('ratings, notes, unsure flags and times in TextGrid, EAF and Label Studio (issue 10, item 2)', () => {
+  /** labelledProject, plus alice's and bob's ratings, notes and flags, each annotation at its own time. */
+  async function ratedProject(): Promise<Studio> {
+    const s = await labelledProject();
+    const id = (text: string, start: number) =>
+      s.store.rows().find((r) => r.transcript === text && Math.abs(r.start - start) < 1e-9)!.id;
+    s.annotations.setAnnotator('alice');
+    s.annotations.setDimensions(id('hello, "world"', 0.0625), {
+      valence: 4,
+      arousal: 2,
+      dominance: 3,
+      note: 'laughs, then "sighs"',
+    });
+    s.annotations.setDimensions(id('ça va', 0.5), { valence: 1, arousal: null, dominance: null, note: '' });
+    s.annotations.setUnsure(id('ça va', 0.5), true);
+    s.annotations.setAnnotator('bob');
+    s.annotations.setDimensions(id('hello, "world"', 0.0625), { valence: 2, arousal: 5, dominance: 1, note: '' });
+    // Bob rates an utterance he did not label, and notes one in the overlapping layer.
+    s.annotations.setDimensions(id('no label', 1.3125), { valence: 3, arousal: 3, dominance: 3, note: 'rated only' });
+    s.annotations.setDimensions(id('', 1), { valence: null, arousal: 4, dominance: null, note: 'shouts\nloudly' });
+    // Each annotation at its own time (to the millisecond), so the times that come back can be told apart.
+    s.store.db
+      .prepare(
+        `UPDATE annotations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', '2024-03-01T10:00:00', '+' || (rowid * 61) || ' seconds')`,
+      )
+      .run();
+    return s;
+  }
+
+  /** Each utterance with every person's label, ratings, note, flag and time. */
+  function entered(s: Studio) {
+    const labels = new Map(s.store.labels.list().map((l) => [l.id, l.name]));
+    return s.store.db
+      .prepare<
+        [],
+        {
+          start: number;
+          end: number;
+          text: string;
+          annotator: string;
+          labelId: number | null;
+          valence: number | null;
+          arousal: number | null;
+          dominance: number | null;
+          note: string;
+          unsure: number;
+          at: string;
+        }
+      >(
+        `SELECT u.start_s AS start, u.end_s AS "end", u.transcript AS text, a.annotator, a.label_id AS labelId,
+                a.valence, a.arousal, a.dominance, a.note, a.unsure, a.updated_at AS at
+         FROM annotations a JOIN utterances u ON u.id = a.utterance_id
+         WHERE a.origin = 'human' ORDER BY u.start_s, u.end_s, a.annotator`,
+      )
+      .all()
+      .map((r) => ({ ...r, label: r.labelId === null ? null : labels.get(r.labelId)!, labelId: undefined }));
+  }
+
+  it('TextGrid: valence/arousal/dominance/note/unsure/annotated_at tiers per annotator, read back the same', async () => {
+    const s = await ratedProject();
+    const before = entered(s);
+    expect(before).toHaveLength(5);
+    const out = await exportTo(s, 'textgrid');
+    const grid = python(PY_TEXTGRID, path.join(out, 'talk.TextGrid')) as {
+      tiers: { name: string; intervals: [number, number, string][] }[];
+    };
+    const tier = (name: string) => grid.tiers.find((t) => t.name === name)!.intervals.filter((i) => i[2] !== '');
+    expect(grid.tiers.map((t) => t.name)).toEqual([
+      'transcript',
+      'emotion:alice',
+      'valence:alice',
+      'arousal:alice',
+      'dominance:alice',
+      'note:alice',
+      'unsure:alice',
+      'annotated_at:alice',
+      'emotion:bob',
+      'valence:bob',
+      'arousal:bob',
+      'dominance:bob',
+      'note:bob',
+      'annotated_at:bob',
+      'speaker',
+      'transcript 2',
+      'emotion 2:alice',
+      'valence 2:alice',
+      'arousal 2:alice',
+      'dominance 2:alice',
+      'note 2:alice',
+      'unsure 2:alice',
+      'annotated_at 2:alice',
+      'emotion 2:bob',
+      'valence 2:bob',
+      'arousal 2:bob',
+      'dominance 2:bob',
+      'note 2:bob',
+      'annotated_at 2:bob',
+      'speaker 2',
+    ]);
+    expect(tier('valence:alice')).toEqual([
+      [0.0625, 0.5, '4'],
+      [0.5, 1.25, '1'],
+    ]);
+    expect(tier('note:alice')).toEqual([[0.0625, 0.5, 'laughs, then "sighs"']]);
+    expect(tier('unsure:alice')).toEqual([[0.5, 1.25, 'unsure']]);
+    expect(tier('valence:bob')).toEqual([
+      [0.0625, 0.5, '2'],
+      [1.3125, 1.5, '3'],
+    ]);
+    // A note over two lines is one string across two lines (as Praat writes it): the line-based reader
+    // above does not follow it (only its span is checked here); our importer below reads it whole.
+    expect(tier('note 2:bob').map((i) => [i[0], i[1]])).toEqual([[1, 1.5]]);
+    expect(tier('annotated_at:bob').map((i) => i[2])).toEqual(
+      before.filter((a) => a.annotator === 'bob' && a.start !== 1).map((a) => a.at),
+    );
+
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.failures).toEqual([]);
+    expect(report.notes).toContain('talk.TextGrid: tier "valence:alice" → valence');
+    expect(report.notes).toContain('talk.TextGrid: tier "annotated_at 2:bob" → annotated_at');
+    expect(entered(back)).toEqual(before);
+  });
+
+  it('TextGrid: a rating outside 1–5, a word for a rating, a bad flag or time is reported with its line; the rest imports', async () => {
+    const s = await ratedProject();
+    const out = await exportTo(s, 'textgrid');
+    const file = path.join(out, 'talk.TextGrid');
+    const text = fs.readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const valueLine = (tierName: string, value: string) => {
+      const from = lines.findIndex((l) => l.includes(`name = "${tierName}"`));
+      return from + lines.slice(from).findIndex((l) => l.trim() === `text = "${value}"`);
+    };
+    const bad = [
+      ['valence:alice', '4', '7'],
+      ['unsure:alice', 'unsure', 'maybe'],
+      ['arousal:bob', '5', 'high'],
+      ['annotated_at 2:bob', before(s), 'yesterday'],
+    ] as const;
+    const where: number[] = [];
+    for (const [tierName, from, to] of bad) {
+      const i = valueLine(tierName, from);
+      where.push(i - 1); // the interval's xmin line (lines count from 1)
+      lines[i] = lines[i]!.replace(`"${from}"`, `"${to}"`);
+    }
+    fs.writeFileSync(file, lines.join('\n'));
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.failures).toEqual([
+      { path: `talk.TextGrid:${where[0]}`, reason: 'tier "valence:alice": valence "7" is not a number from 1 to 5' },
+      {
+        path: `talk.TextGrid:${where[1]}`,
+        reason: 'tier "unsure:alice": unsure "maybe" is not unsure/true/yes/1 or false/no/0',
+      },
+      { path: `talk.TextGrid:${where[2]}`, reason: 'tier "arousal:bob": arousal "high" is not a number from 1 to 5' },
+      {
+        path: `talk.TextGrid:${where[3]}`,
+        reason: 'tier "annotated_at 2:bob": annotated_at "yesterday" is not a date and time (ISO 8601)',
+      },
+    ]);
+    const after = entered(back);
+    expect(after).toHaveLength(5);
+    const hello = after.filter((a) => a.text === 'hello, "world"');
+    expect(hello.map((a) => [a.annotator, a.label, a.valence, a.arousal, a.dominance])).toEqual([
+      ['alice', 'happy', null, 2, 3],
+      ['bob', 'sad', 2, null, 1],
+    ]);
+    expect(after.find((a) => a.text === 'ça va')!.unsure).toBe(0);
+    /** The time bob's annotation in the overlapping layer was given (what the test breaks). */
+    function before(t: Studio) {
+      return entered(t).find((a) => a.annotator === 'bob' && a.start === 1)!.at;
+    }
+  });
+
+  it('EAF: the same tiers, time-aligned with ANNOTATOR set, pass the strict check and read back the same', async () => {
+    const s = await ratedProject();
+    const before = entered(s);
+    const out = await exportTo(s, 'eaf');
+    const doc = python(PY_EAF, path.join(out, 'talk.eaf')) as {
+      tiers: { id: string; annotator: string | null; annotations: [number, number, string][] }[];
+    };
+    expect(
+      doc.tiers.filter((t) => t.id.startsWith('valence') || t.id.startsWith('note')).map((t) => [t.id, t.annotator]),
+    ).toEqual([
+      ['valence (alice)', 'alice'],
+      ['note (alice)', 'alice'],
+      ['valence (bob)', 'bob'],
+      ['note (bob)', 'bob'],
+      ['valence 2 (alice)', 'alice'],
+      ['note 2 (alice)', 'alice'],
+      ['valence 2 (bob)', 'bob'],
+      ['note 2 (bob)', 'bob'],
+    ]);
+    expect(doc.tiers.find((t) => t.id === 'dominance (bob)')!.annotations).toEqual([
+      [63, 500, '1'],
+      [1313, 1500, '3'],
+    ]);
+    expect(doc.tiers.find((t) => t.id === 'unsure (alice)')!.annotations).toEqual([[500, 1250, 'unsure']]);
+    const back = studio();
+    const report = await importInto(back, out);
+    expect(report.failures).toEqual([]);
+    const after = entered(back);
+    // Whole milliseconds: boundaries within half a millisecond, everything else the same.
+    expect(after.map((a) => ({ ...a, start: 0, end: 0 }))).toEqual(before.map((a) => ({ ...a, start: 0, end: 0 })));
+    after.forEach((a, i) => expect(Math.abs(a.start - before[i]!.start)).toBeLessThanOrEqual(0.0005 + 1e-9));
+  });
+
+  it('Label Studio: ratings, note and flag as per-region results, <Rating> tags on 1–5, times per annotation; read back', async () => {
+    const s = await ratedProject();
+    const before = entered(s);
+    const out = await exportTo(s, 'label-studio');
+    const config = fs.readFileSync(path.join(out, 'label-config.xml'), 'utf8');
+    for (const dim of ['valence', 'arousal', 'dominance'])
+      expect(config).toContain(`<Rating name="${dim}" toName="audio" maxRating="5" perRegion="true"/>`);
+    expect(config).toContain('<TextArea name="note" toName="audio" perRegion="true" editable="true"/>');
+    const tasks = JSON.parse(fs.readFileSync(path.join(out, 'tasks.json'), 'utf8')) as {
+      annotations: {
+        created_username: string;
+        created_at: string;
+        updated_at: string;
+        result: { id: string; from_name: string; type: string; value: Record<string, unknown> }[];
+      }[];
+    }[];
+    const [alice, bob] = tasks[0]!.annotations;
+    const results = (a: typeof alice, from: string) =>
+      a!.result
+        .filter((r) => r.from_name === from)
+        .map((r) => [r.value.start, r.type, r.value.rating ?? r.value.text ?? r.value.choices]);
+    expect(results(alice, 'valence')).toEqual([
+      [0.0625, 'rating', 4],
+      [0.5, 'rating', 1],
+    ]);
+    expect(results(alice, 'note')).toEqual([[0.0625, 'textarea', ['laughs, then "sighs"']]]);
+    expect(results(alice, 'unsure')).toEqual([[0.5, 'choices', ['unsure']]]);
+    expect(results(bob, 'arousal')).toEqual([
+      [0.0625, 'rating', 5],
+      [1, 'rating', 4],
+      [1.3125, 'rating', 3],
+    ]);
+    const times = (who: string) =>
+      before
+        .filter((a) => a.annotator === who)
+        .map((a) => a.at)
+        .sort();
+    expect([alice!.created_at, alice!.updated_at]).toEqual([times('alice')[0], times('alice').at(-1)]);
+    expect([bob!.created_at, bob!.updated_at]).toEqual([times('bob')[0], times('bob').at(-1)]);
+
+    const back = studio();
+    const report = await importInto(back, path.join(out, 'tasks.json'));
+    expect(report.failures).toEqual([]);
+    // Label Studio keeps one time per annotation: each comes back with its annotator's latest time.
+    expect(entered(back)).toEqual(before.map((a) => ({ ...a, at: times(a.annotator).at(-1)! })));
+  });
+
+  it('Label Studio: a rating outside 1–5 or not a number is reported per result; the rest imports', async () => {
+    const s = await ratedProject();
+    const out = await exportTo(s, 'label-studio');
+    const file = path.join(out, 'tasks.json');
+    const tasks = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      annotations: { result: { from_name: string; value: { start: number; rating?: unknown } }[] }[];
+    }[];
+    const rating = (k: number, from: string, start: number) =>
+      tasks[0]!.annotations[k]!.result.find((r) => r.from_name === from && r.value.start === start)!.value;
+    rating(0, 'valence', 0.0625).rating = 9;
+    rating(1, 'arousal', 1).rating = 'loud';
+    fs.writeFileSync(file, JSON.stringify(tasks));
+    const back = studio();
+    const report = await importInto(back, file);
+    expect(report.failures.map((f) => f.reason)).toEqual([
+      'task 1 (annotation 1 by alice): valence rating 9 is not a number from 1 to 5, left out',
+      'task 1 (annotation 2 by bob): arousal rating "loud" is not a number from 1 to 5, left out',
+    ]);
+    const after = entered(back);
+    expect(after.find((a) => a.annotator === 'alice' && a.text === 'hello, "world"')).toMatchObject({
+      label: 'happy',
+      valence: null,
+      arousal: 2,
+      note: 'laughs, then "sighs"',
+    });
+    expect(after.find((a) => a.annotator === 'bob' && a.start === 1)).toMatchObject({
+      label: 'angry',
+      arousal: null,
+      note: 'shouts\nloudly',
+    });
+  });
+});

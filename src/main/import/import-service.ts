@@ -40,6 +40,8 @@ interface Segment {
   dominance?: number | null;
   note?: string;
   annotatedAt?: string;
+  /** The annotator's "unsure / skip" flag, where the corpus file carries it (our TextGrid/EAF exports). */
+  unsure?: boolean;
   /** The split the corpus put it in (MELD, audiofolder), stored with the utterance. */
   split?: StoredSplit | null;
 }
@@ -155,7 +157,7 @@ export class ImportService {
           };
           // An annotation without a label still counts when it carries ratings or a note (IEMOCAP's "xxx").
           const labelled = seg.annotations.filter(
-            (a) => a.label || a.note || [a.valence, a.arousal, a.dominance].some((v) => v != null),
+            (a) => a.label || a.note || a.unsure || [a.valence, a.arousal, a.dominance].some((v) => v != null),
           );
           if (labelled.length === 0) list.push({ ...base, label: null, predictions: seg.predictions });
           labelled.forEach((a, i) =>
@@ -169,6 +171,7 @@ export class ImportService {
               dominance: a.dominance ?? null,
               note: a.note ?? '',
               annotatedAt: a.annotatedAt,
+              unsure: a.unsure ?? false,
             }),
           );
         }
@@ -320,7 +323,7 @@ export class ImportService {
           storePrediction(store, utterance.id, p);
           delta.predictionsAdded++;
         }
-        const rated = !!seg.note || [seg.valence, seg.arousal, seg.dominance].some((v) => v != null);
+        const rated = !!seg.note || !!seg.unsure || [seg.valence, seg.arousal, seg.dominance].some((v) => v != null);
         if (seg.label || rated) {
           let label: { id: number } | null = null;
           if (seg.label) {
@@ -351,6 +354,7 @@ export class ImportService {
               arousal: seg.arousal ?? null,
               dominance: seg.dominance ?? null,
               note: seg.note ?? '',
+              unsure: seg.unsure ?? false,
             },
             at,
           );

@@ -1,13 +1,25 @@
 /**
  * ELAN .eaf export (EAF 3.0): one file per recording, its media linked by absolute file URL and by a
  * URL relative to the export folder. Tiers: `transcript` (every utterance, its transcript), one
- * `emotion` tier per annotator (ANNOTATOR set; the file's own imported labels in `emotion`),
- * `speaker`. Overlapping utterances go to numbered extra tiers. Times are whole milliseconds, as EAF
- * requires. Written element by element in the schema's order, every text escaped.
+ * `emotion` tier per annotator (ANNOTATOR set; the file's own imported labels in `emotion`), then,
+ * for an annotator who entered them, time-aligned tiers `valence (NAME)`, `arousal (NAME)`,
+ * `dominance (NAME)` (1–5), `note (NAME)`, `unsure (NAME)` and `annotated_at (NAME)` (ISO 8601) over
+ * the same utterances, ANNOTATOR set, `speaker`. Overlapping utterances go to numbered extra tiers.
+ * Times are whole milliseconds, as EAF requires. Written element by element in the schema's order,
+ * every text escaped.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { annotatorsOf, layers, uniqueStem, type CorpusExportFormat, type ExportRecording } from './project-corpus';
+import {
+  annotatorsOf,
+  extraText,
+  extraTiersOf,
+  labelsAnything,
+  layers,
+  uniqueStem,
+  type CorpusExportFormat,
+  type ExportRecording,
+} from './project-corpus';
 
 const escapeXml = (s: string) =>
   s
@@ -60,10 +72,17 @@ export function recordingEaf(rec: ExportRecording, exportFile: string, date: str
     };
     tier(`transcript${suffix}`, undefined, (s) => s.text);
     for (const who of annotators) {
-      tier(`emotion${suffix}${who === null ? '' : ` (${who})`}`, who ?? undefined, (s) => {
-        const a = s.annotations.find((x) => x.annotator === who && x.label);
-        return a ? a.label! : null;
-      });
+      const whose = who === null ? '' : ` (${who})`;
+      if (labelsAnything(rec, who))
+        tier(`emotion${suffix}${whose}`, who ?? undefined, (s) => {
+          const a = s.annotations.find((x) => x.annotator === who && x.label);
+          return a ? a.label! : null;
+        });
+      for (const extra of extraTiersOf(rec, who))
+        tier(`${extra}${suffix}${whose}`, who ?? undefined, (s) => {
+          const a = s.annotations.find((x) => x.annotator === who);
+          return !a ? null : extra === 'annotated_at' ? (a.annotatedAt ?? null) : extraText(a, extra);
+        });
     }
     if (layer.some((s) => s.speaker)) tier(`speaker${suffix}`, undefined, (s) => s.speaker);
   });

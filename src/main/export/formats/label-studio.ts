@@ -3,7 +3,10 @@
  * path; serve it through Label Studio's local storage to play it there). Each annotator's labels are
  * one annotation (`created_username` carries the name, `completed_by` a number); every utterance's
  * boundaries and transcript ride along as `textarea` regions in each annotation (so unlabelled
- * utterances survive), speakers as `speaker` labels; each model version's predictions are one
+ * utterances survive), speakers as `speaker` labels; the annotator's valence/arousal/dominance as
+ * `rating` results (1–5), their note as a `note` text area, their unsure flag as an `unsure` choice,
+ * and the first and latest time of their annotations as `created_at`/`updated_at` (Label Studio keeps
+ * one time per annotation); each model version's predictions are one
  * prediction with per-region scores. `label-config.xml` is a labelling config that shows them.
  */
 import type { CorpusExportFormat, ExportRecording } from './project-corpus';
@@ -23,6 +26,16 @@ function regions(rec: ExportRecording, who: string | undefined) {
     if (who !== undefined) {
       const a = s.annotations.find((x) => x.annotator === who && x.label);
       if (a) result.push({ ...base, from_name: 'emotion', type: 'labels', value: { ...value, labels: [a.label] } });
+      const own = s.annotations.find((x) => x.annotator === who);
+      for (const dim of ['valence', 'arousal', 'dominance'] as const) {
+        const rating = own?.[dim];
+        if (rating !== null && rating !== undefined)
+          result.push({ ...base, from_name: dim, type: 'rating', value: { ...value, rating } });
+      }
+      if (own?.note)
+        result.push({ ...base, from_name: 'note', type: 'textarea', value: { ...value, text: [own.note] } });
+      if (own?.unsure)
+        result.push({ ...base, from_name: 'unsure', type: 'choices', value: { ...value, choices: ['unsure'] } });
     }
   });
   return result;
@@ -39,10 +52,16 @@ export function labelStudioTasks(recordings: ExportRecording[]): { tasks: unknow
       const name = who ?? 'wavfusion';
       if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
       const id = userIds.get(name)!;
+      // Label Studio keeps one time per annotation: the first and the latest of this person's here.
+      const times = rec.segments
+        .flatMap((s) => s.annotations.filter((a) => a.annotator === who).map((a) => a.annotatedAt))
+        .filter((at): at is string => !!at)
+        .sort();
       return {
         id: t * 1000 + k + 1,
         completed_by: id,
         created_username: `${name}, ${id}`,
+        ...(times.length ? { created_at: times[0], updated_at: times[times.length - 1] } : {}),
         was_cancelled: false,
         ground_truth: false,
         result: regions(rec, who),
@@ -92,6 +111,14 @@ export function labelConfig(labels: string[]): string {
     ...labels.map((l) => `    <Label value="${esc(l)}"/>`),
     '  </Labels>',
     '  <TextArea name="transcription" toName="audio" perRegion="true" editable="true"/>',
+    // Valence, arousal and dominance on the studio's scale (1–5), the note and the unsure flag, per region.
+    ...(['valence', 'arousal', 'dominance'] as const).map(
+      (dim) => `  <Rating name="${dim}" toName="audio" maxRating="5" perRegion="true"/>`,
+    ),
+    '  <TextArea name="note" toName="audio" perRegion="true" editable="true"/>',
+    '  <Choices name="unsure" toName="audio" perRegion="true" choice="single">',
+    '    <Choice value="unsure"/>',
+    '  </Choices>',
     '</View>',
     '',
   ].join('\n');

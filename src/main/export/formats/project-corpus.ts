@@ -1,10 +1,11 @@
 /**
  * The project in the neutral corpus shape (src/main/import/formats/corpus.ts), for the exporters of
- * other tools' formats: every recording with its utterances, every labelled annotation (a person's
- * under their name; a file's imported label with annotator null) and every stored prediction.
+ * other tools' formats: every recording with its utterances, every annotation with a label, a rating,
+ * a note or the unsure flag (a person's under their name; a file's imported one with annotator null;
+ * with its note, flag and time) and every stored prediction.
  */
 import type { ProjectStore } from '../../project/project-store';
-import type { CorpusRecording, CorpusSegment } from '../../import/formats/corpus';
+import type { CorpusAnnotation, CorpusRecording, CorpusSegment } from '../../import/formats/corpus';
 
 export interface ExportRecording extends CorpusRecording {
   media: string;
@@ -71,20 +72,30 @@ export function projectCorpus(store: ProjectStore, includeImported: boolean): Pr
         valence: number | null;
         arousal: number | null;
         dominance: number | null;
+        note: string;
+        unsure: number;
+        updatedAt: string;
       }
     >(
-      `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance
-       FROM annotations WHERE label_id IS NOT NULL ORDER BY utterance_id, origin, annotator`,
+      `SELECT utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance,
+              note, unsure, updated_at AS updatedAt
+       FROM annotations
+       WHERE label_id IS NOT NULL OR valence IS NOT NULL OR arousal IS NOT NULL OR dominance IS NOT NULL
+          OR note <> '' OR unsure <> 0
+       ORDER BY utterance_id, origin, annotator`,
     )
     .all();
   for (const a of annotations) {
     if (a.origin === 'import' && !includeImported) continue;
     byId.get(a.utteranceId)?.annotations.push({
       annotator: a.origin === 'human' ? a.annotator : null,
-      label: labels.get(a.labelId!) ?? null,
+      label: a.labelId === null ? null : (labels.get(a.labelId) ?? null),
       valence: a.valence,
       arousal: a.arousal,
       dominance: a.dominance,
+      note: a.note,
+      unsure: a.unsure !== 0,
+      annotatedAt: a.updatedAt,
     });
   }
   const predictions = store.db
@@ -141,3 +152,35 @@ export function uniqueStem(fileName: string, taken: Set<string>): string {
   taken.add(candidate.toLowerCase());
   return candidate;
 }
+
+/** What an annotator entered besides the label, as the TextGrid/EAF exports write it (one tier each). */
+export const ANNOTATION_EXTRAS = ['valence', 'arousal', 'dominance', 'note', 'unsure'] as const;
+
+/** An annotation's extra as tier text: a rating as a number, the note as written, "unsure"; null: none. */
+export function extraText(a: CorpusAnnotation, extra: (typeof ANNOTATION_EXTRAS)[number]): string | null {
+  if (extra === 'note') return a.note ? a.note : null;
+  if (extra === 'unsure') return a.unsure ? 'unsure' : null;
+  const v = a[extra];
+  return v === null || v === undefined ? null : String(v);
+}
+
+/**
+ * The extra tiers an annotator gets in a recording: those with a value on some utterance, then
+ * `annotated_at` (each annotation's time) whenever there is any; none when the annotator entered
+ * nothing besides labels there (those exports stay as they were).
+ */
+export function extraTiersOf(
+  recording: ExportRecording,
+  who: string | null,
+): ((typeof ANNOTATION_EXTRAS)[number] | 'annotated_at')[] {
+  const mine = recording.segments.flatMap((s) => s.annotations.filter((a) => a.annotator === who));
+  const extras: ((typeof ANNOTATION_EXTRAS)[number] | 'annotated_at')[] = ANNOTATION_EXTRAS.filter((e) =>
+    mine.some((a) => extraText(a, e) !== null),
+  );
+  if (extras.length) extras.push('annotated_at');
+  return extras;
+}
+
+/** Whether an annotator labelled anything in a recording (else they get no `emotion` tier). */
+export const labelsAnything = (recording: ExportRecording, who: string | null) =>
+  recording.segments.some((s) => s.annotations.some((a) => a.annotator === who && a.label));

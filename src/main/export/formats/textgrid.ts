@@ -1,13 +1,24 @@
 /**
  * Praat TextGrid export: one long-format TextGrid (UTF-8) per recording, named after it. Tiers:
  * `transcript` (each utterance's interval with its transcript), `emotion:NAME` per annotator (the
- * file's own imported labels: `emotion`), `speaker`. Utterances that overlap go to numbered extra
+ * file's own imported labels: `emotion`), then, for an annotator who entered them, `valence:NAME`,
+ * `arousal:NAME`, `dominance:NAME` (1–5), `note:NAME`, `unsure:NAME` ("unsure") and
+ * `annotated_at:NAME` (each annotation's time, ISO 8601) over the same intervals, `speaker`. Utterances that overlap go to numbered extra
  * tiers (`transcript 2`, `emotion 2:NAME`…), since an interval tier cannot hold overlaps. The
  * recording's audio is copied beside its TextGrid under the same name, as Praat expects them.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { annotatorsOf, layers, uniqueStem, type CorpusExportFormat, type ExportRecording } from './project-corpus';
+import {
+  annotatorsOf,
+  extraText,
+  extraTiersOf,
+  labelsAnything,
+  layers,
+  uniqueStem,
+  type CorpusExportFormat,
+  type ExportRecording,
+} from './project-corpus';
 
 interface Interval {
   xmin: number;
@@ -76,13 +87,24 @@ export function recordingTextGrid(recording: ExportRecording): string {
       intervals: layer.map((s) => ({ xmin: s.start, xmax: s.end, text: s.text })),
     });
     for (const who of annotators) {
-      tiers.push({
-        name: `emotion${suffix}${who === null ? '' : `:${who}`}`,
-        intervals: layer.flatMap((s) => {
-          const a = s.annotations.find((x) => x.annotator === who && x.label);
-          return a ? [{ xmin: s.start, xmax: s.end, text: a.label! }] : [];
-        }),
-      });
+      const whose = who === null ? '' : `:${who}`;
+      if (labelsAnything(recording, who))
+        tiers.push({
+          name: `emotion${suffix}${whose}`,
+          intervals: layer.flatMap((s) => {
+            const a = s.annotations.find((x) => x.annotator === who && x.label);
+            return a ? [{ xmin: s.start, xmax: s.end, text: a.label! }] : [];
+          }),
+        });
+      for (const extra of extraTiersOf(recording, who))
+        tiers.push({
+          name: `${extra}${suffix}${whose}`,
+          intervals: layer.flatMap((s) => {
+            const a = s.annotations.find((x) => x.annotator === who);
+            const text = !a ? null : extra === 'annotated_at' ? (a.annotatedAt ?? null) : extraText(a, extra);
+            return text === null ? [] : [{ xmin: s.start, xmax: s.end, text }];
+          }),
+        });
     }
     if (layer.some((s) => s.speaker))
       tiers.push({

@@ -21,8 +21,27 @@ export const IMPORT_FORMATS = [
 export type ImportFormatName = (typeof IMPORT_FORMATS)[number];
 
 /** What a tier (TextGrid, EAF) is taken as. */
-export const TIER_ROLES = ['utterance', 'transcript', 'label', 'speaker'] as const;
+export const TIER_ROLES = [
+  'utterance',
+  'transcript',
+  'label',
+  'speaker',
+  'valence',
+  'arousal',
+  'dominance',
+  'note',
+  'unsure',
+  'annotated_at',
+] as const;
 export type TierRole = (typeof TIER_ROLES)[number];
+
+/**
+ * Roles of tiers that carry what an annotator entered besides the label (our TextGrid/EAF exports
+ * write them as `valence:NAME`, `valence (NAME)`…): each interval is that annotator's value on the
+ * utterance it falls in.
+ */
+export const ATTRIBUTE_ROLES = ['valence', 'arousal', 'dominance', 'note', 'unsure', 'annotated_at'] as const;
+export type AttributeRole = (typeof ATTRIBUTE_ROLES)[number];
 
 export interface CorpusAnnotation {
   /** A person (their own annotation) or null: the file's label, stored as an imported label. */
@@ -35,6 +54,8 @@ export interface CorpusAnnotation {
   note?: string;
   /** When it was made (ISO 8601), if the file says; else the time of the import. */
   annotatedAt?: string;
+  /** The annotator's "unsure / skip" flag, if the file says. */
+  unsure?: boolean;
 }
 
 export interface CorpusPrediction {
@@ -196,6 +217,10 @@ export function lineAt(text: string, offset: number): number {
 /** The role a tier name suggests when no --tier says: transcripts and labels by name, speakers too. */
 export function roleByName(name: string): TierRole | null {
   const n = name.toLowerCase();
+  // `valence`, `valence:alice`, `valence 2:alice`, `valence (alice)`: before the others, since the
+  // annotator's name could be anything ("note:labeler1" is a note, not a label).
+  const attribute = /^\s*(valence|arousal|dominance|note|unsure|annotated_at)(\s+\d+)?\s*(\(.*\)|:.*)?$/.exec(n);
+  if (attribute) return attribute[1] as AttributeRole;
   if (/emotion|label|category|emo\b|affect/.test(n)) return 'label';
   if (/utterance|transcri|text|words|ortho|sentence/.test(n)) return 'transcript';
   if (/speaker|spk/.test(n)) return 'speaker';
@@ -328,6 +353,12 @@ export function segmentsFromTiers(
     }
   }
   segs.sort((a, b) => a.start - b.start);
+  const attributes: {
+    seg: CorpusSegment;
+    annotator: string | null;
+    role: AttributeRole;
+    value: number | string | boolean;
+  }[] = [];
   const match = (iv: TierInterval) => {
     // The segment the interval overlaps most relative to both (intersection over union).
     let best: (typeof segs)[number] | null = null;
@@ -376,9 +407,53 @@ export function segmentsFromTiers(
       if (role === 'transcript') s.words.push(text);
       else if (role === 'utterance') s.text ||= text;
       else if (role === 'label') s.seg.annotations.push({ annotator: tier.annotator, label: text });
+      else {
+        const value = attributeValue(role, iv.text);
+        if (typeof value === 'object' && value !== null && 'error' in value)
+          problems.push({ file: name, line: iv.line, reason: `tier "${tier.name}": ${value.error}` });
+        else attributes.push({ seg: s.seg, annotator: tier.annotator, role, value });
+      }
     }
+  }
+  // Ratings, notes, flags and times join the annotator's annotation on the segment (one without a
+  // label when they have none there), after every label is in place.
+  for (const { seg, annotator, role, value } of attributes) {
+    let a = seg.annotations.find((x) => x.annotator === annotator);
+    if (!a) seg.annotations.push((a = { annotator, label: null }));
+    if (role === 'note') a.note = value as string;
+    else if (role === 'annotated_at') a.annotatedAt = value as string;
+    else if (role === 'unsure') a.unsure = value as boolean;
+    else a[role] = value as number;
   }
   // The transcript tiers' text (words joined), else the utterance tier's own text.
   for (const s of segs) s.seg.text = s.words.length ? s.words.join(' ') : s.text;
   return { segments: segs.map((s) => s.seg), problems, notes, tiers: assigned };
+}
+
+/**
+ * An attribute tier's interval as a value: a rating 1–5, a note (as written), an unsure flag
+ * (unsure/true/yes/1 or false/no/0), a time (ISO 8601, as written); else the reason it is unusable.
+ */
+export function attributeValue(role: AttributeRole, text: string): number | string | boolean | { error: string } {
+  const v = text.trim();
+  switch (role) {
+    case 'valence':
+    case 'arousal':
+    case 'dominance': {
+      const n = Number(v);
+      return Number.isFinite(n) && n >= 1 && n <= 5
+        ? n
+        : { error: `${role} ${JSON.stringify(v.slice(0, 40))} is not a number from 1 to 5` };
+    }
+    case 'note':
+      return text;
+    case 'unsure':
+      if (/^(unsure|true|yes|1)$/i.test(v)) return true;
+      if (/^(false|no|0)$/i.test(v)) return false;
+      return { error: `unsure ${JSON.stringify(v.slice(0, 40))} is not unsure/true/yes/1 or false/no/0` };
+    case 'annotated_at':
+      return /^\d{4}-\d\d-\d\d/.test(v) && !Number.isNaN(Date.parse(v))
+        ? v
+        : { error: `annotated_at ${JSON.stringify(v.slice(0, 40))} is not a date and time (ISO 8601)` };
+  }
 }

@@ -1,8 +1,10 @@
 /**
  * Label Studio JSON export (a list of tasks): `data.audio` is the recording; each annotation's
  * results (`labels`, `textarea`, `choices`) give regions with start/end, labels and transcripts;
- * `completed_by` (or `created_username`) is the annotator; `predictions` keep their `model_version`
- * and scores. Regions are grouped by their boundaries (within 1 ms) into segments.
+ * `completed_by` (or `created_username`) is the annotator; `rating` results named valence, arousal
+ * or dominance (1–5), a `note` text area and an `unsure` choice are that annotator's ratings, note and
+ * flag on the region; `updated_at` (else `created_at`) is when each of their annotations was made;
+ * `predictions` keep their `model_version` and scores. Regions are grouped by their boundaries (within 1 ms) into segments.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import {
   readText,
   resolveMedia,
   type Corpus,
+  type CorpusAnnotation,
   type CorpusProblem,
   type CorpusRecording,
   type CorpusSegment,
@@ -24,6 +27,8 @@ const Value = z
     labels: z.array(z.string()).optional(),
     choices: z.array(z.string()).optional(),
     text: z.union([z.array(z.string()), z.string()]).optional(),
+    /** A `rating` result's stars; checked where it is read (a bad one is reported, not a bad task). */
+    rating: z.unknown().optional(),
   })
   .loose();
 const Result = z
@@ -43,6 +48,8 @@ const Annotation = z
   .object({
     completed_by: User.nullish(),
     created_username: z.string().nullish(),
+    created_at: z.string().nullish(),
+    updated_at: z.string().nullish(),
     was_cancelled: z.boolean().nullish(),
     result: z.array(Result).default([]),
   })
@@ -101,6 +108,18 @@ function annotatorOf(a: z.infer<typeof Annotation>): string | null {
 }
 
 const isSpeaker = (fromName: string | undefined) => /speaker|spk/i.test(fromName ?? '');
+
+const DIMENSIONS = ['valence', 'arousal', 'dominance'] as const;
+/** Our export's per-region extras: a rating named after its dimension, the `note` text area, the `unsure` choice. */
+const dimensionOf = (fromName: string | undefined) =>
+  DIMENSIONS.find((d) => d === (fromName ?? '').trim().toLowerCase()) ?? null;
+
+/** The annotation's time: `updated_at`, else `created_at`, when it is a date and time. */
+function timeOf(a: z.infer<typeof Annotation>): string | undefined {
+  for (const at of [a.updated_at, a.created_at])
+    if (at && /^\d{4}-\d\d-\d\d/.test(at) && !Number.isNaN(Date.parse(at))) return at;
+  return undefined;
+}
 
 export const labelStudioFormat: ImportFormat = {
   name: 'label-studio',
@@ -200,9 +219,48 @@ export const labelStudioFormat: ImportFormat = {
         if (a.was_cancelled) return;
         const annotator = annotatorOf(a);
         const who = `annotation ${ai + 1}${annotator ? ` by ${annotator}` : ''}`;
+        const at = timeOf(a);
+        const touched = new Set<CorpusAnnotation>();
+        // This annotator's annotation on a segment (ratings and notes join the label's).
+        const own = (seg: CorpusSegment): CorpusAnnotation => {
+          let found = seg.annotations.find((x) => x.annotator === annotator && touched.has(x));
+          if (!found) {
+            found = { annotator, label: null, ...(at ? { annotatedAt: at } : {}) };
+            seg.annotations.push(found);
+            touched.add(found);
+          }
+          return found;
+        };
         for (const r of a.result) {
           const names = r.value.labels ?? r.value.choices;
           const text = r.value.text;
+          const dimension = dimensionOf(r.from_name);
+          const from = (r.from_name ?? '').trim().toLowerCase();
+          if (dimension && (r.type === 'rating' || r.value.rating !== undefined)) {
+            const rating = r.value.rating;
+            if (typeof rating !== 'number' || !Number.isFinite(rating) || rating < 1 || rating > 5) {
+              problems.push({
+                file: name,
+                line: null,
+                reason: `${label} (${who}): ${dimension} rating ${String(JSON.stringify(rating ?? null)).slice(0, 40)} is not a number from 1 to 5, left out`,
+              });
+              continue;
+            }
+            const seg = region(r, who);
+            if (seg) own(seg)[dimension] = rating;
+            continue;
+          }
+          if (from === 'note' && text !== undefined) {
+            const seg = region(r, who);
+            const note = Array.isArray(text) ? text.join('\n') : text;
+            if (seg && note) own(seg).note = note;
+            continue;
+          }
+          if (from === 'unsure' && names) {
+            const seg = region(r, who);
+            if (seg) own(seg).unsure = names.length > 0;
+            continue;
+          }
           if (!names && text === undefined) continue;
           const seg = region(r, who);
           if (!seg) continue;
@@ -215,7 +273,14 @@ export const labelStudioFormat: ImportFormat = {
                 line: null,
                 reason: `${label} (${who}): ${names.length} labels on one region, the first kept`,
               });
-            if (names[0]) seg.annotations.push({ annotator, label: names[0] });
+            if (names[0]) {
+              const mine = own(seg);
+              if (mine.label === null) mine.label = names[0];
+              else {
+                const another: CorpusAnnotation = { annotator, label: names[0], ...(at ? { annotatedAt: at } : {}) };
+                seg.annotations.push(another);
+              }
+            }
           }
         }
       });
