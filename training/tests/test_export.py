@@ -89,7 +89,7 @@ def test_onnxruntime_node_parity_on_new_shapes(exported, tmp_path):
         ref = model(audio, lengths, ids, mask)
     got = run_onnxruntime_node(path, (audio, lengths, ids, mask), tmp_path)
     for k in OUTPUT_NAMES:
-        r = ref[k].numpy().astype(np.float64)
+        r = getattr(ref, k).numpy().astype(np.float64)
         assert got[k].shape == r.shape, k
         rel = np.abs(got[k] - r).max() / max(np.abs(r).max(), 1e-6)
         assert rel <= 1e-4, (k, rel)
@@ -98,5 +98,5 @@ def test_onnxruntime_node_parity_on_new_shapes(exported, tmp_path):
         ref1 = model(audio[:1, :5000], torch.tensor([5000]), ids[:1, :4], mask[:1, :4])
     got1 = run_onnxruntime_node(path, (audio[:1, :5000].contiguous(), torch.tensor([5000]), ids[:1, :4].contiguous(),
                                        mask[:1, :4].contiguous()), tmp_path)
-    r = ref1["logits"].numpy()
+    r = ref1.logits.numpy()
     assert np.abs(got1["logits"] - r).max() / max(np.abs(r).max(), 1e-6) <= 1e-4

@@ -28,11 +28,11 @@ def test_shapes(fusion):
     audio, lengths, ids, mask, _ = _batch()
     with torch.no_grad():
         out = m(audio, lengths, ids, mask)
-    assert out["logits"].shape == (3, 4)
+    assert out.logits.shape == (3, 4)
     dim = 2 * cfg.audio.hidden_size if fusion == "concat" else cfg.audio.hidden_size
-    assert out["embedding"].shape == (3, dim)
-    assert out["text_gate"].shape == (3,)
-    assert torch.isfinite(out["logits"]).all()
+    assert out.embedding.shape == (3, dim)
+    assert out.text_gate.shape == (3,)
+    assert torch.isfinite(out.logits).all()
 
 
 def _padding_check(cfg, seed=0):
@@ -49,7 +49,7 @@ def _padding_check(cfg, seed=0):
             alone = m(audio[b:b + 1, :lengths[b]], lengths[b:b + 1], ids[b:b + 1, :text_len[b]],
                       mask[b:b + 1, :text_len[b]])
             for k in ("logits", "embedding", "text_gate"):
-                assert (alone[k][0] - batched[k][b]).abs().max().item() <= 1e-4, (k, b)
+                assert (getattr(alone, k)[0] - getattr(batched, k)[b]).abs().max().item() <= 1e-4, (k, b)
 
 
 def test_padding_invariance_tiny():
@@ -73,7 +73,7 @@ def test_gate_in_unit_interval_and_split_points():
         audio, lengths, ids, mask, _ = _batch()
         with torch.no_grad():
             h = m(audio, lengths, ids, mask)
-        assert ((h["text_gate"] >= 0) & (h["text_gate"] <= 1)).all()
+        assert ((h.text_gate >= 0) & (h.text_gate <= 1)).all()
     # per-frame, per-channel gates too
     x = torch.randn(2, 7, cfg.audio.hidden_size)
     feats = torch.randn(2, 4, cfg.audio.hidden_size)
@@ -103,7 +103,7 @@ def test_short_audio_and_empty_text():
     audio = torch.randn(1, 100)
     with torch.no_grad():
         out = m(audio, torch.tensor([100]), torch.tensor([[0, 2]]), torch.tensor([[1, 1]]))
-    assert torch.isfinite(out["logits"]).all()
+    assert torch.isfinite(out.logits).all()
 
 
 def test_config_validation():
@@ -168,7 +168,7 @@ def _padding_check_model(m, seed):
         for b in range(3):
             alone = m(audio[b:b + 1, :lengths[b]], lengths[b:b + 1], ids[b:b + 1, :text_len[b]],
                       mask[b:b + 1, :text_len[b]])
-            assert (alone["logits"][0] - batched["logits"][b]).abs().max().item() <= 1e-4, b
+            assert (alone.logits[0] - batched.logits[b]).abs().max().item() <= 1e-4, b
 
 
 def test_statistics_pooling_starts_as_the_mean_and_uses_the_deviation():
@@ -214,6 +214,56 @@ def test_continuing_a_mean_pooled_bundle_with_statistics_pooling_starts_where_it
     assert any("pooling: mean -> mean-std" in line for line in log)
     audio, lengths, ids, mask, _ = _batch(seed=6)
     with torch.no_grad():
-        a = same(audio, lengths, ids, mask)["logits"]
-        b = switched(audio, lengths, ids, mask)["logits"]
+        a = same(audio, lengths, ids, mask).logits
+        b = switched(audio, lengths, ids, mask).logits
     assert torch.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("fusion", ["gca", "concat", "audio", "text"])
+def test_output_fields_per_variant(fusion):
+    from wavfusion.modules import WavFusionOutput
+
+    cfg = tiny_cfg(fusion=fusion)
+    m = WavFusionModel(cfg)
+    audio, lengths, ids, mask, _ = _batch(seed=2)
+    with torch.no_grad():
+        out = m.eval()(audio, lengths, ids, mask)
+        assert isinstance(out, WavFusionOutput)
+        assert (out.audio_feat is None) == (fusion == "text")
+        assert (out.text_feat is None) == (fusion == "audio")
+        assert out.mar_audio_feat is None and out.mar_text_feat is None  # eval: no L_mar encoder
+        trained = m.train()(audio, lengths, ids, mask)
+    assert (trained.mar_audio_feat is None) == (fusion == "text")
+    assert (trained.mar_text_feat is None) == (fusion == "audio")
+    assert len(m.mar_features(trained)) == (2 if fusion in ("gca", "concat") else 1)
+    # the dict view (DistributedDataParallel finds the output tensors through it) holds the set fields
+    assert list(trained.keys()) == [k for k in ("logits", "embedding", "text_gate", "audio_feat", "text_feat",
+                                                "mar_audio_feat", "mar_text_feat") if getattr(trained, k) is not None]
+
+
+@pytest.mark.parametrize("norm,first,rest", [("group", "Wav2Vec2GroupNormConvLayer", "Wav2Vec2NoLayerNormConvLayer"),
+                                             ("layer", "Wav2Vec2LayerNormConvLayer", "Wav2Vec2LayerNormConvLayer")])
+def test_conv_layer_class_per_feat_extract_norm(norm, first, rest):
+    m = WavFusionModel(tiny_cfg(**{"audio.feat_extract_norm": norm}))
+    layers = m.audio_encoder.feature_extractor.conv_layers
+    assert type(layers[0]).__name__ == first
+    assert {type(layer).__name__ for layer in layers[1:]} == {rest}
+    with pytest.raises(ValueError, match="feat_extract_norm"):
+        WavFusionModel(tiny_cfg(**{"audio.feat_extract_norm": "none"}))
+
+
+@pytest.mark.parametrize("stable", [False, True])
+def test_transformer_forward_is_the_pieces_the_model_runs(stable):
+    from wavfusion.modules import attention_bias
+
+    encoder = WavFusionModel(tiny_cfg(**{"audio.do_stable_layer_norm": stable})).audio_encoder.eval()
+    audio, lengths, _, _, _ = _batch(seed=3)
+    with torch.no_grad():
+        whole, frame_mask = encoder(audio, lengths)
+        hidden, mask = encoder.embed(audio, lengths)
+        bias = attention_bias(mask)
+        split = 2
+        hidden = encoder.run_layers(encoder.run_layers(hidden, bias, 0, split), bias, split, len(encoder.encoder.layers))
+        pieces = encoder.finalize(hidden)
+    assert torch.equal(frame_mask, mask)
+    assert torch.allclose(whole, pieces, atol=1e-6)

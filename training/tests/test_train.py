@@ -56,7 +56,7 @@ def test_train_writes_loadable_bundle_and_is_reproducible(espeak_corpus, tmp_pat
     with torch.no_grad():
         o1 = model(a, torch.tensor([8000]), ids, m)
         o2 = res["model"](a, torch.tensor([8000]), ids, m)
-    assert torch.allclose(o1["logits"], o2["logits"], atol=1e-6)
+    assert torch.allclose(o1.logits, o2.logits, atol=1e-6)
     # same seed -> same result
     res2 = train(espeak_corpus, None, config="tiny", epochs=1, batch_size=8, seed=3, vocab_size=300,
                  log=lambda *a: None)

@@ -23,25 +23,26 @@ def margin_loss(feats: Sequence[torch.Tensor], labels: torch.Tensor,
     iff every cross-modal same-emotion pair is closer, by at least the margin, than every
     within-modality different-emotion pair, and positive otherwise.
     """
-    M = len(feats)
-    dev = feats[0].device if M else labels.device
-    if M < 2:
-        return torch.zeros((), device=dev)
-    z = [F.normalize(f, dim=-1) for f in feats]
-    B = labels.shape[0]
-    pres = [(torch.ones(B, dtype=torch.bool, device=dev) if (present is None or present[m] is None)
-             else present[m].to(torch.bool)) for m in range(M)]
+    num_modalities = len(feats)
+    device = feats[0].device if num_modalities else labels.device
+    if num_modalities < 2:
+        return torch.zeros((), device=device)
+    unit = [F.normalize(feat, dim=-1) for feat in feats]
+    batch = labels.shape[0]
+    rows_present = [(torch.ones(batch, dtype=torch.bool, device=device)
+                     if (present is None or present[m] is None) else present[m].to(torch.bool))
+                    for m in range(num_modalities)]
     same = labels.view(-1, 1) == labels.view(1, -1)
-    total = torch.zeros((), device=dev)
-    count = torch.zeros((), device=dev)
-    for m in range(M):
-        sim_neg = z[m] @ z[m].t()                      # [i, k]
-        neg_ok = (~same) & pres[m].view(-1, 1) & pres[m].view(1, -1)
-        for m2 in range(M):
-            if m2 == m:
+    total = torch.zeros((), device=device)
+    count = torch.zeros((), device=device)
+    for anchor in range(num_modalities):
+        sim_neg = unit[anchor] @ unit[anchor].t()                      # [i, k]
+        neg_ok = (~same) & rows_present[anchor].view(-1, 1) & rows_present[anchor].view(1, -1)
+        for other in range(num_modalities):
+            if other == anchor:
                 continue
-            sim_pos = z[m] @ z[m2].t()                 # [i, j]
-            pos_ok = same & pres[m].view(-1, 1) & pres[m2].view(1, -1)
+            sim_pos = unit[anchor] @ unit[other].t()                   # [i, j]
+            pos_ok = same & rows_present[anchor].view(-1, 1) & rows_present[other].view(1, -1)
             viol = F.relu(margin + sim_neg.unsqueeze(1) - sim_pos.unsqueeze(2))  # [i, j, k]
             valid = (pos_ok.unsqueeze(2) & neg_ok.unsqueeze(1)).to(viol.dtype)
             total = total + (viol * valid).sum()

@@ -21,6 +21,8 @@ graph keeps dynamic batch / samples / tokens axes.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -34,31 +36,32 @@ NEG_INF = -1e9
 
 # --------------------------------------------------------------------------- helpers
 
-def positions_like(x: torch.Tensor) -> torch.Tensor:
-    """0..T-1 for the second axis of ``x`` ([B, T, ...]) as int64, traced dynamically."""
-    row = x[0]
+def positions_like(sequence: torch.Tensor) -> torch.Tensor:
+    """0..T-1 for the second axis of ``sequence`` ([B, T, ...]) as int64, traced dynamically."""
+    row = sequence[0]
     while row.dim() > 1:
         row = row[:, 0]
     return torch.cumsum(torch.ones_like(row, dtype=torch.long), 0) - 1
 
 
-def lengths_to_mask(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """float mask [B, T]: 1 for t < lengths[b]."""
-    pos = positions_like(x)
-    return (pos.unsqueeze(0) < lengths.unsqueeze(1)).to(torch.float32)
+def lengths_to_mask(sequence: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """``sequence`` [B, T, ...], ``lengths`` [B] -> float mask [B, T]: 1 for t < lengths[b]."""
+    positions = positions_like(sequence)
+    return (positions.unsqueeze(0) < lengths.unsqueeze(1)).to(torch.float32)
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """x [B, T, D], mask [B, T] float -> [B, D]."""
-    n = mask.sum(1, keepdim=True).clamp(min=1.0)
-    return (x * mask.unsqueeze(-1)).sum(1) / n
+def masked_mean(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``hidden_states`` [B, T, D], ``mask`` [B, T] float -> [B, D] mean over valid steps."""
+    count = mask.sum(1, keepdim=True).clamp(min=1.0)
+    return (hidden_states * mask.unsqueeze(-1)).sum(1) / count
 
 
-def masked_std(x: torch.Tensor, mask: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    """x [B, T, D], mask [B, T] float, mean [B, D] (masked_mean) -> [B, D] standard deviation over
-    valid frames (population; 0 for a single frame, plus a small floor so the gradient stays finite)."""
-    n = mask.sum(1, keepdim=True).clamp(min=1.0)
-    var = (((x - mean.unsqueeze(1)) ** 2) * mask.unsqueeze(-1)).sum(1) / n
+def masked_std(hidden_states: torch.Tensor, mask: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """``hidden_states`` [B, T, D], ``mask`` [B, T] float, ``mean`` [B, D] (masked_mean) -> [B, D]
+    standard deviation over valid frames (population; 0 for a single frame, plus a small floor so the
+    gradient stays finite)."""
+    count = mask.sum(1, keepdim=True).clamp(min=1.0)
+    var = (((hidden_states - mean.unsqueeze(1)) ** 2) * mask.unsqueeze(-1)).sum(1) / count
     return torch.sqrt(var + 1e-5)
 
 
@@ -77,9 +80,10 @@ class StatisticsPooling(nn.Module):
             self.proj.weight[:, :hidden].copy_(torch.eye(hidden))
             self.proj.bias.zero_()
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        mean = masked_mean(x, mask)
-        return self.proj(torch.cat([mean, masked_std(x, mask, mean)], dim=-1))
+    def forward(self, hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``hidden_states`` [B, T, H], ``mask`` [B, T] float -> [B, H]."""
+        mean = masked_mean(hidden_states, mask)
+        return self.proj(torch.cat([mean, masked_std(hidden_states, mask, mean)], dim=-1))
 
 
 def attention_bias(mask: torch.Tensor) -> torch.Tensor:
@@ -87,21 +91,21 @@ def attention_bias(mask: torch.Tensor) -> torch.Tensor:
     return ((1.0 - mask.to(torch.float32)) * NEG_INF).unsqueeze(1).unsqueeze(1)
 
 
-def multi_head_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,
+def multi_head_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor,
                          num_heads: int, head_dim: int, dropout: float, training: bool) -> torch.Tensor:
-    """q [B, T, D] (already scaled), k/v [B, S, D], bias [B, 1, 1, S] -> [B, T, D].
+    """``query`` [B, T, D] (already scaled), ``key``/``value`` [B, S, D], ``bias`` [B, 1, 1, S] -> [B, T, D].
 
     Written out explicitly (no scaled_dot_product_attention) so it runs on torch 1.13
     and exports with the TorchScript ONNX exporter."""
-    b = q.shape[0]
-    q = q.reshape(b, -1, num_heads, head_dim).transpose(1, 2)
-    k = k.reshape(b, -1, num_heads, head_dim).transpose(1, 2)
-    v = v.reshape(b, -1, num_heads, head_dim).transpose(1, 2)
-    scores = torch.matmul(q, k.transpose(-1, -2)) + bias
+    batch = query.shape[0]
+    query = query.reshape(batch, -1, num_heads, head_dim).transpose(1, 2)
+    key = key.reshape(batch, -1, num_heads, head_dim).transpose(1, 2)
+    value = value.reshape(batch, -1, num_heads, head_dim).transpose(1, 2)
+    scores = torch.matmul(query, key.transpose(-1, -2)) + bias
     probs = torch.softmax(scores, dim=-1)
     probs = F.dropout(probs, p=dropout, training=training)
-    out = torch.matmul(probs, v).transpose(1, 2)
-    return out.reshape(b, -1, num_heads * head_dim)
+    context = torch.matmul(probs, value).transpose(1, 2)
+    return context.reshape(batch, -1, num_heads * head_dim)
 
 
 # --------------------------------------------------------------------------- wav2vec 2.0
@@ -120,33 +124,71 @@ class MaskedGroupNorm(nn.GroupNorm):
         return y * self.weight.view(1, -1, 1) + self.bias.view(1, -1, 1)
 
 
-class ConvLayer(nn.Module):
-    def __init__(self, cfg: AudioConfig, i: int):
+class Wav2Vec2NoLayerNormConvLayer(nn.Module):
+    """Conv1d + GELU (HF ``Wav2Vec2NoLayerNormConvLayer``): wav2vec2-base's layers 1..6.
+
+    ``forward`` takes and returns the valid frame count per row so that the next layer (and the
+    masked GroupNorm of layer 0) knows which frames are padding."""
+
+    def __init__(self, cfg: AudioConfig, layer_id: int = 0):
         super().__init__()
-        cin = 1 if i == 0 else cfg.conv_dim[i - 1]
-        cout = cfg.conv_dim[i]
-        self.kernel = cfg.conv_kernel[i]
-        self.stride = cfg.conv_stride[i]
-        self.conv = nn.Conv1d(cin, cout, self.kernel, stride=self.stride, bias=cfg.conv_bias)
-        self.norm_kind = None
-        if cfg.feat_extract_norm == "group" and i == 0:
-            self.layer_norm = MaskedGroupNorm(cout, cout, eps=1e-5, affine=True)
-            self.norm_kind = "group"
-        elif cfg.feat_extract_norm == "layer":
-            self.layer_norm = nn.LayerNorm(cout, eps=cfg.layer_norm_eps, elementwise_affine=True)
-            self.norm_kind = "layer"
+        self.in_conv_dim = 1 if layer_id == 0 else cfg.conv_dim[layer_id - 1]
+        self.out_conv_dim = cfg.conv_dim[layer_id]
+        self.kernel = cfg.conv_kernel[layer_id]
+        self.stride = cfg.conv_stride[layer_id]
+        self.conv = nn.Conv1d(self.in_conv_dim, self.out_conv_dim, self.kernel, stride=self.stride,
+                              bias=cfg.conv_bias)
 
     def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return torch.div(lengths - self.kernel, self.stride, rounding_mode="floor") + 1
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        x = self.conv(x)
+    def forward(self, hidden_states: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """[B, C_in, L] and valid lengths [B] -> [B, C_out, L'] and valid lengths [B]."""
+        hidden_states = self.conv(hidden_states)
         lengths = self.out_lengths(lengths).clamp(min=1)
-        if self.norm_kind == "group":
-            x = self.layer_norm.forward_masked(x, lengths_to_mask(x.transpose(1, 2), lengths))
-        elif self.norm_kind == "layer":
-            x = self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
-        return F.gelu(x), lengths
+        return F.gelu(hidden_states), lengths
+
+
+class Wav2Vec2LayerNormConvLayer(Wav2Vec2NoLayerNormConvLayer):
+    """Conv1d + LayerNorm over channels + GELU (HF ``Wav2Vec2LayerNormConvLayer``, ``feat_extract_norm="layer"``)."""
+
+    def __init__(self, cfg: AudioConfig, layer_id: int = 0):
+        super().__init__(cfg, layer_id)
+        self.layer_norm = nn.LayerNorm(self.out_conv_dim, eps=cfg.layer_norm_eps, elementwise_affine=True)
+
+    def forward(self, hidden_states: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        hidden_states = self.conv(hidden_states)
+        lengths = self.out_lengths(lengths).clamp(min=1)
+        hidden_states = self.layer_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
+        return F.gelu(hidden_states), lengths
+
+
+class Wav2Vec2GroupNormConvLayer(Wav2Vec2NoLayerNormConvLayer):
+    """Conv1d + GroupNorm(C, C) + GELU (HF ``Wav2Vec2GroupNormConvLayer``, layer 0 of wav2vec2-base);
+    the GroupNorm statistics use valid frames only (:class:`MaskedGroupNorm`)."""
+
+    def __init__(self, cfg: AudioConfig, layer_id: int = 0):
+        super().__init__(cfg, layer_id)
+        self.layer_norm = MaskedGroupNorm(self.out_conv_dim, self.out_conv_dim, eps=1e-5, affine=True)
+
+    def forward(self, hidden_states: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        hidden_states = self.conv(hidden_states)
+        lengths = self.out_lengths(lengths).clamp(min=1)
+        frame_mask = lengths_to_mask(hidden_states.transpose(1, 2), lengths)
+        hidden_states = self.layer_norm.forward_masked(hidden_states, frame_mask)
+        return F.gelu(hidden_states), lengths
+
+
+def conv_layers_for(cfg: AudioConfig) -> List[Wav2Vec2NoLayerNormConvLayer]:
+    """The conv stack for ``feat_extract_norm`` as in HF's ``Wav2Vec2FeatureEncoder``: "group" puts a
+    GroupNorm on layer 0 only, "layer" a LayerNorm on every layer."""
+    count = len(cfg.conv_dim)
+    if cfg.feat_extract_norm == "group":
+        return ([Wav2Vec2GroupNormConvLayer(cfg, layer_id=0)]
+                + [Wav2Vec2NoLayerNormConvLayer(cfg, layer_id=i) for i in range(1, count)])
+    if cfg.feat_extract_norm == "layer":
+        return [Wav2Vec2LayerNormConvLayer(cfg, layer_id=i) for i in range(count)]
+    raise ValueError(f"feat_extract_norm is {cfg.feat_extract_norm!r}, expected 'group' or 'layer'")
 
 
 class FeatureEncoder(nn.Module):
@@ -154,7 +196,7 @@ class FeatureEncoder(nn.Module):
 
     def __init__(self, cfg: AudioConfig):
         super().__init__()
-        self.conv_layers = nn.ModuleList([ConvLayer(cfg, i) for i in range(len(cfg.conv_dim))])
+        self.conv_layers = nn.ModuleList(conv_layers_for(cfg))
 
     @property
     def hop_samples(self) -> int:
@@ -178,10 +220,11 @@ class FeatureEncoder(nn.Module):
         return lengths
 
     def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        x = audio.unsqueeze(1)
+        """audio [B, S], sample lengths [B] -> features [B, conv_dim[-1], T], frame lengths [B]."""
+        hidden_states = audio.unsqueeze(1)
         for layer in self.conv_layers:
-            x, lengths = layer(x, lengths)
-        return x, lengths
+            hidden_states, lengths = layer(hidden_states, lengths)
+        return hidden_states, lengths
 
 
 def mel_filterbank(num_bins: int, num_freqs: int, sample_rate: int = 16000) -> torch.Tensor:
@@ -366,7 +409,12 @@ class Wav2Vec2EncoderLayer(nn.Module):
 
 
 class Wav2Vec2Transformer(nn.Module):
-    """HF's ``encoder`` submodule: pos_conv_embed, layer_norm, layers."""
+    """HF's ``encoder`` submodule (``Wav2Vec2Encoder`` / ``Wav2Vec2EncoderStableLayerNorm``):
+    pos_conv_embed, layer_norm, layers.
+
+    ``forward`` runs the whole stack as HF does. :class:`WavFusionModel` runs it in three pieces,
+    ``embed_positions`` -> ``run_layers`` (shallow) -> fusion -> ``run_layers`` (deep) -> ``final_norm``,
+    which compose to exactly ``forward``."""
 
     def __init__(self, cfg: AudioConfig):
         super().__init__()
@@ -375,6 +423,31 @@ class Wav2Vec2Transformer(nn.Module):
         self.layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.hidden_dropout)
         self.layers = nn.ModuleList([Wav2Vec2EncoderLayer(cfg) for _ in range(cfg.num_hidden_layers)])
+
+    def embed_positions(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """[B, T, H] projected features, frame mask [B, T] -> [B, T, H] input of layer 0 (padded frames
+        zeroed before the positional convolution; post-LN models normalise here)."""
+        hidden_states = hidden_states * frame_mask.unsqueeze(-1)
+        hidden_states = hidden_states + self.pos_conv_embed(hidden_states)
+        if not self.stable:
+            hidden_states = self.layer_norm(hidden_states)
+        return self.dropout(hidden_states)
+
+    def run_layers(self, hidden_states: torch.Tensor, bias: torch.Tensor, start: int, end: int) -> torch.Tensor:
+        """Transformer layers [start, end) with the key bias [B, 1, 1, T] of :func:`attention_bias`."""
+        for layer in self.layers[start:end]:
+            hidden_states = layer(hidden_states, bias)
+        return hidden_states
+
+    def final_norm(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """Pre-LN (stable layer norm) models normalise after the last layer; post-LN models already did."""
+        return self.layer_norm(hidden_states) if self.stable else hidden_states
+
+    def forward(self, hidden_states: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """[B, T, H] projected features, frame mask [B, T] -> last hidden state [B, T, H]."""
+        hidden_states = self.embed_positions(hidden_states, frame_mask)
+        hidden_states = self.run_layers(hidden_states, attention_bias(frame_mask), 0, len(self.layers))
+        return self.final_norm(hidden_states)
 
 
 class Wav2Vec2Encoder(nn.Module):
@@ -415,26 +488,31 @@ class Wav2Vec2Encoder(nn.Module):
         span = span * mask
         return x * (1 - span.unsqueeze(-1)) + self.masked_spec_embed.view(1, 1, -1) * span.unsqueeze(-1)
 
+    def project(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """normalised audio [B, S], sample lengths [B] -> (projected features [B, T, H] with
+        training-time masking applied, frame mask [B, T] float)."""
+        features, frame_lengths = self.feature_extractor(audio, lengths)
+        hidden_states = self.feature_projection(features.transpose(1, 2))
+        frame_mask = lengths_to_mask(hidden_states, frame_lengths)
+        return self._time_mask(hidden_states, frame_mask), frame_mask
+
     def embed(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """normalised audio [B, S] -> (hidden [B, T, H] ready for layer 0, frame mask [B, T])."""
-        feats, flen = self.feature_extractor(audio, lengths)
-        x = self.feature_projection(feats.transpose(1, 2))
-        mask = lengths_to_mask(x, flen)
-        x = self._time_mask(x, mask)
-        x = x * mask.unsqueeze(-1)
-        x = x + self.encoder.pos_conv_embed(x)
-        if not self.encoder.stable:
-            x = self.encoder.layer_norm(x)
-        x = self.encoder.dropout(x)
-        return x, mask
+        """normalised audio [B, S], sample lengths [B] -> (hidden states [B, T, H] ready for layer 0,
+        frame mask [B, T])."""
+        hidden_states, frame_mask = self.project(audio, lengths)
+        return self.encoder.embed_positions(hidden_states, frame_mask), frame_mask
 
-    def run_layers(self, x: torch.Tensor, bias: torch.Tensor, start: int, end: int) -> torch.Tensor:
-        for layer in self.encoder.layers[start:end]:
-            x = layer(x, bias)
-        return x
+    def run_layers(self, hidden_states: torch.Tensor, bias: torch.Tensor, start: int, end: int) -> torch.Tensor:
+        return self.encoder.run_layers(hidden_states, bias, start, end)
 
-    def finalize(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder.layer_norm(x) if self.encoder.stable else x
+    def finalize(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.encoder.final_norm(hidden_states)
+
+    def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """normalised audio [B, S], sample lengths [B] -> (last hidden state [B, T, H], frame mask [B, T]),
+        the whole stack in one go (``Wav2Vec2Model.forward``)."""
+        hidden_states, frame_mask = self.project(audio, lengths)
+        return self.encoder(hidden_states, frame_mask), frame_mask
 
 
 # --------------------------------------------------------------------------- RoBERTa
@@ -513,9 +591,9 @@ class RobertaLayer(nn.Module):
         self.intermediate = RobertaIntermediate(cfg)
         self.output = RobertaDenseNorm(cfg.intermediate_size, cfg)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        a = self.attention(x, bias)
-        return self.output(self.intermediate(a), a)
+    def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        attended = self.attention(hidden_states, bias)
+        return self.output(self.intermediate(attended), attended)
 
 
 class RobertaEncoderStack(nn.Module):
@@ -543,11 +621,12 @@ class RobertaEncoderModel(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        x = self.embeddings(input_ids, attention_mask)
+        """token ids [B, N], attention mask [B, N] (1 valid) -> last hidden state [B, N, text hidden]."""
+        hidden_states = self.embeddings(input_ids, attention_mask)
         bias = attention_bias(attention_mask)
         for layer in self.encoder.layer:
-            x = layer(x, bias)
-        return x
+            hidden_states = layer(hidden_states, bias)
+        return hidden_states
 
 
 # --------------------------------------------------------------------------- fusion
@@ -574,23 +653,62 @@ class GatedCrossModalAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.layer_norm = nn.LayerNorm(dim, eps=1e-5)
 
-    def forward(self, x: torch.Tensor, aux: Dict[str, Tuple[torch.Tensor, torch.Tensor]],
+    def forward(self, audio_states: torch.Tensor, aux: Dict[str, Tuple[torch.Tensor, torch.Tensor]],
                 present: Optional[Dict[str, torch.Tensor]] = None
                 ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """``audio_states`` [B, T, H] (queries); ``aux[modality]`` = (tokens [B, N, H], key bias [B, 1, 1, N]);
+        ``present[modality]`` [B] (0 zeroes that modality's gate for a row) ->
+        (fused states [B, T, H], gate per modality [B, T, H])."""
         attended = []
-        for m in self.modalities:
-            feats, bias = aux[m]
-            attended.append(self.attn[m](x, bias, kv=feats))
-        g = torch.sigmoid(self.gate(torch.cat([x] + attended, dim=-1)))
+        for modality in self.modalities:
+            tokens, bias = aux[modality]
+            attended.append(self.attn[modality](audio_states, bias, kv=tokens))
+        all_gates = torch.sigmoid(self.gate(torch.cat([audio_states] + attended, dim=-1)))
         gates: Dict[str, torch.Tensor] = {}
-        y = x
-        for i, m in enumerate(self.modalities):
-            gi = g[..., i * self.dim:(i + 1) * self.dim]
-            if present is not None and m in present:
-                gi = gi * present[m].to(gi.dtype).view(-1, 1, 1)
-            gates[m] = gi
-            y = y + gi * self.dropout(attended[i])
-        return self.layer_norm(y), gates
+        fused = audio_states
+        for index, modality in enumerate(self.modalities):
+            gate = all_gates[..., index * self.dim:(index + 1) * self.dim]
+            if present is not None and modality in present:
+                gate = gate * present[modality].to(gate.dtype).view(-1, 1, 1)
+            gates[modality] = gate
+            fused = fused + gate * self.dropout(attended[index])
+        return self.layer_norm(fused), gates
+
+
+@dataclass
+class WavFusionOutput(OrderedDict):
+    """What :meth:`WavFusionModel.forward` returns (B = batch, H = audio hidden size, L = labels).
+
+    The first three fields are always set and are the bundle's ONNX outputs; the others are
+    ``None`` where the variant has no such modality, and the ``mar_*`` features exist in training
+    mode only.
+
+    Like Hugging Face's ``ModelOutput`` it is a dataclass over an ``OrderedDict`` of its non-``None``
+    fields: DistributedDataParallel (``find_unused_parameters=True``) finds the output tensors of a
+    dict, list or tuple only (torch 1.13), so a plain dataclass would hide them. Read the fields as
+    attributes."""
+
+    logits: torch.Tensor
+    """[B, L] classifier scores (before softmax)."""
+    embedding: torch.Tensor
+    """[B, H] pooled utterance embedding the classifier reads ([B, 2H] for ``fusion="concat"``)."""
+    text_gate: torch.Tensor
+    """[B] mean GCA text gate over valid frames and channels, in [0, 1]; 0 without GCA."""
+    audio_feat: Optional[torch.Tensor] = None
+    """[B, H] masked mean of the audio frames before fusion (after the shallow layers; after all
+    layers for "concat"/"audio"); ``None`` for ``fusion="text"``."""
+    text_feat: Optional[torch.Tensor] = None
+    """[B, H] masked mean of the projected text tokens; ``None`` for ``fusion="audio"``."""
+    mar_audio_feat: Optional[torch.Tensor] = None
+    """[B, mar_dim] ``audio_feat`` through the shared L_mar encoder (training mode only)."""
+    mar_text_feat: Optional[torch.Tensor] = None
+    """[B, mar_dim] ``text_feat`` through the shared L_mar encoder (training mode only)."""
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                self[field.name] = value
 
 
 class WavFusionModel(nn.Module):
@@ -604,22 +722,22 @@ class WavFusionModel(nn.Module):
         super().__init__()
         cfg.validate()
         self.config = cfg
-        H = cfg.audio.hidden_size
+        hidden = cfg.audio.hidden_size
         self.uses_audio = cfg.fusion != "text"
         self.uses_text = cfg.fusion != "audio"
         self.audio_encoder = Wav2Vec2Encoder(cfg.audio)
         self.text_encoder = RobertaEncoderModel(cfg.text)
-        self.text_proj = nn.Linear(cfg.text.hidden_size, H)
-        self.text_proj_norm = nn.LayerNorm(H, eps=1e-5)
+        self.text_proj = nn.Linear(cfg.text.hidden_size, hidden)
+        self.text_proj_norm = nn.LayerNorm(hidden, eps=1e-5)
         if cfg.fusion == "gca":
-            self.gca = GatedCrossModalAttention(H, cfg.gca_num_heads, cfg.aux_modalities,
+            self.gca = GatedCrossModalAttention(hidden, cfg.gca_num_heads, cfg.aux_modalities,
                                                 dropout=cfg.audio.hidden_dropout,
                                                 attention_dropout=cfg.audio.attention_dropout)
         if cfg.pooling == "mean-std" and self.uses_audio:
-            self.statistics_pooling = StatisticsPooling(H)
-        self.mar_encoder = nn.Linear(H, cfg.mar_dim)  # shared across modalities (L_mar)
+            self.statistics_pooling = StatisticsPooling(hidden)
+        self.mar_encoder = nn.Linear(hidden, cfg.mar_dim)  # shared across modalities (L_mar)
         self.classifier_dropout = nn.Dropout(cfg.classifier_dropout)
-        self.classifier = nn.Linear(2 * H if cfg.fusion == "concat" else H, cfg.num_labels)
+        self.classifier = nn.Linear(2 * hidden if cfg.fusion == "concat" else hidden, cfg.num_labels)
         self._drop_unused()
 
     def _drop_unused(self) -> None:
@@ -630,67 +748,86 @@ class WavFusionModel(nn.Module):
 
     # inputs are raw float audio at 16 kHz; the graph normalises itself
     def normalise_audio(self, audio: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """[B, S] raw samples, valid lengths [B] -> zero mean, unit variance over valid samples, 0 after."""
         mask = lengths_to_mask(audio, lengths)
-        n = mask.sum(1, keepdim=True).clamp(min=1.0)
-        mean = (audio * mask).sum(1, keepdim=True) / n
-        var = (((audio - mean) * mask) ** 2).sum(1, keepdim=True) / n
+        count = mask.sum(1, keepdim=True).clamp(min=1.0)
+        mean = (audio * mask).sum(1, keepdim=True) / count
+        var = (((audio - mean) * mask) ** 2).sum(1, keepdim=True) / count
         return (audio - mean) / torch.sqrt(var + 1e-7) * mask
 
     def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        t = self.text_encoder(input_ids, attention_mask)
-        return self.text_proj_norm(self.text_proj(t))
+        """token ids [B, N], mask [B, N] -> text tokens projected to the audio width [B, N, H]."""
+        text_states = self.text_encoder(input_ids, attention_mask)
+        return self.text_proj_norm(self.text_proj(text_states))
 
     def forward(self, audio: torch.Tensor, audio_lengths: torch.Tensor, input_ids: torch.Tensor,
                 attention_mask: torch.Tensor, text_present: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+                ) -> WavFusionOutput:
+        """``audio`` [B, S] raw 16 kHz samples (zero-padded), ``audio_lengths`` [B] valid samples,
+        ``input_ids`` [B, N] and ``attention_mask`` [B, N] (1 valid token), ``text_present`` [B]
+        (optional, training: 0 for a row whose transcript was dropped zeroes its text gate)."""
         cfg = self.config
-        out: Dict[str, torch.Tensor] = {}
-        tmask = attention_mask.to(torch.float32)
-        feats_for_mar: List[torch.Tensor] = []
+        text_mask = attention_mask.to(torch.float32)
+        text_tokens: Optional[torch.Tensor] = None
+        text_feat: Optional[torch.Tensor] = None
+        audio_feat: Optional[torch.Tensor] = None
+        text_gate: Optional[torch.Tensor] = None
         if self.uses_text:
-            t = self.encode_text(input_ids, attention_mask)
-            text_feat = masked_mean(t, tmask)
-            out["text_feat"] = text_feat
+            text_tokens = self.encode_text(input_ids, attention_mask)
+            text_feat = masked_mean(text_tokens, text_mask)
         if self.uses_audio:
             lengths = audio_lengths.to(torch.long)
-            x = self.normalise_audio(audio, lengths)
+            samples = self.normalise_audio(audio, lengths)
             # zero-pad by one receptive field so clips shorter than 25 ms still give a frame;
             # padded samples are never read by valid frames.
-            x = F.pad(x, (0, self.audio_encoder.receptive_field))
-            h, fmask = self.audio_encoder.embed(x, lengths)
-            abias = attention_bias(fmask)
-            S = cfg.num_shallow_layers if cfg.fusion == "gca" else cfg.audio.num_hidden_layers
-            h = self.audio_encoder.run_layers(h, abias, 0, S)
-            out["audio_feat"] = masked_mean(h, fmask)
+            samples = F.pad(samples, (0, self.audio_encoder.receptive_field))
+            hidden_states, frame_mask = self.audio_encoder.embed(samples, lengths)
+            frame_bias = attention_bias(frame_mask)
+            num_layers = cfg.audio.num_hidden_layers
+            split = cfg.num_shallow_layers if cfg.fusion == "gca" else num_layers
+            hidden_states = self.audio_encoder.run_layers(hidden_states, frame_bias, 0, split)
+            audio_feat = masked_mean(hidden_states, frame_mask)
             if cfg.fusion == "gca":
-                tbias = attention_bias(tmask)
+                assert text_tokens is not None  # "gca" uses text (config.validate)
                 present = {"text": text_present} if text_present is not None else None
-                h, gates = self.gca(h, {"text": (t, tbias)}, present)
-                h = self.audio_encoder.run_layers(h, abias, S, cfg.audio.num_hidden_layers)
-                g = gates["text"].mean(-1)
-                out["text_gate"] = (g * fmask).sum(1) / fmask.sum(1).clamp(min=1.0)
-            h = self.audio_encoder.finalize(h)
-            emb = self.statistics_pooling(h, fmask) if cfg.pooling == "mean-std" else masked_mean(h, fmask)
+                hidden_states, gates = self.gca(hidden_states, {"text": (text_tokens, attention_bias(text_mask))},
+                                                present)
+                hidden_states = self.audio_encoder.run_layers(hidden_states, frame_bias, split, num_layers)
+                frame_gate = gates["text"].mean(-1)
+                text_gate = (frame_gate * frame_mask).sum(1) / frame_mask.sum(1).clamp(min=1.0)
+            hidden_states = self.audio_encoder.finalize(hidden_states)
+            if cfg.pooling == "mean-std":
+                embedding = self.statistics_pooling(hidden_states, frame_mask)
+            else:
+                embedding = masked_mean(hidden_states, frame_mask)
             if cfg.fusion == "concat":
-                emb = torch.cat([emb, text_feat], dim=-1)
+                assert text_feat is not None  # "concat" uses text
+                embedding = torch.cat([embedding, text_feat], dim=-1)
         else:
-            emb = text_feat
-        if "text_gate" not in out:
-            out["text_gate"] = torch.zeros_like(emb[:, 0])
-        out["embedding"] = emb
-        out["logits"] = self.classifier(self.classifier_dropout(emb))
+            assert text_feat is not None  # without audio the model is text-only
+            embedding = text_feat
+        if text_gate is None:
+            text_gate = torch.zeros_like(embedding[:, 0])
+        logits = self.classifier(self.classifier_dropout(embedding))
+        mar_audio_feat = mar_text_feat = None
         if self.training:
             # L_mar's shared encoder runs inside forward (DistributedDataParallel sees each parameter
             # used once per step); in eval mode (and so in the exported graph) it is not computed
-            for k in ("audio_feat", "text_feat"):
-                if k in out:
-                    out["mar_" + k] = self.mar_encoder(out[k])
-        return out
+            mar_audio_feat = self.mar_encoder(audio_feat) if audio_feat is not None else None
+            mar_text_feat = self.mar_encoder(text_feat) if text_feat is not None else None
+        return WavFusionOutput(logits=logits, embedding=embedding, text_gate=text_gate,
+                               audio_feat=audio_feat, text_feat=text_feat,
+                               mar_audio_feat=mar_audio_feat, mar_text_feat=mar_text_feat)
 
-    def mar_features(self, out: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
-        """Per-modality features through the shared L_mar encoder (audio first, then text)."""
-        return [out["mar_" + k] if "mar_" + k in out else self.mar_encoder(out[k])
-                for k in ("audio_feat", "text_feat") if k in out]
+    def mar_features(self, output: WavFusionOutput) -> List[torch.Tensor]:
+        """Per-modality features through the shared L_mar encoder (audio first, then text), each [B, mar_dim]."""
+        features = []
+        for feat, mar_feat in ((output.audio_feat, output.mar_audio_feat), (output.text_feat, output.mar_text_feat)):
+            if mar_feat is not None:
+                features.append(mar_feat)
+            elif feat is not None:
+                features.append(self.mar_encoder(feat))
+        return features
 
 
 class OnnxWrapper(nn.Module):
@@ -700,6 +837,7 @@ class OnnxWrapper(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, audio, audio_lengths, input_ids, attention_mask):
-        out = self.model(audio, audio_lengths, input_ids, attention_mask)
-        return out["logits"], out["embedding"], out["text_gate"]
+    def forward(self, audio: torch.Tensor, audio_lengths: torch.Tensor, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        output = self.model(audio, audio_lengths, input_ids, attention_mask)
+        return output.logits, output.embedding, output.text_gate

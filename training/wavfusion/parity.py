@@ -52,9 +52,9 @@ def _ref(model, audio: np.ndarray, ids: List[int]) -> Dict:
     a = torch.from_numpy(audio.astype(np.float32)).unsqueeze(0)
     with torch.no_grad():
         out = model(a, torch.tensor([a.shape[1]]), torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
-    logits = out["logits"][0]
+    logits = out.logits[0]
     return {"logits": logits.tolist(), "probabilities": torch.softmax(logits, -1).tolist(),
-            "text_gate": float(out["text_gate"][0]), "embedding": out["embedding"][0].tolist()}
+            "text_gate": float(out.text_gate[0]), "embedding": out.embedding[0].tolist()}
 
 
 def write_parity_fixtures(model_dir: str, out: str, corpus: str = None, log=print) -> Dict:
@@ -113,7 +113,7 @@ def write_parity_fixtures(model_dir: str, out: str, corpus: str = None, log=prin
         bo = model(torch.from_numpy(A), torch.tensor([len(a) for a in batch_audio]), torch.from_numpy(I),
                    torch.from_numpy(M))
     batch = {"case_ids": [r["id"] for r in records if r["tolerance"] == "exact"],
-             "logits": bo["logits"].tolist(), "text_gate": bo["text_gate"].tolist()}
+             "logits": bo.logits.tolist(), "text_gate": bo.text_gate.tolist()}
 
     with open(os.path.join(model_dir, meta.get("model", "model.onnx")), "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()

@@ -59,9 +59,9 @@ def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
     dev = next(model.parameters()).device
     for audio, lengths, ids, mask, labels, _present in batcher:
         out = model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev))
-        preds += out["logits"].argmax(-1).tolist()
+        preds += out.logits.argmax(-1).tolist()
         gold += labels.tolist()
-        gates += out["text_gate"].tolist()
+        gates += out.text_gate.tolist()
     m = classification_metrics(gold, preds, model.config.num_labels)
     m["mean_text_gate"] = float(np.mean(gates)) if gates else 0.0
     return {"metrics": m, "preds": preds, "gold": gold}
@@ -250,7 +250,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
             out = train_model(audio, lengths, ids, mask)
             # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
             weight = torch.full((len(local_labels),), 1.0 if keep else 0.0, device=dev)
-            ce = (F.cross_entropy(out["logits"], local_labels, reduction="none") * weight).sum() \
+            ce = (F.cross_entropy(out.logits, local_labels, reduction="none") * weight).sum() \
                 * (dctx.world / max(1, n_global))
             feats = [gather_rows(f[:keep], n_global, dctx) for f in model.mar_features(out)]
             if cfg.lambda_mar > 0 and len(feats) > 1:
