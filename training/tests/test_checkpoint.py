@@ -2,7 +2,6 @@
 
 The expected names/shapes below are written out independently from HF's
 modeling_wav2vec2.py / modeling_roberta.py (wav2vec2-base, roberta-base)."""
-import os
 
 import pytest
 import torch
@@ -14,7 +13,7 @@ from wavfusion.modules import RobertaEncoderModel, Wav2Vec2Encoder
 
 
 def hf_wav2vec2_base_keys(layers=12, new_weight_norm=False):
-    k = {"masked_spec_embed": (768,)}
+    k: dict = {"masked_spec_embed": (768,)}
     kernels = [10, 3, 3, 3, 3, 2, 2]
     for i, kk in enumerate(kernels):
         k[f"feature_extractor.conv_layers.{i}.conv.weight"] = (512, 1 if i == 0 else 512, kk)
@@ -50,7 +49,7 @@ def hf_wav2vec2_base_keys(layers=12, new_weight_norm=False):
 
 
 def hf_roberta_base_keys(layers=12, vocab=50265):
-    k = {"embeddings.word_embeddings.weight": (vocab, 768), "embeddings.position_embeddings.weight": (514, 768),
+    k: dict = {"embeddings.word_embeddings.weight": (vocab, 768), "embeddings.position_embeddings.weight": (514, 768),
          "embeddings.token_type_embeddings.weight": (1, 768), "embeddings.LayerNorm.weight": (768,),
          "embeddings.LayerNorm.bias": (768,)}
     for i in range(layers):

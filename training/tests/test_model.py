@@ -245,7 +245,11 @@ def test_output_fields_per_variant(fusion):
                                              ("layer", "Wav2Vec2LayerNormConvLayer", "Wav2Vec2LayerNormConvLayer")])
 def test_conv_layer_class_per_feat_extract_norm(norm, first, rest):
     m = WavFusionModel(tiny_cfg(**{"audio.feat_extract_norm": norm}))
-    layers = m.audio_encoder.feature_extractor.conv_layers
+    from typing import cast
+
+    from wavfusion.modules import FeatureEncoder
+
+    layers = cast(FeatureEncoder, m.audio_encoder.feature_extractor).layers
     assert type(layers[0]).__name__ == first
     assert {type(layer).__name__ for layer in layers[1:]} == {rest}
     with pytest.raises(ValueError, match="feat_extract_norm"):
@@ -263,7 +267,8 @@ def test_transformer_forward_is_the_pieces_the_model_runs(stable):
         hidden, mask = encoder.embed(audio, lengths)
         bias = attention_bias(mask)
         split = 2
-        hidden = encoder.run_layers(encoder.run_layers(hidden, bias, 0, split), bias, split, len(encoder.encoder.layers))
+        hidden = encoder.run_layers(encoder.run_layers(hidden, bias, 0, split), bias, split,
+                                     encoder.config.num_hidden_layers)
         pieces = encoder.finalize(hidden)
     assert torch.equal(frame_mask, mask)
     assert torch.allclose(whole, pieces, atol=1e-6)

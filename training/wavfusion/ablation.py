@@ -71,8 +71,10 @@ def format_table(results: Dict[str, Dict], names: List[str], seeds: List[int]) -
             vals = [100 * v for v in vals]
             return f"{np.mean(vals):.1f}" + (f" ± {np.std(vals):.1f}" if len(vals) > 1 else "")
 
-        cue = lambda c: ms([r["test_cues"][c]["acc"] for r in rs if r.get("test_cues") and c in r["test_cues"]]) \
-            if all(r.get("test_cues") and c in r["test_cues"] for r in rs) else "-"
+        def cue(c, rs=rs):
+            if not all(r.get("test_cues") and c in r["test_cues"] for r in rs):
+                return "-"
+            return ms([r["test_cues"][c]["acc"] for r in rs])
         lines.append(f"| {name} | {ms([r['test']['WA'] for r in rs])} | {ms([r['test']['UA'] for r in rs])} | "
                      f"{ms([r['test']['macro_F1'] for r in rs])} | {cue('both')} | {cue('text')} | {cue('audio')} | "
                      f"{cue('neutral')} | {', '.join(str(r['seed']) for r in rs)} |")

@@ -19,7 +19,6 @@ import os
 import struct
 from typing import Dict, List, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
 

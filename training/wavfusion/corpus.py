@@ -23,13 +23,12 @@ Train / validation / test use disjoint voice variants (speakers) and disjoint se
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import os
 import random
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List
 
 LABELS = ["neutral", "happy", "angry", "sad"]
 

@@ -1,7 +1,7 @@
 """Multimodal homogeneous feature discrepancy learning: the margin loss L_mar."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -29,9 +29,11 @@ def margin_loss(feats: Sequence[torch.Tensor], labels: torch.Tensor,
         return torch.zeros((), device=device)
     unit = [F.normalize(feat, dim=-1) for feat in feats]
     batch = labels.shape[0]
-    rows_present = [(torch.ones(batch, dtype=torch.bool, device=device)
-                     if (present is None or present[m] is None) else present[m].to(torch.bool))
-                    for m in range(num_modalities)]
+    rows_present = []
+    for m in range(num_modalities):
+        given = None if present is None else present[m]
+        rows_present.append(torch.ones(batch, dtype=torch.bool, device=device) if given is None
+                            else given.to(torch.bool))
     same = labels.view(-1, 1) == labels.view(1, -1)
     total = torch.zeros((), device=device)
     count = torch.zeros((), device=device)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, fields
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 import torch
 import torch.nn as nn
@@ -199,13 +199,18 @@ class FeatureEncoder(nn.Module):
         self.conv_layers = nn.ModuleList(conv_layers_for(cfg))
 
     @property
+    def layers(self) -> List[Wav2Vec2NoLayerNormConvLayer]:
+        """``conv_layers`` with their type (a ModuleList yields plain ``nn.Module``)."""
+        return [cast(Wav2Vec2NoLayerNormConvLayer, layer) for layer in self.conv_layers]
+
+    @property
     def hop_samples(self) -> int:
-        return int(math.prod(layer.stride for layer in self.conv_layers))
+        return int(math.prod(layer.stride for layer in self.layers))
 
     @property
     def receptive_field(self) -> int:
         r = 1
-        for layer in reversed(self.conv_layers):
+        for layer in reversed(self.layers):
             r = (r - 1) * layer.stride + layer.kernel
         return r
 
@@ -215,7 +220,7 @@ class FeatureEncoder(nn.Module):
         return self.receptive_field
 
     def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        for layer in self.conv_layers:
+        for layer in self.layers:
             lengths = layer.out_lengths(lengths).clamp(min=1)
         return lengths
 
@@ -254,6 +259,8 @@ class LogMelFeatureEncoder(nn.Module):
 
     WINDOW = 400
     HOP = 160
+    dft: torch.Tensor  # [2F, 1, WINDOW] DFT basis (buffer)
+    mel: torch.Tensor  # [num_mel_bins, F] mel filters (buffer)
 
     def __init__(self, cfg: AudioConfig):
         super().__init__()
@@ -435,7 +442,7 @@ class Wav2Vec2Transformer(nn.Module):
 
     def run_layers(self, hidden_states: torch.Tensor, bias: torch.Tensor, start: int, end: int) -> torch.Tensor:
         """Transformer layers [start, end) with the key bias [B, 1, 1, T] of :func:`attention_bias`."""
-        for layer in self.layers[start:end]:
+        for layer in list(self.layers)[start:end]:
             hidden_states = layer(hidden_states, bias)
         return hidden_states
 

@@ -23,7 +23,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -57,7 +57,7 @@ def _ref(model, audio: np.ndarray, ids: List[int]) -> Dict:
             "text_gate": float(out.text_gate[0]), "embedding": out.embedding[0].tolist()}
 
 
-def write_parity_fixtures(model_dir: str, out: str, corpus: str = None, log=print) -> Dict:
+def write_parity_fixtures(model_dir: str, out: str, corpus: Optional[str] = None, log=print) -> Dict:
     model, tok, meta = load_bundle(model_dir)
     os.makedirs(out, exist_ok=True)
     cases = []
