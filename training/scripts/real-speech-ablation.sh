@@ -28,10 +28,14 @@ declare -A ROWS=(
   [concat]="train-corpora --fusion concat"
   [gca-no-mar]="train-corpora --lambda-mar 0"
   [gca-mar-stats-pooling]="train-corpora --pooling mean-std"
+  [loco-ravdess-stats-pooling]="train-corpora --test-corpus ravdess-speech --pooling mean-std"
+  [loco-tess-stats-pooling]="train-corpora --test-corpus tess --pooling mean-std"
+  [loco-nemo-stats-pooling]="train-corpora --test-corpus nemo-pl --pooling mean-std"
   [tess-swap]="train-corpora --tess-test-speaker tess_OAF"
 )
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
-       gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling tess-swap)
+       gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling
+       loco-ravdess-stats-pooling loco-tess-stats-pooling loco-nemo-stats-pooling tess-swap)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
   args=${ROWS[$row]:?unknown row $row}
