@@ -59,6 +59,10 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.getByRole('radio', { name: 'Valence 4' }).check();
       await options.nth(2).click();
       await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+      // Checking the rating scrolled the detail pane at the small size: show it from its top.
+      await page.getByRole('button', { name: 'Play' }).evaluate((el) => {
+        for (let node = el.parentElement; node; node = node.parentElement) node.scrollTop = 0;
+      });
       await page.waitForTimeout(300);
       const file = await snap(page, `theme-${scheme}-${width}x${height}`);
       // The README's copies are refreshed on request only, so a test run leaves the tree clean.
