@@ -49,8 +49,21 @@ export const RowConsensus = z.object({
 });
 export type RowConsensus = z.infer<typeof RowConsensus>;
 
-/** `needs_more_labels`: fewer labels than needed (not adjudicated); `complete`: enough, or adjudicated. */
-export const ConsensusFilter = z.enum(['any', 'needs_more_labels', 'complete', 'disagreed', 'adjudicated']);
+/**
+ * `needs_my_label`: an annotator's queue, what they have not labelled while it still needs labels (for an
+ * adjudicator: the disagreements awaiting them); `needs_more_labels`: fewer labels than needed (not
+ * adjudicated); `complete`: enough, or adjudicated; `agreed`, `disagreed` (not yet adjudicated),
+ * `adjudicated`: the consensus state, which blind mode hides until the annotator has labelled it.
+ */
+export const ConsensusFilter = z.enum([
+  'any',
+  'needs_my_label',
+  'needs_more_labels',
+  'complete',
+  'agreed',
+  'disagreed',
+  'adjudicated',
+]);
 
 export const ConsensusDetail = z.object({
   utteranceId: Id,

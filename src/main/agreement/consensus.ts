@@ -92,7 +92,35 @@ interface BaseRow {
   prediction: unknown;
 }
 
-export type ConsensusFilterValue = 'any' | 'needs_more_labels' | 'complete' | 'disagreed' | 'adjudicated';
+export type ConsensusFilterValue =
+  'any' | 'needs_my_label' | 'needs_more_labels' | 'complete' | 'agreed' | 'disagreed' | 'adjudicated';
+
+/**
+ * Whether a row passes the consensus filter as `viewer` sees it. A hidden row (blind mode) matches only
+ * the filters its label count and the viewer's own label decide, so a filter never reveals a state.
+ */
+function keeps(
+  filter: ConsensusFilterValue,
+  c: ItemConsensus,
+  hidden: boolean,
+  ownLabel: boolean,
+  adjudicator: boolean,
+): boolean {
+  switch (filter) {
+    case 'any':
+      return true;
+    case 'needs_my_label':
+      return adjudicator ? c.state === 'disagreed' : !ownLabel && c.state === 'pending';
+    case 'needs_more_labels':
+      return c.state === 'pending';
+    case 'complete':
+      return c.state !== 'pending';
+    case 'agreed':
+    case 'disagreed':
+    case 'adjudicated':
+      return !hidden && c.state === filter;
+  }
+}
 
 /**
  * Adds everyone's labels to list rows as `viewer` may see them, and keeps the rows the consensus
@@ -114,16 +142,7 @@ export function withConsensus<R extends BaseRow>(
   for (const row of rows) {
     const c = items.get(row.id) ?? itemConsensus([], settings);
     const hidden = blindFor && row.labelId === null;
-    if (filter !== 'any') {
-      const complete = c.state !== 'pending';
-      const keep =
-        filter === 'needs_more_labels'
-          ? !complete
-          : filter === 'complete'
-            ? complete
-            : !hidden && c.state === (filter === 'disagreed' ? 'disagreed' : 'adjudicated');
-      if (!keep) continue;
-    }
+    if (!keeps(filter, c, hidden, row.labelId !== null, role === 'adjudicator')) continue;
     const consensus: RowConsensusValue = {
       state: hidden ? null : c.state,
       labels: c.labels,

@@ -1,5 +1,6 @@
 import type { UtteranceFilter, UtteranceRow } from '../../shared/contract';
 import { withConsensus } from '../agreement/consensus';
+import { AnnotatorsRepository } from './annotators-repository';
 import type { Db } from './open-database';
 
 /** The split names an utterance can carry from its corpus (migration 010). */
@@ -215,6 +216,12 @@ export class UtterancesRepository {
       params.speaker = filter.speaker;
     }
     if (filter.unsure) where.push('h.unsure = 1');
+    // An annotator's queue holds only what they have not labelled: narrow it here, before consensus.
+    if (
+      filter.consensus === 'needs_my_label' &&
+      new AnnotatorsRepository(this.db).role(context.annotator) !== 'adjudicator'
+    )
+      where.push('h.label_id IS NULL');
     const search = filter.search.trim();
     if (search) {
       // The transcript, the file name, the speaker, and the notes this annotator may see: their own and
