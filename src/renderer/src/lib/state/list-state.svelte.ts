@@ -47,6 +47,7 @@ export class ListState {
       this.#filter.disagreement ||
       this.#filter.missing ||
       this.#filter.unsure ||
+      this.#filter.consensus !== 'any' ||
       this.#filter.search.trim() !== '',
   );
 
