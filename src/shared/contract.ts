@@ -210,7 +210,9 @@ export const ImportReport = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReport>;
 
+/** Every format an export writes: the one list the CLI's `--format` and the Export dialog offer. */
 export const ExportFormat = z.enum(['audiofolder', 'csv', 'jsonl', 'textgrid', 'eaf', 'label-studio']);
+export type ExportFormat = z.infer<typeof ExportFormat>;
 /** Formats an import reads (without one, it is recognised from the content). */
 export const ImportFormatName = z.enum([
   'iemocap',
