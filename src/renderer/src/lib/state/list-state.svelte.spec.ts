@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UtteranceFilter, UtteranceRow } from '../../../../shared/contract';
 import { deferred, FakeClient, row } from '../testing/fake-client';
-import { ListState } from './list-state.svelte';
+import { ListState, PAGE_SIZE } from './list-state.svelte';
+import { Messages } from './messages.svelte';
+import { SelectionState } from './selection.svelte';
 
 const ROWS = [row(1), row(2, { transcript: 'happy birthday' }), row(3)];
 
@@ -134,5 +136,118 @@ describe('ListState', () => {
     expect(list.rows).toEqual([]);
     expect(list.searchText).toBe('');
     expect(list.filter.search).toBe('');
+  });
+});
+
+/** A client whose list pages over `count` rows (ids 1..count), searching transcripts like the core. */
+function paging(count: number) {
+  const all = Array.from({ length: count }, (_, i) => row(i + 1, { transcript: i % 2 ? 'odd' : 'even' }));
+  return new FakeClient({
+    listUtterances: ({ search, offset = 0, limit = null }) => {
+      const matched = all.filter((r) => !search || r.transcript === search);
+      const rows = matched.slice(offset, limit === null ? undefined : offset + limit);
+      return { rows, total: count, filtered: matched.length, offset };
+    },
+  });
+}
+
+const pages = (fake: FakeClient) =>
+  fake.calls
+    .filter((c) => c.name === 'listUtterances')
+    .map((c) => {
+      const { offset, limit, search } = c.input as UtteranceFilter & { offset: number; limit: number };
+      return `${search}@${offset}+${limit}`;
+    });
+
+describe('ListState pages', () => {
+  it('loads only the first page, and counts every row the filter matches', async () => {
+    const fake = paging(1000);
+    const list = new ListState(fake.client);
+    await list.load();
+    expect(list.rows).toHaveLength(PAGE_SIZE);
+    expect(list.rows[0]!.id).toBe(1);
+    expect(list.matching).toBe(1000);
+    expect(list.total).toBe(1000);
+    expect(list.hasMore).toBe(true);
+    expect(pages(fake)).toEqual([`@0+${PAGE_SIZE}`]);
+  });
+
+  it('loads the next page on demand, once while it is on its way, in order', async () => {
+    const fake = paging(450);
+    const list = new ListState(fake.client);
+    await list.load();
+    await Promise.all([list.loadMore(), list.loadMore()]);
+    expect(pages(fake)).toEqual([`@0+${PAGE_SIZE}`, `@${PAGE_SIZE}+${PAGE_SIZE}`]);
+    expect(list.rows.map((r) => r.id)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    await list.loadMore();
+    expect(list.rows).toHaveLength(450);
+    expect(list.hasMore).toBe(false);
+    expect(await list.loadMore()).toBe(true); // nothing left to ask for
+    expect(pages(fake)).toHaveLength(3);
+    expect(list.indexById.get(450)).toBe(449);
+  });
+
+  it('a refresh keeps as many rows as were loaded, in one request, and rows are replaced in place', async () => {
+    const fake = paging(1000);
+    const list = new ListState(fake.client);
+    await list.load();
+    await list.loadMore();
+    list.replaceRow(row(300, { labelId: 4 }));
+    expect(list.rowById(300)?.labelId).toBe(4);
+    expect(list.indexById.get(300)).toBe(299);
+    await list.load({ keepLoaded: true });
+    expect(pages(fake).at(-1)).toBe('@0+400');
+    expect(list.rows).toHaveLength(400);
+  });
+
+  it('drops a page answered after a filter change, and starts the new filter from its first page', async () => {
+    const fake = paging(1000);
+    const list = new ListState(fake.client);
+    await list.load();
+    const late = deferred<{ rows: UtteranceRow[]; total: number; filtered: number; offset: number }>();
+    fake.handle({ listUtterances: () => late.promise });
+    const more = list.loadMore();
+    await Promise.resolve();
+    fake.handle({
+      listUtterances: ({ offset = 0 }) => ({
+        rows: [row(2, { transcript: 'odd' })],
+        total: 1000,
+        filtered: 500,
+        offset,
+      }),
+    });
+    list.setFilter({ status: 'unlabelled' });
+    await vi.waitFor(() => expect(list.rows.map((r) => r.id)).toEqual([2]));
+    late.resolve({ rows: [row(201), row(202)], total: 1000, filtered: 1000, offset: 200 });
+    expect(await more).toBe(false);
+    expect(list.rows.map((r) => r.id)).toEqual([2]);
+    expect(list.matching).toBe(500);
+    const inputs = fake.calls.filter((c) => c.name === 'listUtterances').map((c) => c.input as { offset: number });
+    expect(inputs.at(-1)!.offset).toBe(0);
+  });
+
+  it('End loads the pages up to the last row and selects it; J past the loaded rows loads the next page', async () => {
+    const fake = paging(1000);
+    const list = new ListState(fake.client);
+    const selection = new SelectionState(fake.client, list, new Messages());
+    try {
+      await list.load();
+      selection.select(1);
+      selection.selectEdge('last');
+      await vi.waitFor(() => expect(selection.id).toBe(1000));
+      expect(pages(fake)).toEqual([`@0+${PAGE_SIZE}`, `@${PAGE_SIZE}+800`]);
+      expect(selection.index).toBe(999);
+      selection.selectOffset(-1); // K
+      expect(selection.id).toBe(999);
+
+      await list.load(); // back to the first page only
+      selection.select(PAGE_SIZE);
+      selection.selectOffset(1); // J from the last loaded row
+      await vi.waitFor(() => expect(selection.id).toBe(PAGE_SIZE + 1));
+      expect(list.rows).toHaveLength(2 * PAGE_SIZE);
+      expect(pages(fake).at(-1)).toBe(`@${PAGE_SIZE}+${PAGE_SIZE}`);
+    } finally {
+      selection.dispose();
+    }
   });
 });

@@ -18,6 +18,8 @@ export type DimensionKey = (typeof DIMENSION_KEYS)[number];
 
 const EMPTY_DIMENSIONS: Dimensions = { valence: null, arousal: null, dominance: null, note: '' };
 const SELECTION_SETTLE_MS = 60;
+/** Moving within this many rows of the loaded end asks for the next page ahead. */
+const PREFETCH_ROWS = 50;
 
 /**
  * The selected utterance and what is loaded for it: its waveform, its ratings and note (this
@@ -103,20 +105,42 @@ export class SelectionState {
     else this.#loadSoon(id);
   }
 
-  /** Selects the first (`'first'`) or last row of the list. */
+  /** Selects the first (`'first'`) or last row of the list; the last loads the pages up to it first. */
   selectEdge(edge: 'first' | 'last'): void {
     const rows = this.list.rows;
     if (rows.length === 0) return;
+    if (edge === 'last' && this.list.hasMore) {
+      const from = this.#id;
+      void this.list.loadThrough(Infinity).then((loaded) => {
+        const last = this.list.rows.at(-1);
+        // Not when the list was replaced meanwhile or the selection moved on by itself.
+        if (loaded && last && this.#id === from) this.select(last.id);
+      });
+      return;
+    }
     this.select(rows[edge === 'first' ? 0 : rows.length - 1]!.id);
   }
 
-  /** Moves `delta` rows (clamped to the list); from outside the list, from its start or end. */
+  /**
+   * Moves `delta` rows (clamped to the list); from outside the list, from its start or end. Past the
+   * loaded rows it loads the next page first; near their end it asks for the next page ahead.
+   */
   selectOffset(delta: number): void {
     const rows = this.list.rows;
     if (rows.length === 0) return;
     const from = this.#index < 0 ? (delta > 0 ? -1 : rows.length) : this.#index;
-    const to = Math.min(rows.length - 1, Math.max(0, from + delta));
+    const target = Math.max(0, from + delta);
+    if (target >= rows.length && this.list.hasMore) {
+      const id = this.#id;
+      void this.list.loadThrough(target + 1).then((loaded) => {
+        const now = this.list.rows;
+        if (loaded && this.#id === id && now.length > 0) this.select(now[Math.min(now.length - 1, target)]!.id);
+      });
+      return;
+    }
+    const to = Math.min(rows.length - 1, target);
     this.select(rows[to]!.id);
+    if (this.list.hasMore && to >= rows.length - PREFETCH_ROWS) void this.list.loadMore();
   }
 
   /** After the list changed: keeps the selection while it is listed (unless `first`), else its first row. */

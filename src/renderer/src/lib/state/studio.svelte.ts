@@ -94,6 +94,13 @@ export class StudioState {
   get total(): number {
     return this.list.total;
   }
+  /** Utterances the filter matches, loaded or not. */
+  get matching(): number {
+    return this.list.matching;
+  }
+  get hasMore(): boolean {
+    return this.list.hasMore;
+  }
   get filter(): UtteranceFilter {
     return this.list.filter;
   }
@@ -166,7 +173,7 @@ export class StudioState {
         this.#labels = labels;
       }),
       this.client.on('utterancesChanged', ({ change }) => {
-        void this.list.load();
+        void this.list.load({ keepLoaded: true });
         this.#refreshInfoSoon();
         // A segment edit may have moved the selected utterance or its neighbours: redraw its waveform.
         if (change === 'segments') void this.selection.reloadWaveform();
@@ -176,7 +183,7 @@ export class StudioState {
         this.#refreshInfoSoon();
       }),
       this.client.on('predictionsChanged', () => {
-        void this.list.load();
+        void this.list.load({ keepLoaded: true });
         this.#refreshInfoSoon();
         void this.selection.reloadPrediction();
       }),
@@ -231,7 +238,7 @@ export class StudioState {
 
   async load(): Promise<void> {
     await this.list.loadWith(async () => {
-      await Promise.all([this.refreshInfo(), this.loadLabels(), this.list.load()]);
+      await Promise.all([this.refreshInfo(), this.loadLabels(), this.list.load({ keepLoaded: true })]);
       void this.loadModels();
     });
   }
