@@ -224,6 +224,7 @@ export const ImportFormatName = z.enum([
   'csv',
   'jsonl',
 ]);
+export type ImportFormatName = z.infer<typeof ImportFormatName>;
 /** What a TextGrid/EAF tier is taken as. */
 export const TierRole = z.enum([
   'utterance',

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/main/cli/main';
+import { ExportFormat, ImportFormatName, TierRole } from '../../src/shared/contract';
 
 /** Every command answers --help (and -h) with its usage on stdout and exit 0, starting nothing. */
 describe('wavfusion <command> --help', () => {
@@ -33,5 +34,14 @@ describe('wavfusion <command> --help', () => {
     expect(await main(['--help'])).toBe(0);
     for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment', 'train'])
       expect(io.out()).toContain(`wavfusion ${command}`);
+  });
+
+  it('import and export --help name every format and tier role the contract accepts', async () => {
+    const io = capture();
+    expect(await main(['import', '--help'])).toBe(0);
+    expect(await main(['export', '--help'])).toBe(0);
+    expect(io.out()).toContain(`--format ${ImportFormatName.options.join('|')}`);
+    expect(io.out()).toContain(TierRole.options.join('|'));
+    expect(io.out()).toContain(`--format ${ExportFormat.options.join('|')}`);
   });
 });

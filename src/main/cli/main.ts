@@ -25,15 +25,16 @@ const COMMAND_USAGE = {
                                                    project's port and token of last time where free,
                                                    kept 0600 in the studio home's hosts/ folder)`,
   import: `  wavfusion import --project FILE PATH            import a folder, a .csv/.jsonl manifest or a file
-                   [--format iemocap|meld|audiofolder|textgrid|eaf|label-studio|csv|jsonl]
+                   [--format ${ImportFormatName.options.join('|')}]
                                                    (else recognised from the content)
-                   [--tier NAME=utterance|transcript|label|speaker ...]  (TextGrid/EAF tiers; else by name)
+                   [--tier NAME=ROLE ...]          TextGrid/EAF tiers (else by name); ROLE:
+                                                   ${TierRole.options.join('|')}
                    [--four-class drop|keep]        IEMOCAP: neu→neutral, hap+exc→happy, ang→angry, sad→sad;
                                                    other categories' utterances left out (drop) or kept
                    [--media DIR]                   MELD: the folder of the dia{D}_utt{U} clips
                                                    (a manifest's annotator column: one row per utterance
                                                    and annotator, each that annotator's label)`,
-  export: `  wavfusion export --project FILE --out DIR [--format audiofolder|csv|jsonl|textgrid|eaf|label-studio]
+  export: `  wavfusion export --project FILE --out DIR [--format ${ExportFormat.options.join('|')}]
                    [--seed N] [--overwrite] [--include-imported]
                    [--include-predictions]         the active model's prediction as columns (audiofolder,
                                                    csv, jsonl): predicted_label, predicted_prob,

@@ -8,32 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const IMPORT_FORMATS = [
-  'iemocap',
-  'meld',
-  'label-studio',
-  'eaf',
-  'textgrid',
-  'audiofolder',
-  'csv',
-  'jsonl',
-] as const;
-export type ImportFormatName = (typeof IMPORT_FORMATS)[number];
-
-/** What a tier (TextGrid, EAF) is taken as. */
-export const TIER_ROLES = [
-  'utterance',
-  'transcript',
-  'label',
-  'speaker',
-  'valence',
-  'arousal',
-  'dominance',
-  'note',
-  'unsure',
-  'annotated_at',
-] as const;
-export type TierRole = (typeof TIER_ROLES)[number];
+// The format names and tier roles are the contract's (one list each: the CLI, the dialog and the readers).
+import type { ImportFormatName, TierRole } from '../../../shared/contract';
+export type { ImportFormatName, TierRole };
 
 /**
  * Roles of tiers that carry what an annotator entered besides the label (our TextGrid/EAF exports
