@@ -1,17 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-import { expect, openStudio, test } from './fixtures';
+import { expect, openStudio, test, expectAccessible } from './fixtures';
 
 /** axe-core on a view: WCAG 2.1 A/AA rules; serious and critical findings fail, with what and where. */
-async function expectAccessible(page: Page, view: string, include?: string): Promise<void> {
-  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']);
-  if (include) builder = builder.include(include);
-  const { violations } = await builder.analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
-}
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`${scheme} theme: the main view, its dialogs and the shortcut overlay have no serious accessibility violations`, async ({

@@ -1,10 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeLongSpeech, SENTENCES } from '../helpers/long-speech';
-import { expect, snap, startHost, test } from './fixtures';
+import { expect, snap, startHost, test, expectAccessible } from './fixtures';
 
 /** What the core stored: each utterance with its transcript and its labels as "origin:annotator=label". */
 function stored(file: string): { file: string; start: number; end: number; text: string; labels: string[] }[] {
@@ -41,16 +39,6 @@ function storedPredictions(file: string): { model: string; version: string; labe
   } finally {
     db.close();
   }
-}
-
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
 }
 
 /** A Praat short-format TextGrid: interval tiers that tile [0, duration] (gaps are empty intervals). */

@@ -1,20 +1,9 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExportFormat } from '../../src/shared/contract';
-import { DEMO_CORPUS, expect, openStudio, snap, test, wavDuration } from './fixtures';
-
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
-}
+import { DEMO_CORPUS, expect, openStudio, snap, test, wavDuration, expectAccessible } from './fixtures';
 
 type Interval = { xmin: number; xmax: number; text: string };
 

@@ -1,18 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, openStudio, snap, startHost, test } from './fixtures';
-
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
-}
+import { expect, openStudio, snap, startHost, test, expectAccessible } from './fixtures';
 
 for (const scheme of ['light', 'dark'] as const) {
   test(`${scheme}: new project through the web picker, a refused file, back through the recent list`, async ({

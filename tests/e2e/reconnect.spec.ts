@@ -1,9 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
 import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEMO_CORPUS, expect, REPO_ROOT, snap, test } from './fixtures';
+import { DEMO_CORPUS, expect, REPO_ROOT, snap, test, expectAccessible } from './fixtures';
 
 /**
  * A real `wavfusion serve` on the demo project of `home`, as `npm start -- --web` runs it (no --port,
@@ -63,16 +62,6 @@ function storedLabels(file: string): Record<string, string> {
   } finally {
     db.close();
   }
-}
-
-async function expectAccessible(page: import('@playwright/test').Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
 }
 
 test('a host killed and restarted on the same project: the page goes offline, keeps its edits, reconnects and saves them', async ({

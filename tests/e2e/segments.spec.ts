@@ -1,10 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeLongSpeech } from '../helpers/long-speech';
-import { expect, parseCsv, snap, startHost, test, wavDuration } from './fixtures';
+import { expect, parseCsv, snap, startHost, test, wavDuration, expectAccessible } from './fixtures';
 
 /** The live segments of the project file, in time order (what the core stored, not what the page shows). */
 function storedSegments(
@@ -23,16 +21,6 @@ function storedSegments(
   } finally {
     db.close();
   }
-}
-
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
 }
 
 test('a long recording: find speech, review, commit; split, merge, resize, create and delete with mouse and keys, each undone; label; export clips match the edited boundaries', async ({

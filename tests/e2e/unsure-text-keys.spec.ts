@@ -1,18 +1,7 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, openStudio, snap, test, type StudioHost } from './fixtures';
+import { expect, openStudio, snap, test, type StudioHost, expectAccessible } from './fixtures';
 
 /** Issue 10: unsure / skip (U), transcripts and speakers edited in place, rebindable keys. */
-
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  const serious = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${view}:\n${serious.join('\n')}`).toEqual([]);
-}
 
 /** The row as the core has it (the SQLite file behind the host), through the API. */
 async function rowOf(page: Page, host: StudioHost, id: number, search = '') {
