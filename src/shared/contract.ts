@@ -286,6 +286,13 @@ export const ExportRequest = z.object({
    * The imported split need not be speaker-independent.
    */
   keepImportedSplit: z.boolean().default(false),
+  /**
+   * One row per annotator instead of one per utterance (audiofolder, CSV, JSONL): each person's
+   * annotation of an exported utterance (annotator, role, label, V/A/D, note, unsure, time) with the
+   * utterance's consensus columns; an audiofolder writes each clip once. TextGrid, EAF and Label Studio
+   * always hold each annotator apart (a tier or an annotation each), so it changes nothing there.
+   */
+  rowPerAnnotator: z.boolean().default(false),
 });
 export type ExportRequest = z.input<typeof ExportRequest>;
 export const ExportSummary = z.object({

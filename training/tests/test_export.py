@@ -100,3 +100,26 @@ def test_onnxruntime_node_parity_on_new_shapes(exported, tmp_path):
                                        mask[:1, :4].contiguous()), tmp_path)
     r = ref1.logits.numpy()
     assert np.abs(got1["logits"] - r).max() / max(np.abs(r).max(), 1e-6) <= 1e-4
+
+
+def test_log_mel_statistics_path_exports_and_matches_onnxruntime_node(tmp_path):
+    """The utterance-statistics option (BatchNorm in eval mode, masked statistics) in the exported graph."""
+    torch.manual_seed(3)
+    model = WavFusionModel(tiny_cfg(log_mel_statistics=True, **{"audio.feature_encoder": "log-mel"}))
+    assert model.log_mel_statistics.norm.running_mean is not None
+    with torch.no_grad():
+        model.log_mel_statistics.out.weight.normal_(std=0.3)
+        model.log_mel_statistics.norm.running_mean.normal_(std=2.0)
+    model.eval()
+    path = str(tmp_path / "model.onnx")
+    export_onnx(model, path)
+    g = torch.Generator().manual_seed(4)
+    audio = torch.randn(2, 20000, generator=g) * 0.3
+    lengths = torch.tensor([20000, 6000])
+    audio[1, 6000:] = 0.0
+    ids = torch.tensor([[0, 2], [0, 2]])
+    mask = torch.ones(2, 2, dtype=torch.long)
+    with torch.no_grad():
+        ref = model(audio, lengths, ids, mask).logits.numpy()
+    got = run_onnxruntime_node(path, (audio, lengths, ids, mask), tmp_path)["logits"]
+    assert np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-6) <= 1e-4

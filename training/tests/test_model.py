@@ -219,6 +219,87 @@ def test_continuing_a_mean_pooled_bundle_with_statistics_pooling_starts_where_it
     assert torch.allclose(a, b, atol=1e-5)
 
 
+def _log_mel_statistics_model(seed):
+    """A model with the utterance-statistics path moved off its zero start and non-trivial
+    BatchNorm running statistics, so the path changes the logits."""
+    torch.manual_seed(seed)
+    m = WavFusionModel(tiny_cfg(log_mel_statistics=True, **{"audio.feature_encoder": "log-mel"}))
+    path = m.log_mel_statistics
+    assert path.norm.running_mean is not None and path.norm.running_var is not None
+    with torch.no_grad():
+        path.out.weight.normal_(std=0.3)
+        path.norm.running_mean.normal_(std=2.0)
+        path.norm.running_var.uniform_(0.5, 3.0)
+    return m
+
+
+def test_log_mel_statistics_is_padding_invariant_and_changes_the_logits():
+    m = _log_mel_statistics_model(7)
+    _padding_check_model(m, seed=7)
+    audio, lengths, ids, mask, _ = _batch(seed=7)
+    with torch.no_grad():
+        with_path = m.eval()(audio, lengths, ids, mask).logits
+        m.log_mel_statistics.out.weight.zero_()
+        without = m(audio, lengths, ids, mask).logits
+    assert (with_path - without).abs().max().item() > 1e-2
+
+
+def test_log_mel_statistics_reads_band_means_and_deviations():
+    from wavfusion.modules import LogMelStatistics
+
+    path = LogMelStatistics(num_mel_bins=2, hidden=4, dropout=0.0).eval()
+    with torch.no_grad():
+        path.proj.weight.copy_(torch.eye(8)[:4] * 0 + torch.eye(4, 8))  # read the first four statistics
+        path.proj.bias.zero_()
+        path.out.weight.copy_(torch.eye(4))
+    # bands: [0, 2, 0, 2] and constant 3 over four frames, the last frame masked out (value 100)
+    log_mel = torch.tensor([[[0.0, 2.0, 0.0, 2.0, 100.0], [3.0, 3.0, 3.0, 3.0, 100.0]]])
+    mask = torch.tensor([[1.0, 1.0, 1.0, 1.0, 0.0]])
+    got = path(log_mel, mask)[0]
+    gelu = torch.nn.functional.gelu
+    expected = gelu(torch.tensor([1.0, 3.0, 1.0, 0.0]))  # means (1, 3), deviations (1, ~0)
+    assert torch.allclose(got, expected, atol=1e-2), got
+
+
+def test_log_mel_statistics_trains_on_a_batch_of_one():
+    m = _log_mel_statistics_model(8).train()
+    audio, lengths, ids, mask, _ = _batch(seed=8)
+    out = m(audio[:1], lengths[:1], ids[:1], mask[:1])
+    out.logits.sum().backward()
+    assert m.log_mel_statistics.out.weight.grad is not None
+
+
+def test_log_mel_statistics_needs_the_log_mel_front_end():
+    with pytest.raises(ValueError, match="log_mel_statistics needs the log-mel feature encoder"):
+        tiny_cfg(log_mel_statistics=True, **{"audio.feature_encoder": "conv"})
+
+
+def test_continuing_a_bundle_with_log_mel_statistics_starts_where_it_was(tmp_path):
+    import json
+
+    from wavfusion import train as train_module
+    from wavfusion.finetune import bundle_model, read_init_bundle
+
+    cfg = tiny_cfg(**{"audio.feature_encoder": "log-mel"})
+    torch.manual_seed(9)
+    torch.save(WavFusionModel(cfg).state_dict(), tmp_path / "model.pt")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    (tmp_path / "model.json").write_text(json.dumps({"name": "t", "labels": cfg.labels, "config": cfg.to_dict()}))
+    init = read_init_bundle(str(tmp_path))
+    log = []
+    with bundle_model(init, log.append):
+        same = train_module.build_model("tiny", cfg.labels, 300, {"log_mel_statistics": None}).eval()
+        switched = train_module.build_model("tiny", cfg.labels, 300, {"log_mel_statistics": True}).eval()
+    assert not same.config.log_mel_statistics and not hasattr(same, "log_mel_statistics")
+    assert switched.config.log_mel_statistics and hasattr(switched, "log_mel_statistics")
+    assert any("log_mel_statistics: False -> True" in line for line in log)
+    audio, lengths, ids, mask, _ = _batch(seed=9)
+    with torch.no_grad():
+        a = same(audio, lengths, ids, mask).logits
+        b = switched(audio, lengths, ids, mask).logits
+    assert torch.allclose(a, b, atol=1e-5)
+
+
 @pytest.mark.parametrize("fusion", ["gca", "concat", "audio", "text"])
 def test_output_fields_per_variant(fusion):
     from wavfusion.modules import WavFusionOutput

@@ -4,6 +4,7 @@ import json
 import os
 
 import onnx
+import pytest
 import torch
 
 from wavfusion.data import load_corpus, read_manifest
@@ -60,3 +61,25 @@ def test_train_writes_loadable_bundle_and_is_reproducible(espeak_corpus, tmp_pat
     res2 = train(espeak_corpus, None, config="tiny", epochs=1, batch_size=8, seed=3, vocab_size=300,
                  log=lambda *a: None)
     assert abs(res2["history"][0]["loss"] - res["history"][0]["loss"]) < 1e-6
+
+
+def test_selection_on_some_validation_corpora(espeak_corpus):
+    corpus = load_corpus(espeak_corpus, seed=0)
+    val = corpus.split("validation")
+    for i, it in enumerate(val):
+        it.corpus = "held-out" if i % 2 else "known-voices"
+    logs = []
+    res = train(corpus, None, config="tiny", epochs=2, batch_size=8, seed=3, vocab_size=300, max_train_items=16,
+                select_corpora=["held-out"], log=logs.append)
+    n = sum(1 for it in val if it.corpus == "held-out")
+    assert res["training_info"]["recipe"]["selection"] == f"best validation UA on held-out ({n} items)"
+    scores = [h["selection"]["UA"] for h in res["history"]]
+    assert res["best_epoch"] == 1 + scores.index(max(scores))
+    assert all("selection UA" in line for line in logs if line.startswith("epoch "))
+
+
+def test_selection_on_a_corpus_without_validation_items_is_refused(espeak_corpus):
+    corpus = load_corpus(espeak_corpus, seed=0)
+    with pytest.raises(ValueError, match="--select-corpora tess: no validation items from these corpora"):
+        train(corpus, None, config="tiny", epochs=1, batch_size=8, vocab_size=300, max_train_items=8,
+              select_corpora=["tess"], log=lambda *_: None)

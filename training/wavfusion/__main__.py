@@ -90,9 +90,15 @@ def main(argv=None) -> int:
     tc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
     tc.add_argument("--init-from", default=None, metavar="BUNDLE",
                     help="continue from this bundle's weights and tokenizer (same labels and architecture; "
-                    "--pooling may switch mean to mean-std)")
+                    "--pooling may switch mean to mean-std, --log-mel-statistics may switch that path on)")
     tc.add_argument("--pooling", choices=["mean", "mean-std"], default=None,
                     help="utterance pooling: mean (the paper's, default) or mean-std (statistics pooling)")
+    tc.add_argument("--log-mel-statistics", action="store_const", const=True, default=None,
+                    help="add the utterance-statistics path (log-mel band means and deviations) beside the encoder; "
+                    "--init-from may switch it on")
+    tc.add_argument("--select-corpora", nargs="+", default=None, metavar="CORPUS",
+                    help="choose the best epoch by validation UA on these corpora only (default: all validation "
+                    "items; TESS's validation items are its training speaker's)")
 
     bl = sub.add_parser("baseline", help="log-mel statistics + MLP floor on the same corpora and split")
     bl.add_argument("--corpora", nargs="+", default=None)
@@ -191,8 +197,9 @@ def main(argv=None) -> int:
                                 train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
                                 balanced=not args.no_balance, noise=not args.no_noise,
                                 max_train_items=args.max_train_items, name=args.name,
-                                config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling},
-                                device=args.device,
+                                config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling,
+                                                  "log_mel_statistics": args.log_mel_statistics},
+                                device=args.device, select_corpora=args.select_corpora,
                                 tokenizer=init["tokenizer"] if init else None)
         if args.json:
             with open(args.json, "w") as f:

@@ -91,6 +91,11 @@ class WavFusionConfig:
     # pooling as in x-vectors: mean and standard deviation over valid frames, projected back to
     # hidden_size so the embedding keeps its width; an option, see training/README)
     pooling: str = "mean"
+    # an utterance-statistics path beside the encoder (needs the log-mel front end): mean and standard
+    # deviation over valid frames of the log-mel bands and of their frame-to-frame differences ->
+    # BatchNorm -> Linear -> GELU -> Linear (zero at start), added to the pooled embedding before the
+    # classifier. An option, off by default: see training/README "Utterance statistics".
+    log_mel_statistics: bool = False
     # homogeneous feature discrepancy learning
     mar_dim: int = 256
     mar_margin: float = 0.3
@@ -134,6 +139,9 @@ class WavFusionConfig:
             raise ValueError(f"unknown fusion {self.fusion!r}")
         if self.pooling not in ("mean", "mean-std"):
             raise ValueError(f"unknown pooling {self.pooling!r} (expected 'mean' or 'mean-std')")
+        if self.log_mel_statistics and (a.feature_encoder != "log-mel" or self.fusion == "text"):
+            raise ValueError("log_mel_statistics needs the log-mel feature encoder and an audio branch "
+                             f"(feature_encoder={a.feature_encoder!r}, fusion={self.fusion!r})")
         if not (len(a.conv_dim) == len(a.conv_kernel) == len(a.conv_stride)):
             raise ValueError("conv_dim, conv_kernel and conv_stride must have equal length")
         if a.hidden_size % a.num_attention_heads or a.hidden_size % self.gca_num_heads:

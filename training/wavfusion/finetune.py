@@ -45,8 +45,9 @@ def check_labels(data_labels: List[str], bundle_labels: List[str], folder: str) 
 
 
 # architecture options a continued run may switch on; their new parameters start from the module's
-# own initialisation (StatisticsPooling starts as the mean, so the continued model starts where it was)
-CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",)}
+# own initialisation (StatisticsPooling starts as the mean and LogMelStatistics at zero, so the continued
+# model starts where it was)
+CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",), "log_mel_statistics": ("log_mel_statistics.",)}
 
 
 def load_weights(model: WavFusionModel, weights: str, folder: str, new_prefixes: Tuple[str, ...] = ()) -> None:

@@ -86,6 +86,45 @@ class StatisticsPooling(nn.Module):
         return self.proj(torch.cat([mean, masked_std(hidden_states, mask, mean)], dim=-1))
 
 
+class LogMelStatistics(nn.Module):
+    """Utterance statistics of the log-mel front end, as a path beside the encoder.
+
+    log-mel [B, M, T] and its frame mask [B, T] -> mean and standard deviation over valid frames of the
+    M bands and of their first differences ([B, 4M]) -> BatchNorm1d -> Linear(4M, H) -> GELU -> dropout
+    -> Linear(H, H) -> [B, H], added to the pooled embedding. The last Linear starts at zero, so a model
+    continued from a bundle without this path (``train-corpora --init-from B --log-mel-statistics``)
+    begins exactly where that bundle was. These are the statistics the log-mel + MLP floor reads
+    (without its percentiles, which have no masked ONNX form); the encoder adds what they miss."""
+
+    def __init__(self, num_mel_bins: int, hidden: int, dropout: float):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(4 * num_mel_bins)
+        self.proj = nn.Linear(4 * num_mel_bins, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, hidden)
+        with torch.no_grad():
+            self.out.weight.zero_()
+            self.out.bias.zero_()
+
+    def forward(self, log_mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        frames = log_mel.transpose(1, 2)  # [B, T, M]
+        deltas = frames[:, 1:] - frames[:, :-1]
+        delta_mask = mask[:, 1:] * mask[:, :-1]
+        stats = []
+        for x, m in ((frames, mask), (deltas, delta_mask)):
+            mean = masked_mean(x, m)
+            stats += [mean, masked_std(x, m, mean)]
+        stats = torch.cat(stats, dim=-1)
+        if self.training and stats.shape[0] == 1:
+            # a batch of one has no batch statistics: normalise with the running ones
+            normed = F.batch_norm(stats, self.norm.running_mean, self.norm.running_var, self.norm.weight,
+                                  self.norm.bias, False, 0.0, self.norm.eps)
+        else:
+            normed = self.norm(stats)
+        hidden = F.gelu(self.proj(normed))
+        return self.out(self.dropout(hidden))
+
+
 def attention_bias(mask: torch.Tensor) -> torch.Tensor:
     """key mask [B, S] (1 valid) -> additive bias [B, 1, 1, S]."""
     return ((1.0 - mask.to(torch.float32)) * NEG_INF).unsqueeze(1).unsqueeze(1)
@@ -296,8 +335,12 @@ class LogMelFeatureEncoder(nn.Module):
     def _conv_len(lengths: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
         return (torch.div(lengths - kernel, stride, rounding_mode="floor") + 1).clamp(min=1)
 
+    def stft_frames(self, lengths: torch.Tensor) -> torch.Tensor:
+        """[B] valid samples -> [B] STFT frames that read only valid samples."""
+        return self._conv_len(lengths, self.WINDOW, self.HOP)
+
     def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        frames = self._conv_len(lengths, self.WINDOW, self.HOP)
+        frames = self.stft_frames(lengths)
         return self._conv_len(self._conv_len(frames, 3, 2), 3, 1)
 
     def log_mel(self, audio: torch.Tensor) -> torch.Tensor:
@@ -742,6 +785,8 @@ class WavFusionModel(nn.Module):
                                                 attention_dropout=cfg.audio.attention_dropout)
         if cfg.pooling == "mean-std" and self.uses_audio:
             self.statistics_pooling = StatisticsPooling(hidden)
+        if cfg.log_mel_statistics:
+            self.log_mel_statistics = LogMelStatistics(cfg.audio.num_mel_bins, hidden, cfg.classifier_dropout)
         self.mar_encoder = nn.Linear(hidden, cfg.mar_dim)  # shared across modalities (L_mar)
         self.classifier_dropout = nn.Dropout(cfg.classifier_dropout)
         self.classifier = nn.Linear(2 * hidden if cfg.fusion == "concat" else hidden, cfg.num_labels)
@@ -807,6 +852,12 @@ class WavFusionModel(nn.Module):
                 embedding = self.statistics_pooling(hidden_states, frame_mask)
             else:
                 embedding = masked_mean(hidden_states, frame_mask)
+            if cfg.log_mel_statistics:
+                front_end = self.audio_encoder.feature_extractor
+                assert isinstance(front_end, LogMelFeatureEncoder)  # config.validate
+                log_mel = front_end.log_mel(samples)  # frames past stft_frames read padding: masked out
+                stft_mask = lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths))
+                embedding = embedding + self.log_mel_statistics(log_mel, stft_mask)
             if cfg.fusion == "concat":
                 assert text_feat is not None  # "concat" uses text
                 embedding = torch.cat([embedding, text_feat], dim=-1)

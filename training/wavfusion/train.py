@@ -9,7 +9,7 @@ import os
 import random
 import sys
 import time
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -112,11 +112,14 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
           noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False,
           balanced: bool = False, speed_perturb: float = 0.0, config_overrides: Optional[Dict[str, Any]] = None,
           weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None,
-          device: str = "auto") -> Dict[str, Any]:
+          device: str = "auto", select_corpora: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """``data``: a studio export folder, a manifest, or an already built :class:`Corpus` (items may carry
     their audio). ``balanced``: each epoch draws its items with probability inversely proportional to
     the size of their (corpus, label) group. ``speed_perturb``: random resampling factor in
-    [1 - x, 1 + x] per training clip (tempo and pitch change together, as Kaldi's speed perturbation)."""
+    [1 - x, 1 + x] per training clip (tempo and pitch change together, as Kaldi's speed perturbation).
+    ``select_corpora``: the best epoch is the one with the best UA on the validation items of these
+    corpora only (e.g. the corpora whose validation speakers are all held out from training); default:
+    all validation items."""
     t0 = time.time()
     dctx = init_from_env()
     if not dctx.is_main:
@@ -191,6 +194,17 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                       speed_perturb=speed_perturb)
     val_b = Batcher(val_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
                     max_samples=max_samples, use_text=use_text)
+    selection = "best validation UA"
+    select_b = None
+    if select_corpora:
+        select_items = [it for it in val_items if it.corpus in set(select_corpora)]
+        if not select_items:
+            raise ValueError(f"--select-corpora {' '.join(select_corpora)}: no validation items from these corpora "
+                             f"(validation has: {', '.join(sorted({it.corpus or '?' for it in val_items}))})")
+        select_b = Batcher(select_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
+                           max_samples=max_samples, use_text=use_text)
+        selection = f"best validation UA on {', '.join(select_corpora)} ({len(select_items)} items)"
+        log(f"  selection: {selection}")
     test_b = Batcher(test_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
                      max_samples=max_samples, use_text=use_text) if test_items else None
 
@@ -278,13 +292,19 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         vm = ev["metrics"]
         rec = {"epoch": epoch, "loss": tot["loss"] / nb, "ce": tot["ce"] / nb, "mar": tot["mar"] / nb,
                "validation": vm, "seconds": time.time() - te}
+        score = vm["UA"]
+        if select_b is not None:
+            sm = evaluate(model, select_b)["metrics"]
+            rec["selection"] = sm
+            score = sm["UA"]
         history.append(rec)
         log(f"epoch {epoch}/{epochs} loss {rec['loss']:.4f} ce {rec['ce']:.4f} mar {rec['mar']:.4f} | validation "
             f"WA {vm['WA']:.4f} UA {vm['UA']:.4f} macro-F1 {vm['macro_F1']:.4f} weighted-F1 {vm['weighted_F1']:.4f} "
-            f"gate {vm['mean_text_gate']:.3f} ({rec['seconds']:.0f}s)")
+            f"gate {vm['mean_text_gate']:.3f} ({rec['seconds']:.0f}s)"
+            + (f" | selection UA {score:.4f}" if select_b is not None else ""))
         sys.stdout.flush()
-        if vm["UA"] > best["score"]:
-            best = {"score": vm["UA"], "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "validation": vm}
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "validation": vm}
             if out_dir and save_each_best:
                 # keep a loadable bundle of the best epoch so far (long CPU runs can be stopped any time)
                 from .export import write_bundle
@@ -293,7 +313,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                         "epochs_completed": epoch, "best_epoch": epoch, "seed": seed, "lr": lr,
                         "batch_size": batch_size, "max_train_items": max_train_items,
                         "max_val_items": max_val_items, "train_crop_seconds": train_crop_seconds,
-                        "selection": "best validation UA"},
+                        "selection": selection},
                         "metrics": {"validation": vm}}
                 write_bundle(copy.deepcopy(model).cpu().eval(), tok, out_dir, name or os.path.basename(os.path.normpath(out_dir)), info)
                 with open(os.path.join(out_dir, "history.json"), "w") as f:
@@ -332,7 +352,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                    "balanced_sampling": balanced, "speed_perturb": speed_perturb,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
                    "max_val_items": max_val_items,
-                   "selection": "best validation UA", "best_epoch": best["epoch"],
+                   "selection": selection, "best_epoch": best["epoch"],
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
         "rows_not_used": {"count": len(problems), "first": [str(p) for p in problems[:50]]},

@@ -40,7 +40,11 @@ const COMMAND_USAGE = {
                                                    csv, jsonl): predicted_label, predicted_prob,
                                                    prob_<label> per model label, model_name, model_version
                    [--keep-imported-split]         keep the split utterances were imported with (MELD,
-                                                   audiofolder); the others are split by speaker`,
+                                                   audiofolder); the others are split by speaker
+                   [--row-per-annotator]           one row per person's annotation (audiofolder, csv,
+                                                   jsonl; an audiofolder clip once) with annotator, role
+                                                   and the consensus columns; TextGrid, EAF and Label
+                                                   Studio always hold each annotator apart`,
   check: `  wavfusion check --project FILE                  full integrity check of a project (read-only)`,
   predict: PREDICT_USAGE,
   'merge-predictions': MERGE_USAGE,
@@ -242,6 +246,7 @@ async function exportCommand(args: string[]): Promise<number> {
       'include-imported': { type: 'boolean', default: false },
       'include-predictions': { type: 'boolean', default: false },
       'keep-imported-split': { type: 'boolean', default: false },
+      'row-per-annotator': { type: 'boolean', default: false },
     },
   });
   if (!values.project || !values.out) throw new UsageError('export needs --project FILE and --out DIR');
@@ -257,6 +262,7 @@ async function exportCommand(args: string[]): Promise<number> {
       includeImported: values['include-imported']!,
       includePredictions: values['include-predictions']!,
       keepImportedSplit: values['keep-imported-split']!,
+      rowPerAnnotator: values['row-per-annotator']!,
     };
     const status = await runJob(
       studio,

@@ -144,12 +144,15 @@ export class AnnotationsRepository {
     return this.db.prepare<[number, string], HistoryRecord>(sql).all(batch, annotator).map(fromRecord);
   }
 
-  /** The newest edit or redo of this annotator that no undo has reverted: what Undo reverts next. */
+  /**
+   * The newest edit or redo of this annotator that no undo has reverted: what Undo reverts next. Entries a
+   * merge brought in from a hand-out copy (`merge_id`) are the copy's own past: undoMerge reverts them.
+   */
   nextUndo(annotator: string): HistoryEntry | undefined {
     const r = this.db
       .prepare<[string], HistoryRecord>(
         `SELECT ${HISTORY_COLUMNS} FROM history x
-         WHERE x.annotator = ? AND x.op IN ('edit', 'redo')
+         WHERE x.annotator = ? AND x.op IN ('edit', 'redo') AND x.merge_id IS NULL
            AND NOT EXISTS (SELECT 1 FROM history u WHERE u.op = 'undo' AND u.target_seq = x.seq)
          ORDER BY x.seq DESC LIMIT 1`,
       )
@@ -162,7 +165,7 @@ export class AnnotationsRepository {
     const r = this.db
       .prepare<[string], HistoryRecord>(
         `SELECT ${HISTORY_COLUMNS} FROM history u
-         WHERE u.annotator = ? AND u.op = 'undo'
+         WHERE u.annotator = ? AND u.op = 'undo' AND u.merge_id IS NULL
            AND NOT EXISTS (SELECT 1 FROM history r WHERE r.op = 'redo' AND r.target_seq = u.seq)
            AND NOT EXISTS (SELECT 1 FROM history e WHERE e.annotator = u.annotator AND e.op = 'edit' AND e.seq > u.seq)
          ORDER BY u.seq DESC LIMIT 1`,
@@ -195,6 +198,24 @@ export class AnnotationsRepository {
          ) WHERE rank = 1 ORDER BY utterance_id`,
       )
       .all(includeImported ? 1 : 0)
+      .map((a) => ({ ...a, unsure: a.unsure === 1 }));
+  }
+
+  /**
+   * Every person's annotation that holds something (a label, a rating, a note or the unsure flag), by
+   * utterance and annotator: the rows of an export with one row per annotator.
+   */
+  byAnnotator(): (Omit<ExportableAnnotation, 'labelId'> & { labelId: number | null })[] {
+    return this.db
+      .prepare<[], Omit<ExportableAnnotation, 'labelId' | 'unsure'> & { labelId: number | null; unsure: number }>(
+        `SELECT utterance_id AS utteranceId, label_id AS labelId, annotator, origin, valence, arousal, dominance, note,
+                unsure, updated_at AS updatedAt
+         FROM annotations
+         WHERE origin = 'human' AND (label_id IS NOT NULL OR valence IS NOT NULL OR arousal IS NOT NULL
+                                     OR dominance IS NOT NULL OR note <> '' OR unsure <> 0)
+         ORDER BY utterance_id, annotator`,
+      )
+      .all()
       .map((a) => ({ ...a, unsure: a.unsure === 1 }));
   }
 }

@@ -6,6 +6,7 @@ import { projectConsensus, type ItemConsensus } from '../agreement/consensus';
 import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { monoSegment, resample } from '../audio/signal';
 import { encodeWav16 } from '../audio/wav';
+import { AnnotatorsRepository } from '../db/annotators-repository';
 import type { ModelRecord, PredictionScores } from '../db/models-repository';
 import { StudioError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
@@ -47,6 +48,10 @@ export const METADATA_COLUMNS = [
   ...ANNOTATION_COLUMNS,
 ] as const;
 
+/** A column list with `role` after `annotator`: an export with one row per annotator. */
+const withRole = (columns: readonly string[], rowPerAnnotator: boolean): string[] =>
+  rowPerAnnotator ? columns.flatMap((c) => (c === 'annotator' ? [c, 'role'] : [c])) : [...columns];
+
 interface ExportRow {
   utteranceId: number;
   recordingPath: string;
@@ -54,10 +59,13 @@ interface ExportRow {
   recordingId: number;
   start: number;
   end: number;
-  label: string;
+  /** Null only in a row per annotator whose annotator rated, noted or flagged it without a label. */
+  label: string | null;
   text: string;
   speaker: string | null;
   annotator: string;
+  /** One row per annotator: their role on the roster, or `imported` (a file's label, no annotator). */
+  role: 'annotator' | 'adjudicator' | 'imported' | null;
   origin: string;
   valence: number | null;
   arousal: number | null;
@@ -131,10 +139,21 @@ export class ExportService {
         await staged.commit();
         return { folder, format: req.format, rows: utterances, bySplit: {}, warnings, files: staged.files };
       }
-      const rows = this.collectRows(req.includeImported, req.split, req.seed, predictions, req.keepImportedSplit);
-      const flat = (r: ExportRow) => ({ ...flatRow(r), ...predictionColumns(r, predictions) });
-      const flatColumns = [...FLAT_COLUMNS, ...(predictions?.columns ?? [])];
-      if (req.format === 'audiofolder') await this.writeAudiofolder(rows.rows, write, ctx, predictions);
+      const rows = this.collectRows(
+        req.includeImported,
+        req.split,
+        req.seed,
+        predictions,
+        req.keepImportedSplit,
+        req.rowPerAnnotator,
+      );
+      const flat = (r: ExportRow) => ({
+        ...flatRow(r, req.rowPerAnnotator),
+        ...predictionColumns(r, predictions),
+      });
+      const flatColumns = [...withRole(FLAT_COLUMNS, req.rowPerAnnotator), ...(predictions?.columns ?? [])];
+      if (req.format === 'audiofolder')
+        await this.writeAudiofolder(rows.rows, write, ctx, predictions, req.rowPerAnnotator);
       else if (req.format === 'csv')
         await write(
           'dataset.csv',
@@ -167,6 +186,7 @@ export class ExportService {
         format: req.format,
         sampleRate: req.format === 'audiofolder' ? EXPORT_SAMPLE_RATE : null,
         labelSources: req.includeImported ? 'human, then imported' : 'human only',
+        rows: req.rowPerAnnotator ? 'one per annotator' : 'one per utterance',
         consensus: {
           rule: rows.settings.consensusRule,
           labelsPerUtterance: rows.settings.labelsPerUtterance,
@@ -179,7 +199,7 @@ export class ExportService {
           groupedBy: 'speaker (recording when the speaker is unknown)',
           keptFromImport: req.keepImportedSplit ? rows.keptFromImport : 0,
         },
-        annotators: [...new Set(rows.rows.map((r) => r.annotator))].sort(),
+        annotators: [...new Set(rows.rows.map((r) => r.annotator).filter((a) => a !== ''))].sort(),
         predictions: predictions && {
           model: {
             name: predictions.model.name,
@@ -193,8 +213,9 @@ export class ExportService {
         },
         counts: {
           rows: rows.rows.length,
+          utterances: rows.utterances,
           skippedUnlabelled: rows.skipped,
-          byLabel: countBy(rows.rows, (r) => r.label),
+          byLabel: countBy(rows.rows, (r) => r.label ?? '(none)'),
           bySplit,
         },
         warnings: rows.warnings,
@@ -251,6 +272,7 @@ export class ExportService {
     seed: number,
     predictions: PredictionExport | null,
     keepImportedSplit = false,
+    rowPerAnnotator = false,
   ) {
     const { store } = this;
     const labels = new Map(store.labels.list().map((l) => [l.id, l.name]));
@@ -273,6 +295,7 @@ export class ExportService {
         text: u.transcript,
         speaker: u.speaker,
         annotator: a.annotator,
+        role: null,
         origin: a.origin,
         valence: a.valence,
         arousal: a.arousal,
@@ -294,7 +317,7 @@ export class ExportService {
             toSplit.map((r) => ({
               id: r.utteranceId,
               group: r.speaker ?? `recording:${r.recordingId}`,
-              label: r.label,
+              label: r.label ?? '',
             })),
             ratios,
             seed,
@@ -316,7 +339,49 @@ export class ExportService {
           `${predictions.model.name} ${predictions.model.version}: their prediction columns are empty ` +
           '(run the model on them first)',
       );
-    return { rows, warnings, settings, skipped: store.utterances.count() - rows.length, keptFromImport };
+    const skipped = store.utterances.count() - rows.length;
+    const utterances = rows.length;
+    if (!rowPerAnnotator) return { rows, warnings, settings, skipped, utterances, keptFromImport };
+    return {
+      rows: this.perAnnotator(rows, labels),
+      warnings,
+      settings,
+      skipped,
+      utterances,
+      keptFromImport,
+    };
+  }
+
+  /**
+   * The same utterances (and so the same clips and splits) with one row per person who annotated
+   * each: their label, ratings, note, flag and time, their role, the utterance's consensus columns.
+   * An utterance exported with a file's imported label (no person labelled it) keeps that label as a
+   * row of its own, without annotator (role `imported`), which an import reads back as the file's label.
+   */
+  private perAnnotator(rows: ExportRow[], labels: ReadonlyMap<number, string>): ExportRow[] {
+    const roster = new AnnotatorsRepository(this.store.db);
+    const byUtterance = new Map<number, ReturnType<ProjectStore['annotations']['byAnnotator']>>();
+    for (const a of this.store.annotations.byAnnotator()) {
+      const list = byUtterance.get(a.utteranceId);
+      if (list) list.push(a);
+      else byUtterance.set(a.utteranceId, [a]);
+    }
+    return rows.flatMap((r) => {
+      const people: ExportRow[] = (byUtterance.get(r.utteranceId) ?? []).map((a) => ({
+        ...r,
+        label: a.labelId === null ? null : labels.get(a.labelId)!,
+        annotator: a.annotator,
+        role: roster.role(a.annotator),
+        origin: a.origin,
+        valence: a.valence,
+        arousal: a.arousal,
+        dominance: a.dominance,
+        note: a.note,
+        unsure: a.unsure,
+        annotatedAt: a.updatedAt,
+      }));
+      return r.origin === 'human' ? people : [...people, { ...r, annotator: '', role: 'imported' as const }];
+    });
   }
 
   private async writeAudiofolder(
@@ -324,24 +389,32 @@ export class ExportService {
     write: (relative: string, data: string | Buffer) => Promise<void>,
     ctx: JobContext,
     predictions: PredictionExport | null,
+    rowPerAnnotator: boolean,
   ): Promise<void> {
     const metadata = new Map<SplitName, Record<string, unknown>[]>(SPLITS.map((s) => [s, []]));
+    // Stable: the rows of one utterance (one per annotator) stay together, in annotator order.
     const ordered = [...rows].sort((a, b) => a.recordingId - b.recordingId || a.start - b.start);
-    let done = 0;
+    // Each clip is written once, whatever number of rows (annotators) it has.
+    const clips = new Set<number>();
+    const total = new Set(rows.map((r) => r.utteranceId)).size;
     for (const row of ordered) {
       throwIfCancelled(ctx.signal);
-      let audio;
-      try {
-        audio = await this.audio.get(row.recordingPath);
-      } catch (err) {
-        throw new StudioError(
-          'not_found',
-          `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`,
-        );
-      }
-      const clip = await resample(monoSegment(audio, row.start, row.end), audio.sampleRate, EXPORT_SAMPLE_RATE);
       const fileName = `${String(row.utteranceId).padStart(6, '0')}_${safeStem(row.recordingName)}.wav`;
-      await write(`${row.split}/${fileName}`, encodeWav16(clip, EXPORT_SAMPLE_RATE));
+      if (!clips.has(row.utteranceId)) {
+        let audio;
+        try {
+          audio = await this.audio.get(row.recordingPath);
+        } catch (err) {
+          throw new StudioError(
+            'not_found',
+            `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`,
+          );
+        }
+        const clip = await resample(monoSegment(audio, row.start, row.end), audio.sampleRate, EXPORT_SAMPLE_RATE);
+        await write(`${row.split}/${fileName}`, encodeWav16(clip, EXPORT_SAMPLE_RATE));
+        clips.add(row.utteranceId);
+        ctx.progress(clips.size, total, fileName);
+      }
       metadata.get(row.split)!.push({
         file_name: fileName,
         label: row.label,
@@ -350,10 +423,10 @@ export class ExportService {
         start: round(row.start),
         end: round(row.end),
         annotator: row.annotator,
+        ...(rowPerAnnotator ? { role: row.role } : {}),
         ...annotationColumns(row),
         ...predictionColumns(row, predictions),
       });
-      ctx.progress(++done, rows.length, fileName);
     }
     for (const [split, list] of metadata) {
       if (list.length === 0) continue;
@@ -362,7 +435,7 @@ export class ExportService {
         `${split}/metadata.csv`,
         stringify(list, {
           header: true,
-          columns: [...METADATA_COLUMNS, ...(predictions?.columns ?? [])],
+          columns: [...withRole(METADATA_COLUMNS, rowPerAnnotator), ...(predictions?.columns ?? [])],
           cast: CSV_CAST,
         }),
       );
@@ -382,7 +455,7 @@ const FLAT_COLUMNS = [
   'utterance_id',
   ...ANNOTATION_COLUMNS,
 ];
-const flatRow = (r: ExportRow) => ({
+const flatRow = (r: ExportRow, rowPerAnnotator: boolean) => ({
   path: r.recordingPath,
   start: round(r.start),
   end: round(r.end),
@@ -390,6 +463,7 @@ const flatRow = (r: ExportRow) => ({
   text: r.text,
   speaker: r.speaker ?? '',
   annotator: r.annotator,
+  ...(rowPerAnnotator ? { role: r.role } : {}),
   split: r.split,
   utterance_id: r.utteranceId,
   ...annotationColumns(r),

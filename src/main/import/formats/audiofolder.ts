@@ -1,15 +1,17 @@
 /**
  * A Hugging Face audiofolder: `metadata.csv` (`file_name` and further columns) in the folder and/or in
  * split folders (`train/`, `validation/`, `test/`…), clips beside it. Our own export is one: its
- * `file_name,label,text,speaker,start,end,annotator,valence,arousal,dominance,note,annotated_at,…`
+ * `file_name,label,text,speaker,start,end,annotator,valence,arousal,dominance,note,unsure,annotated_at,…`
  * come back as the same utterances (each clip whole: start/end are positions in the original
- * recordings), labels, ratings, notes and annotators (rows of one clip are one utterance). Columns it
+ * recordings), labels, ratings, notes, unsure flags and annotators (rows of one clip are one
+ * utterance: an export with one row per annotator comes back as each annotator's annotation). Columns it
  * derives (consensus_label, votes, soft_label…) are recomputed, not read. Without an `annotator`
  * column a label is the dataset's imported label.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  attributeValue,
   decodeText,
   splitOf,
   type Corpus,
@@ -109,6 +111,13 @@ export const audiofolderFormat: ImportFormat = {
           continue;
         }
         const [valence, arousal, dominance] = ratings as (number | null)[];
+        // The unsure flag (our export's true/false; empty: not flagged).
+        const flag = record.unsure?.trim() ? attributeValue('unsure', record.unsure) : false;
+        if (typeof flag === 'object') {
+          problems.push({ ...where, reason: flag.error });
+          continue;
+        }
+        const unsure = flag === true;
         const annotator = hasAnnotator ? record.annotator?.trim() || null : null;
         const label = record.label?.trim() || null;
         const note = record.note ?? '';
@@ -142,9 +151,9 @@ export const audiofolderFormat: ImportFormat = {
           });
           continue;
         }
-        if (!label && valence === null && arousal === null && dominance === null && !note) continue;
+        if (!label && valence === null && arousal === null && dominance === null && !note && !unsure) continue;
         if (!annotator) importedLabels++;
-        seg.annotations.push({ annotator, label, valence, arousal, dominance, note, annotatedAt });
+        seg.annotations.push({ annotator, label, valence, arousal, dominance, note, unsure, annotatedAt });
       }
     }
     if (files.length === 0) problems.push({ file: path.basename(file), line: null, reason: `no ${METADATA}` });
