@@ -4,20 +4,27 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, TypedDict
 
 import numpy as np
 
-VARIANTS = {
-    "audio-only": dict(fusion="audio", lambda_mar=0.0),
-    "text-only": dict(fusion="text", lambda_mar=0.0),
-    "concat": dict(fusion="concat", lambda_mar=0.0),
-    "GCA": dict(fusion="gca", lambda_mar=0.0),
-    "GCA + L_mar": dict(fusion="gca", lambda_mar=1.0),
+
+class Variant(TypedDict):
+    """The arguments of :func:`wavfusion.train.train` that make an ablation variant."""
+    fusion: str
+    lambda_mar: float
+
+
+VARIANTS: Dict[str, Variant] = {
+    "audio-only": Variant(fusion="audio", lambda_mar=0.0),
+    "text-only": Variant(fusion="text", lambda_mar=0.0),
+    "concat": Variant(fusion="concat", lambda_mar=0.0),
+    "GCA": Variant(fusion="gca", lambda_mar=0.0),
+    "GCA + L_mar": Variant(fusion="gca", lambda_mar=1.0),
 }
 
 
-def run_ablation(out: str, data: Optional[str] = None, seeds: List[int] = (0,), epochs: int = 5,
+def run_ablation(out: str, data: Optional[str] = None, seeds: Sequence[int] = (0,), epochs: int = 5,
                  max_train_items: Optional[int] = 480, threads: int = 2, variants: Optional[List[str]] = None,
                  max_seconds: float = 3.0, log=print) -> Dict:
     from .corpus import generate_corpus
@@ -57,7 +64,7 @@ def run_ablation(out: str, data: Optional[str] = None, seeds: List[int] = (0,), 
     return results
 
 
-def format_table(results: Dict[str, Dict], names: List[str], seeds: List[int]) -> str:
+def format_table(results: Dict[str, Dict], names: List[str], seeds: Sequence[int]) -> str:
     lines = ["| variant | WA | UA | macro-F1 | acc. text+audio items | acc. text-only items | acc. audio-only items "
              "| acc. neutral items | seeds |",
              "|---|---|---|---|---|---|---|---|---|"]

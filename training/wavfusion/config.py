@@ -44,7 +44,7 @@ class AudioConfig:
     @classmethod
     def from_hf(cls, d: Dict[str, Any]) -> "AudioConfig":
         names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        kw: Dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
         return cls(**kw)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 try:  # the GPT-2 pattern needs \p{L} / \p{N}; python3-regex is optional
     import regex as _re  # type: ignore
@@ -58,6 +58,14 @@ def _merge_word(word: Tuple[str, ...], pair: Tuple[str, str]) -> Tuple[str, ...]
     return tuple(out)
 
 
+def _merge_pair(m: Any) -> Tuple[str, str]:
+    """A tokenizer.json merges entry: "a b" (older tokenizers) or ["a", "b"] (newer ones)."""
+    pair = tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m)
+    if len(pair) != 2:
+        raise ValueError(f"tokenizer merges entry {m!r} is not a pair")
+    return pair[0], pair[1]
+
+
 def train_bpe(texts: Iterable[str], vocab_size: int = 1024, min_frequency: int = 2) -> "ByteLevelBPETokenizer":
     words = Counter()
     for t in texts:
@@ -88,7 +96,7 @@ def train_bpe(texts: Iterable[str], vocab_size: int = 1024, min_frequency: int =
 class ByteLevelBPETokenizer:
     def __init__(self, vocab: Dict[str, int], merges: Sequence[Tuple[str, str]], max_length: Optional[int] = None):
         self.vocab = dict(vocab)
-        self.merges = [tuple(m) for m in merges]
+        self.merges: List[Tuple[str, str]] = [(a, b) for a, b in merges]
         self.ranks = {m: i for i, m in enumerate(self.merges)}
         self.max_length = max_length
         self._cache: Dict[str, List[int]] = {}
@@ -105,8 +113,8 @@ class ByteLevelBPETokenizer:
             return self._cache[word]
         parts = tuple(word)
         while len(parts) > 1:
-            cands = [(self.ranks.get((parts[i], parts[i + 1]), None), i) for i in range(len(parts) - 1)]
-            cands = [c for c in cands if c[0] is not None]
+            cands = [(r, i) for i in range(len(parts) - 1)
+                     if (r := self.ranks.get((parts[i], parts[i + 1]))) is not None]
             if not cands:
                 break
             rank = min(cands)[0]
@@ -171,8 +179,7 @@ class ByteLevelBPETokenizer:
         vocab = dict(model["vocab"])
         for t in d.get("added_tokens", []):
             vocab.setdefault(t["content"], t["id"])
-        merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
-        return cls(vocab, merges, max_length=max_length)
+        return cls(vocab, [_merge_pair(m) for m in model["merges"]], max_length=max_length)
 
     @classmethod
     def load(cls, path: str, max_length: Optional[int] = None) -> "ByteLevelBPETokenizer":
