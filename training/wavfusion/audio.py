@@ -26,7 +26,9 @@ def read_wav(path: str) -> Tuple[np.ndarray, int]:
     except (wave.Error, EOFError):
         import torchaudio
 
-        x, sr = torchaudio.load(path)
+        # torchaudio 0.13 (torch 1.13's) sets torchaudio.load at import time from the chosen backend
+        # (set_audio_backend), so its package has no static `load` for Pyright; 2.x defines it
+        x, sr = torchaudio.load(path)  # pyright: ignore[reportAttributeAccessIssue]
         return x.numpy().astype(np.float32), int(sr)
     if width == 1:
         data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0

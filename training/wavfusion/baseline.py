@@ -36,7 +36,7 @@ def features(items: Sequence[Item]) -> np.ndarray:
     mel = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=400, win_length=400, hop_length=160,
                                                n_mels=64)
     with torch.no_grad():
-        return np.stack([logmel_stats(it.audio, mel) for it in items])
+        return np.stack([logmel_stats(it.loaded_audio(), mel) for it in items])
 
 
 def train_baseline(items: List[Item], labels: Sequence[str], seed: int = 0, epochs: int = 200,
@@ -71,6 +71,8 @@ def train_baseline(items: List[Item], labels: Sequence[str], seed: int = 0, epoc
                                         len(labels))["UA"]
         if ua > best[0]:
             best = (ua, copy.deepcopy(model.state_dict()), ep + 1)
+    if best[1] is None:
+        raise ValueError(f"no epoch was trained (epochs={epochs})")
     model.load_state_dict(best[1])
     model.eval()
     out: Dict = {"best_epoch": best[2], "validation_UA": best[0]}

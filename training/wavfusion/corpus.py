@@ -146,6 +146,7 @@ def synth(text: str, voice: str, pr: Dict[str, int], path: str) -> None:
                            "-g", str(pr["g"]), "--stdout", ssml], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     p2 = subprocess.run(["sox", "-G", "-t", "wav", "-", "-r", "16000", "-c", "1", "-b", "16", path],
                         stdin=p1.stdout, stderr=subprocess.PIPE)
+    assert p1.stdout is not None  # stdout=subprocess.PIPE
     p1.stdout.close()
     p1.wait()
     if p2.returncode != 0 or not os.path.exists(path):

@@ -20,7 +20,7 @@ import json
 import os
 import random
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -43,6 +43,12 @@ class Item:
     end: Optional[float] = None
     audio: Optional[np.ndarray] = None
     corpus: str = ""
+
+    def loaded_audio(self) -> np.ndarray:
+        """``audio``, once loaded (load_audio_checked / load_audio_cache, or a reader that fills it in)."""
+        if self.audio is None:
+            raise ValueError(f"{self.path}: audio is not loaded")
+        return self.audio
 
 
 @dataclass
@@ -84,7 +90,7 @@ def _float(v) -> Optional[float]:
     return float(v)
 
 
-def order_labels(found: Sequence[str]) -> List[str]:
+def order_labels(found: Iterable[str]) -> List[str]:
     found = sorted(set(found))
     if set(found) <= set(LABELS_4):
         return [l for l in LABELS_4 if l in found]
@@ -286,11 +292,11 @@ class Batcher:
                 idx = [int(j) for j in self.np_rng.choice(len(self.items), size=len(self.items), p=self.weights)]
             self.rng.shuffle(idx)
             chunk = self.batch_size * 20
-            groups = [sorted(idx[i:i + chunk], key=lambda j: len(self.items[j].audio)) for i in range(0, len(idx), chunk)]
+            groups = [sorted(idx[i:i + chunk], key=lambda j: len(self.items[j].loaded_audio())) for i in range(0, len(idx), chunk)]
             batches = [g[i:i + self.batch_size] for g in groups for i in range(0, len(g), self.batch_size)]
             self.rng.shuffle(batches)
         else:
-            idx.sort(key=lambda j: len(self.items[j].audio))
+            idx.sort(key=lambda j: len(self.items[j].loaded_audio()))
             batches = [idx[i:i + self.batch_size] for i in range(0, len(idx), self.batch_size)]
         for b in batches:
             yield self.collate(b)
@@ -298,7 +304,7 @@ class Batcher:
     def collate(self, b: Sequence[int]):
         audios = []
         for j in b:
-            a = self.items[j].audio
+            a = self.items[j].loaded_audio()
             if self.train and self.speed_perturb > 0:
                 a = speed_change(a, self.rng.uniform(1 - self.speed_perturb, 1 + self.speed_perturb))
             if self.max_samples is not None and len(a) > self.max_samples:

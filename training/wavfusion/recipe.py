@@ -50,7 +50,7 @@ def predict_items(model, tok, items: Sequence[Item], labels: Sequence[str], use_
 
     b = Batcher(items, labels, tok, batch_size, model.config.text.max_text_tokens, train=False,
                 max_samples=int(model.config.max_seconds * 16000), use_text=use_text)
-    order = sorted(range(len(items)), key=lambda j: len(items[j].audio))
+    order = sorted(range(len(items)), key=lambda j: len(items[j].loaded_audio()))
     preds: List[int] = []
     model.eval()
     dev = next(model.parameters()).device
@@ -164,7 +164,8 @@ def load_synthetic(folder: str) -> List[Item]:
 
 def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Optional[str] = None,
                   synthetic: Optional[str] = None, label_map: str = "merge-calm", test_corpus: Optional[str] = None,
-                  tess_test_speaker: str = "tess_YAF", seed: int = 0, log=print, **train_kw: Any) -> Dict[str, Any]:
+                  tess_test_speaker: str = "tess_YAF", seed: int = 0, log=print, bundle_version: Optional[str] = None,
+                  **train_kw: Any) -> Dict[str, Any]:
     from .train import train
 
     root = root or default_root()
@@ -203,6 +204,8 @@ def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Op
         meta = write_bundle(model, tok, out, train_kw.get("name") or os.path.basename(os.path.normpath(out)), info,
                             disclaimer=DISCLAIMER)
         meta["licence"] = LICENCE
+        if bundle_version:
+            meta["version"] = bundle_version
         with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
         with open(os.path.join(out, "history.json"), "w") as f:

@@ -9,11 +9,13 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.clip_grad import clip_grad_norm_
 
 from .checkpoint import load_roberta, load_wav2vec2
 from .config import get_config
@@ -69,7 +71,7 @@ def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
 
 def _eval_items_in_order(batcher: Batcher) -> List[int]:
     idx = list(range(len(batcher.items)))
-    idx.sort(key=lambda j: len(batcher.items[j].audio))
+    idx.sort(key=lambda j: len(batcher.items[j].loaded_audio()))
     return idx
 
 
@@ -89,6 +91,15 @@ def cue_breakdown(corpus: Corpus, split: str, batcher: Batcher, preds: List[int]
         if cue is not None:
             acc.setdefault(cue, []).append(int(preds[k] == gold[k]))
     return {c: {"acc": float(np.mean(v)), "n": len(v)} for c, v in sorted(acc.items())}
+
+
+@dataclass
+class _Best:
+    """The best epoch so far by the selection score, with its weights and validation metrics."""
+    score: float = -1.0
+    epoch: int = 0
+    state: Optional[Dict[str, torch.Tensor]] = None
+    validation: Optional[Dict[str, Any]] = None
 
 
 def build_model(config: str, labels: List[str], vocab_size: int, overrides: Dict[str, Any]) -> WavFusionModel:
@@ -237,7 +248,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
                                               find_unused_parameters=True)
     history = []
-    best = {"score": -1.0}
+    best = _Best()
     step = 0
     for epoch in range(1, epochs + 1):
         model.train()
@@ -245,9 +256,9 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         tot = {"loss": 0.0, "ce": 0.0, "mar": 0.0}
         nb = 0
         report_every = max(1, len(train_b) // 4)
-        for audio, lengths, ids, mask, labels, present in train_b:
+        for audio, lengths, ids, mask, batch_labels, present in train_b:
             set_lr(step)
-            n_global = int(labels.shape[0])
+            n_global = int(batch_labels.shape[0])
             keep = n_global
             if dctx.enabled:
                 rows = local_rows(n_global, dctx)
@@ -255,11 +266,11 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                 if keep == 0:  # a last batch smaller than the world: run one row with zero weight
                     rows = slice(0, 1)
                 audio, lengths, ids, mask, local_labels = (audio[rows], lengths[rows], ids[rows], mask[rows],
-                                                           labels[rows])
+                                                           batch_labels[rows])
             else:
-                local_labels = labels
+                local_labels = batch_labels
             audio, lengths, ids, mask = audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)
-            local_labels, labels, present = local_labels.to(dev), labels.to(dev), present.to(dev)
+            local_labels, batch_labels, present = local_labels.to(dev), batch_labels.to(dev), present.to(dev)
             # the model sees dropped transcripts exactly as at inference: input_ids = [<s>, </s>]
             out = train_model(audio, lengths, ids, mask)
             # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
@@ -268,13 +279,13 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                 * (dctx.world / max(1, n_global))
             feats = [gather_rows(f[:keep], n_global, dctx) for f in model.mar_features(out)]
             if cfg.lambda_mar > 0 and len(feats) > 1:
-                mar = margin_loss(feats, labels, [None, present], margin=cfg.mar_margin)
+                mar = margin_loss(feats, batch_labels, [None, present], margin=cfg.mar_margin)
             else:
                 mar = torch.zeros((), device=dev)
             loss = ce + cfg.lambda_mar * mar
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
             nb += 1
@@ -303,8 +314,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
             f"gate {vm['mean_text_gate']:.3f} ({rec['seconds']:.0f}s)"
             + (f" | selection UA {score:.4f}" if select_b is not None else ""))
         sys.stdout.flush()
-        if score > best["score"]:
-            best = {"score": score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "validation": vm}
+        if score > best.score:
+            best = _Best(score, epoch, copy.deepcopy(model.state_dict()), vm)
             if out_dir and save_each_best:
                 # keep a loadable bundle of the best epoch so far (long CPU runs can be stopped any time)
                 from .export import write_bundle
@@ -322,9 +333,11 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
     if not dctx.is_main:
         shutdown(dctx)
         return {"rank": dctx.rank, "history": history}
-    model.load_state_dict(best["state"])
+    if best.state is None:
+        raise ValueError(f"no epoch was trained (epochs={epochs})")
+    model.load_state_dict(best.state)
     model.cpu().eval()  # evaluation, export and the returned model on the CPU
-    result: Dict[str, Any] = {"best_epoch": best["epoch"], "validation": best["validation"], "history": history}
+    result: Dict[str, Any] = {"best_epoch": best.epoch, "validation": best.validation, "history": history}
     ev = evaluate(model, val_b)
     result["validation_cues"] = cue_breakdown(corpus, "validation", val_b, ev["preds"], ev["gold"])
     if test_b is not None:
@@ -332,7 +345,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         result["test"] = ev["metrics"]
         result["test_cues"] = cue_breakdown(corpus, "test", test_b, ev["preds"], ev["gold"])
         tm = ev["metrics"]
-        log(f"test (best epoch {best['epoch']}): WA {tm['WA']:.4f} UA {tm['UA']:.4f} macro-F1 {tm['macro_F1']:.4f} "
+        log(f"test (best epoch {best.epoch}): WA {tm['WA']:.4f} UA {tm['UA']:.4f} macro-F1 {tm['macro_F1']:.4f} "
             f"weighted-F1 {tm['weighted_F1']:.4f}")
         # audio-only (no transcript) evaluation of the same model, as the studio runs it without text
         if use_text and model.uses_audio:
@@ -352,7 +365,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                    "balanced_sampling": balanced, "speed_perturb": speed_perturb,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
                    "max_val_items": max_val_items,
-                   "selection": selection, "best_epoch": best["epoch"],
+                   "selection": selection, "best_epoch": best.epoch,
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
         "rows_not_used": {"count": len(problems), "first": [str(p) for p in problems[:50]]},
