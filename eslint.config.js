@@ -33,6 +33,7 @@ const SERVICES = [
   'import',
   'inference',
   'jobs',
+  'merge',
   'training',
 ];
 const LAYERS = [['db'], ['project'], SERVICES, ['api'], ['host', 'desktop', 'cli']];

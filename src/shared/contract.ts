@@ -19,6 +19,7 @@ import {
   RowConsensus,
 } from './agreement-contract';
 import { BulkAcceptPreview, ModelComparison, ModelProvenance, ModelReport } from './evaluation-contract';
+import { MergeRecord, MergeReport, MergeRequest, MergeUndoReport } from './merge-contract';
 import {
   CommitSegmentsRequest,
   CommitSegmentsResult,
@@ -44,6 +45,7 @@ export * from './agreement-contract';
 export * from './evaluation-contract';
 export * from './segment-contract';
 export * from './project-contract';
+export * from './merge-contract';
 
 // ---------- shared value schemas ----------
 
@@ -409,7 +411,7 @@ export const TrainingRequest = z.object({
 });
 export type TrainingRequest = z.input<typeof TrainingRequest>;
 
-export const JobKind = z.enum(['import', 'export', 'relink', 'predict', 'segment', 'train']);
+export const JobKind = z.enum(['import', 'export', 'relink', 'predict', 'segment', 'train', 'merge']);
 export type JobKind = z.infer<typeof JobKind>;
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
 /** What every job reports, whatever its kind. */
@@ -437,6 +439,7 @@ export const JobStatus = z.discriminatedUnion('kind', [
   jobOf('predict', PredictionReport),
   jobOf('segment', SegmentationResult),
   jobOf('train', TrainingReport),
+  jobOf('merge', MergeReport),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 /** Each kind's result type (what JobStatus's `result` holds for that kind). */
@@ -447,6 +450,7 @@ export type JobResults = {
   predict: PredictionReport;
   segment: SegmentationResult;
   train: TrainingReport;
+  merge: MergeReport;
 };
 export type JobResult<K extends JobKind> = JobResults[K];
 
@@ -464,6 +468,7 @@ const resultOf: { [K in JobKind]: (status: JobStatus) => JobResult<K> | undefine
   predict: (s) => (s.kind === 'predict' ? s.result : undefined),
   segment: (s) => (s.kind === 'segment' ? s.result : undefined),
   train: (s) => (s.kind === 'train' ? s.result : undefined),
+  merge: (s) => (s.kind === 'merge' ? s.result : undefined),
 };
 
 /** A job's result, if it is of `kind` and has one. */
@@ -625,6 +630,17 @@ export const operations = {
     ConsensusDetail,
   ),
   getAgreement: op(AgreementRequest, AgreementReport),
+  /**
+   * Merges a hand-out copy (`wavfusion handout`) into the open project as a 'merge' job, in one
+   * transaction: recordings by checksum, utterances by recording and span, annotations by utterance and
+   * annotator (the later change wins; both sides changed: a conflict, reported). A copy with no recording
+   * in common is refused and changes nothing; merging the same copy again changes nothing.
+   */
+  startMerge: op(MergeRequest, JobStarted),
+  /** The merges made into this project, newest first. */
+  listMerges: op(Empty, z.array(MergeRecord)),
+  /** Reverts the newest merge not yet undone, as one step (annotations edited since are kept). */
+  undoMerge: op(Empty, MergeUndoReport),
   /**
    * Projects. `newProject` creates a project file (refused where a file exists) and opens it;
    * `openProject` opens an existing one (a file that is not a WavFusion project, or is newer than the

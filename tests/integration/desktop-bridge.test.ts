@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardEvents, ipcEndpoints } from '../../src/main/api/ipc';
 import { StudioSession } from '../../src/main/api/session';
 import type { Studio } from '../../src/main/api/studio';
+import { handOut } from '../../src/main/merge/handout';
 import { ApiError } from '../../src/renderer/src/lib/api/api-error';
 import { createIpcClient } from '../../src/renderer/src/lib/api/ipc-client';
 import {
@@ -215,6 +216,13 @@ describe('the desktop bridge', () => {
     expect(refusal).toBeInstanceOf(ApiError);
     expect(refusal).toMatchObject({ code: 'invalid_request' });
     await expect(client.getAnnotation({ utteranceId: 999_999 })).resolves.toBeNull();
+
+    // Working apart (issue 11, item 4): a hand-out copy merged back as a job, listed, the merge undone.
+    const copy = handOut(studio.store, { out: path.join(dir, 'copy.sqlite'), annotator: 'dana' });
+    const mergeJob = await finished((await client.startMerge({ copy: copy.copy })).jobId);
+    expect(jobResult(mergeJob, 'merge')).toMatchObject({ sameOrigin: true, annotatorsAdded: 1 });
+    expect((await client.listMerges({})).map((m) => m.report.copy)).toEqual([copy.copy]);
+    expect((await client.undoMerge({})).annotatorsRemoved).toBe(1);
 
     // Projects from the UI (issue 10, item 4): the picker, a new project (the switch), rename, the recent list.
     expect((await client.browsePath({})).entries.map((e) => e.name)).toContain('corpus');

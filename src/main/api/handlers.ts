@@ -154,6 +154,11 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     getConsensus: ({ utteranceId }) => agreement.detail(utteranceId),
     adjudicate: ({ utteranceId, labelId, reason }) => agreement.adjudicate(utteranceId, labelId, reason),
     getAgreement: (request) => agreement.report(request),
+    startMerge: ({ copy }) => ({
+      jobId: studio.jobs.start('merge', `Merge ${copy}`, (ctx) => studio.merges.merge(copy, ctx)),
+    }),
+    listMerges: () => studio.merges.list(),
+    undoMerge: () => studio.merges.undoMerge(),
   };
   return handlers;
 }

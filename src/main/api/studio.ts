@@ -15,6 +15,7 @@ import { SegmentationService } from '../inference/segmentation-service';
 import { RelinkService } from '../import/relink-service';
 import { TrainingService } from '../training/training-service';
 import { JobRunner } from '../jobs/job-runner';
+import { MergeService } from '../merge/merge-service';
 import { ProjectStore } from '../project/project-store';
 import { APP_VERSION } from '../version';
 
@@ -44,6 +45,8 @@ export class Studio {
   readonly segmentation: SegmentationService;
   /** Fine-tuning from the studio: the trainer as a child process, the new bundle registered. */
   readonly training: TrainingService;
+  /** Merging hand-out copies back (`wavfusion handout`), and undoing a merge. */
+  readonly merges: MergeService;
   /** Set once SQLite reports the project file damaged: every later operation fails with it. */
   damaged: StudioError | null = null;
 
@@ -64,6 +67,7 @@ export class Studio {
     this.segmentation = new SegmentationService(store);
     this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
     this.training = new TrainingService(store, this.exporter, this.predictions);
+    this.merges = new MergeService(store, this.events);
   }
 
   /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */

@@ -14,6 +14,7 @@ import { ExportFormat, ImportFormatName, TierRole, jobResult, type JobStatus } f
 import { APP_VERSION } from '../version';
 import { AGREEMENT_USAGE, agreementCommand } from './agreement-command';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate-command';
+import { HANDOUT_USAGE, MERGE_COPY_USAGE, handoutCommand, mergeCopyCommand } from './merge-command';
 import { MERGE_USAGE, PREDICT_USAGE, UsageError, mergeCommand, predictCommand } from './predict-command';
 import { SEGMENT_USAGE, segmentCommand } from './segment-command';
 import { TRAIN_USAGE, trainCommand } from './train-command';
@@ -52,6 +53,8 @@ const COMMAND_USAGE = {
   evaluate: EVALUATE_USAGE,
   segment: SEGMENT_USAGE,
   train: TRAIN_USAGE,
+  handout: HANDOUT_USAGE,
+  merge: MERGE_COPY_USAGE,
 } as const;
 
 const USAGE = `WavFusion Studio ${APP_VERSION}
@@ -92,6 +95,10 @@ export async function main(argv: string[]): Promise<number> {
         return await segmentCommand(rest);
       case 'train':
         return await trainCommand(rest);
+      case 'handout':
+        return handoutCommand(rest);
+      case 'merge':
+        return await mergeCopyCommand(rest);
       case '--version':
         process.stdout.write(`${APP_VERSION}\n`);
         return 0;

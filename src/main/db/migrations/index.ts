@@ -8,6 +8,7 @@ import { migration007 } from './007-prediction-precision';
 import { migration008 } from './008-label-guidelines';
 import { migration009 } from './009-unsure-and-text-edits';
 import { migration010 } from './010-imported-splits';
+import { migration011 } from './011-handouts-and-merges';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -22,6 +23,7 @@ export const migrations: readonly Migration[] = [
   migration008,
   migration009,
   migration010,
+  migration011,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
