@@ -7,8 +7,12 @@ import subprocess
 
 import numpy as np
 import onnx
+import onnx.checker
 import pytest
 import torch
+# onnx 1.12 (Debian's python3-onnx here) builds the protobuf message classes of onnx_ml_pb2 at import time
+# and ships no onnx_ml_pb2.pyi, so Pyright cannot see them; onnx >= 1.13 ships the stubs (onnx/onnx#4404)
+from onnx import TensorProto  # pyright: ignore[reportAttributeAccessIssue]
 
 from conftest import tiny_cfg
 from wavfusion.export import DYNAMIC_AXES, INPUT_NAMES, OUTPUT_NAMES, example_inputs, export_onnx
@@ -35,8 +39,8 @@ def test_export_checker_and_dynamic_axes(exported):
     outs = {o.name: o for o in m.graph.output}
     assert list(ins) == INPUT_NAMES and list(outs) == OUTPUT_NAMES
     elem = {i: ins[i].type.tensor_type.elem_type for i in ins}
-    assert elem["audio"] == onnx.TensorProto.FLOAT and elem["audio_lengths"] == onnx.TensorProto.INT64
-    assert elem["input_ids"] == onnx.TensorProto.INT64 and elem["attention_mask"] == onnx.TensorProto.INT64
+    assert elem["audio"] == TensorProto.FLOAT and elem["audio_lengths"] == TensorProto.INT64
+    assert elem["input_ids"] == TensorProto.INT64 and elem["attention_mask"] == TensorProto.INT64
     for name, axes in DYNAMIC_AXES.items():
         vi = ins.get(name) or outs[name]
         dims = vi.type.tensor_type.shape.dim

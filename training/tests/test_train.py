@@ -4,6 +4,7 @@ import json
 import os
 
 import onnx
+import onnx.checker
 import pytest
 import torch
 

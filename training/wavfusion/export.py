@@ -61,7 +61,7 @@ def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: boo
         torch.onnx.export(wrapper, args, path, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
                           dynamic_axes=DYNAMIC_AXES, opset_version=opset, do_constant_folding=True, **extra)
     if check:
-        import onnx
+        import onnx.checker
 
         onnx.checker.check_model(onnx.load(path), full_check=True)
     return path

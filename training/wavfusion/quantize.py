@@ -31,7 +31,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+import onnx.checker
+from onnx import helper, numpy_helper
+
+# onnx 1.12 (Debian's python3-onnx here) builds the protobuf message classes of onnx_ml_pb2 at import time
+# and ships no onnx_ml_pb2.pyi, so Pyright cannot see them; onnx >= 1.13 ships the stubs (onnx/onnx#4404)
+from onnx import ModelProto, NodeProto, TensorProto  # pyright: ignore[reportAttributeAccessIssue]
 
 MS_DOMAIN = "com.microsoft"
 BUDGET = {"min_label_agreement": 0.99, "max_macro_f1_delta": 0.01}
@@ -51,14 +56,14 @@ def _quant_symmetric(w: np.ndarray, bits: int, axis: int) -> Tuple[np.ndarray, n
     return q, scale
 
 
-def quantize_graph(model: onnx.ModelProto, weight_bits: int = 8, per_channel: bool = True,
+def quantize_graph(model: ModelProto, weight_bits: int = 8, per_channel: bool = True,
                    include_conv: bool = False) -> Dict[str, int]:
     """Rewrites ``model`` in place; returns counts of the nodes replaced."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     counts = {"MatMul": 0, "Gemm": 0, "Conv": 0}
-    new_nodes: List[onnx.NodeProto] = []
-    new_inits: List[onnx.TensorProto] = []
+    new_nodes: List[NodeProto] = []
+    new_inits: List[TensorProto] = []
 
     def weight(name: str) -> Optional[np.ndarray]:
         t = inits.get(name)
@@ -66,7 +71,7 @@ def quantize_graph(model: onnx.ModelProto, weight_bits: int = 8, per_channel: bo
             return None
         return numpy_helper.to_array(t)
 
-    def dqmm(node, a: str, w_kn: np.ndarray, bias: Optional[str]) -> onnx.NodeProto:
+    def dqmm(node, a: str, w_kn: np.ndarray, bias: Optional[str]) -> NodeProto:
         axis = 0  # scales per column n of W[k, n]
         if per_channel:
             q, scale = _quant_symmetric(w_kn, weight_bits, axis)
@@ -119,7 +124,7 @@ def quantize_graph(model: onnx.ModelProto, weight_bits: int = 8, per_channel: bo
     return counts
 
 
-def _conv_integer(node, w: np.ndarray, b: Optional[np.ndarray], new_inits, bits: int) -> List[onnx.NodeProto]:
+def _conv_integer(node, w: np.ndarray, b: Optional[np.ndarray], new_inits, bits: int) -> List[NodeProto]:
     """Conv → DynamicQuantizeLinear(x) + ConvInteger(uint8 x, uint8 w) → float × scales (+ bias)."""
     base = node.name or node.output[0]
     levels = 2 ** bits - 1
@@ -239,7 +244,7 @@ def compare(fp32_logits: np.ndarray, int8_logits: np.ndarray, truth: Sequence[Op
     a32, a8 = p32.argmax(-1), p8.argmax(-1)
     labelled = [i for i, t in enumerate(truth) if t is not None]
     if labelled and len(labelled) == len(truth):
-        t = [truth[i] for i in labelled]
+        t = [label for label in truth if label is not None]  # all of them: every item is labelled
         f32 = classification_metrics(t, a32[labelled], n_classes)["macro_F1"]
         f8 = classification_metrics(t, a8[labelled], n_classes)["macro_F1"]
         reference = "true labels"
