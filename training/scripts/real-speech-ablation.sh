@@ -32,10 +32,17 @@ declare -A ROWS=(
   [loco-tess-stats-pooling]="train-corpora --test-corpus tess --pooling mean-std"
   [loco-nemo-stats-pooling]="train-corpora --test-corpus nemo-pl --pooling mean-std"
   [tess-swap]="train-corpora --tess-test-speaker tess_OAF"
+  [gca-mar-log-mel-stats]="train-corpora --log-mel-statistics"
+  [audio-only-log-mel-stats]="train-corpora --fusion audio --log-mel-statistics"
+  [loco-ravdess-log-mel-stats]="train-corpora --test-corpus ravdess-speech --log-mel-statistics"
+  [loco-tess-log-mel-stats]="train-corpora --test-corpus tess --log-mel-statistics"
+  [loco-nemo-log-mel-stats]="train-corpora --test-corpus nemo-pl --log-mel-statistics"
 )
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
        gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling
-       loco-ravdess-stats-pooling loco-tess-stats-pooling loco-nemo-stats-pooling tess-swap)
+       loco-ravdess-stats-pooling loco-tess-stats-pooling loco-nemo-stats-pooling tess-swap
+       gca-mar-log-mel-stats audio-only-log-mel-stats loco-ravdess-log-mel-stats loco-tess-log-mel-stats
+       loco-nemo-log-mel-stats)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
   args=${ROWS[$row]:?unknown row $row}

@@ -96,6 +96,7 @@ def main(argv=None) -> int:
     tc.add_argument("--log-mel-statistics", action="store_const", const=True, default=None,
                     help="add the utterance-statistics path (log-mel band means and deviations) beside the encoder; "
                     "--init-from may switch it on")
+    tc.add_argument("--bundle-version", default=None, help="version written to model.json (e.g. 0.3.0)")
     tc.add_argument("--select-corpora", nargs="+", default=None, metavar="CORPUS",
                     help="choose the best epoch by validation UA on these corpora only (default: all validation "
                     "items; TESS's validation items are its training speaker's)")
@@ -200,6 +201,7 @@ def main(argv=None) -> int:
                                 config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling,
                                                   "log_mel_statistics": args.log_mel_statistics},
                                 device=args.device, select_corpora=args.select_corpora,
+                                bundle_version=args.bundle_version,
                                 tokenizer=init["tokenizer"] if init else None)
         if args.json:
             with open(args.json, "w") as f:
