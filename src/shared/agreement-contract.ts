@@ -17,6 +17,11 @@ export const RosterEntry = z.object({
   annotations: z.number().int(),
   /** False for someone who has labels but was never added to the roster (e.g. from an older project). */
   onRoster: z.boolean(),
+  /**
+   * The annotator's share of the utterances: more than 0, at most 1 (1, the default: all of them). An
+   * utterance needs an annotator's label only where it is assigned to them (src/main/agreement/assignment.ts).
+   */
+  share: z.number(),
 });
 export type RosterEntry = z.infer<typeof RosterEntry>;
 
@@ -30,6 +35,8 @@ export const LabellingSettings = z.object({
   blindModel: z.boolean(),
   /** `majority`: the label most votes went to (a tie goes to adjudication); `unanimous`: all must agree. */
   consensusRule: ConsensusRule,
+  /** The part of the utterances (0 to 1; chosen by a stable hash of the id) every annotator labels. */
+  calibrationShare: z.number().min(0).max(1),
 });
 export type LabellingSettings = z.infer<typeof LabellingSettings>;
 
@@ -46,6 +53,8 @@ export const RowConsensus = z.object({
   /** The final label (adjudicated or consensus); null when there is none yet or it is hidden. */
   labelId: Id.nullable(),
   hidden: z.boolean(),
+  /** The current annotator's label is wanted here (assigned to them, still needed): "needs my label". */
+  needsMe: z.boolean(),
 });
 export type RowConsensus = z.infer<typeof RowConsensus>;
 

@@ -620,6 +620,11 @@ export const operations = {
   saveAnnotator: op(z.object({ name: AnnotatorName, role: AnnotatorRole.default('annotator') }), z.array(RosterEntry)),
   /** Refused while the person has annotations or adjudications. */
   removeAnnotator: op(z.object({ name: AnnotatorName }), z.array(RosterEntry)),
+  /**
+   * An annotator's share of the utterances (0 < share <= 1). Refused, changing nothing, outside that
+   * range, for an adjudicator, or when the annotators' shares would add up to fewer than K.
+   */
+  setAnnotatorShare: op(z.object({ name: AnnotatorName, share: z.number() }), z.array(RosterEntry)),
   getLabellingSettings: op(Empty, LabellingSettings),
   setLabellingSettings: op(LabellingSettings.partial(), LabellingSettings),
   /** Every annotator's label, V/A/D and note for one utterance, its consensus and adjudication (blind mode applies). */

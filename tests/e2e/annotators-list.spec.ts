@@ -76,4 +76,49 @@ test('the list shows each row’s team state, blind until labelled, and filters 
   // "Needs my label": ann1's queue is what they have not labelled.
   await byTeam.selectOption({ label: 'Needs my label' });
   await expect(options.first().getByTestId('team-state')).toHaveText('0/2 needs you');
+  const listed = () => page.waitForResponse((r) => r.url().includes('/api/listUtterances') && r.ok());
+  /** The ids in an annotator's queue (the filter stays on "Needs my label"), as the core answered and shown. */
+  const queueOf = async (name: string) => {
+    const reloaded = listed();
+    await becomes(page, name);
+    const { rows, filtered } = (await (await reloaded).json()) as { rows: { id: number }[]; filtered: number };
+    await expect(page.getByText(new RegExp(`^${filtered} of \\d+ utterances$`))).toBeVisible();
+    return rows.map((r) => r.id);
+  };
+  // ann2 labelled what ann1 did: before shares, the same queue.
+  const before = await queueOf('ann2');
+  expect(before.length).toBeGreaterThan(1);
+
+  // Shares: ann1 labels everything, ann2 and ann3 half each. A share of 0 is refused and nothing changes.
+  await page.getByRole('button', { name: 'Team: annotators, agreement, adjudication' }).click();
+  const share = (name: string) =>
+    team.getByRole('spinbutton', { name: `Share of ${name} (percent of the utterances)` });
+  await expect(share('ann1')).toHaveValue('100');
+  await share('ann3').fill('0');
+  await share('ann3').press('Tab');
+  await expect(team.getByRole('alert')).toContainText('A share must be more than 0 and at most 1');
+  await expect(share('ann3')).toHaveValue('100');
+  for (const name of ['ann2', 'ann3']) {
+    const saved = page.waitForResponse((r) => r.url().endsWith('/api/setAnnotatorShare') && r.ok());
+    await share(name).fill('50');
+    await share(name).press('Tab');
+    await saved;
+  }
+  await expect(team.getByTestId('share-note')).toContainText('now 2)');
+  // 40% would leave 1.9 labels for the 2 each utterance needs: refused, the stored 50% stays.
+  await share('ann3').fill('40');
+  await share('ann3').press('Tab');
+  await expect(team.getByRole('alert')).toContainText('shares add up to 1.9, fewer than the 2 labels needed');
+  await expect(share('ann3')).toHaveValue('50');
+  // (still in the dark scheme of the last screenshot above)
+  await snap(page, 'annotators-shares-dark');
+  await expectAccessible(page, 'dark');
+  await team.getByRole('button', { name: 'Close' }).click();
+
+  // ann1 (100%) keeps the whole queue; ann2 and ann3 split it (K = 2: ann1 and one of them per utterance).
+  const ann3 = await queueOf('ann3');
+  const ann2 = await queueOf('ann2');
+  expect(await queueOf('ann1')).toEqual(before);
+  expect(ann2.filter((id) => ann3.includes(id))).toEqual([]);
+  expect([...ann2, ...ann3].sort((a, b) => a - b)).toEqual([...before].sort((a, b) => a - b));
 });

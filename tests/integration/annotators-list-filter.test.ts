@@ -69,7 +69,14 @@ describe('the list filter by everyone’s labels (issue 11, list UI)', () => {
       null,
       null,
     ]);
-    expect(rows[1]!.consensus).toEqual({ state: null, labels: 2, needed: 2, labelId: null, hidden: true });
+    expect(rows[1]!.consensus).toEqual({
+      state: null,
+      labels: 2,
+      needed: 2,
+      labelId: null,
+      hidden: true,
+      needsMe: false,
+    });
     expect(rows[4]!.consensus).toMatchObject({ state: 'adjudicated', labelId: 3, labels: 3, hidden: false });
 
     expect(await which('needs_my_label')).toEqual([5, 6]);

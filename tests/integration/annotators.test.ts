@@ -61,7 +61,13 @@ describe('several annotators per utterance', () => {
       /3 labels per utterance needs at least 3 annotators; the roster has 2/,
     );
     const s = await call<LabellingSettings>('setLabellingSettings', { labelsPerUtterance: 2 });
-    expect(s).toEqual({ labelsPerUtterance: 2, blind: true, blindModel: true, consensusRule: 'majority' });
+    expect(s).toEqual({
+      labelsPerUtterance: 2,
+      blind: true,
+      blindModel: true,
+      consensusRule: 'majority',
+      calibrationShare: 0,
+    });
     expect(await call('setLabellingSettings', { blind: false })).toMatchObject({ labelsPerUtterance: 2, blind: false });
   });
 
@@ -85,13 +91,21 @@ describe('several annotators per utterance', () => {
       null,
       null,
     ]);
-    expect(byId.get(ids[3]!)!.consensus).toEqual({ state: null, labels: 2, needed: 3, labelId: null, hidden: true });
+    expect(byId.get(ids[3]!)!.consensus).toEqual({
+      state: null,
+      labels: 2,
+      needed: 3,
+      labelId: null,
+      hidden: true,
+      needsMe: true,
+    });
     expect(byId.get(ids[1]!)!.consensus).toEqual({
       state: 'agreed',
       labels: 3,
       needed: 3,
       labelId: 2,
       hidden: false,
+      needsMe: false,
     });
     // c's queue: what needs more labels; c sees only their own vote where they have not labelled
     expect((await rows({ consensus: 'needs_more_labels' })).map((r) => r.id)).toEqual(ids.slice(3));
@@ -245,7 +259,13 @@ describe('events', () => {
       [
         'labellingChanged',
         {
-          settings: { labelsPerUtterance: 2, blind: true, blindModel: true, consensusRule: 'unanimous' },
+          settings: {
+            labelsPerUtterance: 2,
+            blind: true,
+            blindModel: true,
+            consensusRule: 'unanimous',
+            calibrationShare: 0,
+          },
           roster: expect.arrayContaining([expect.objectContaining({ name: 'judge', role: 'adjudicator' })]),
         },
       ],

@@ -158,6 +158,11 @@ describe('the desktop bridge', () => {
     await client.saveAnnotator({ name: 'carl' });
     expect((await client.removeAnnotator({ name: 'carl' })).map((e) => e.name)).not.toContain('carl');
     expect((await client.listAnnotators({})).map((e) => e.name)).toContain('alice');
+    await client.saveAnnotator({ name: 'dora' });
+    await client.saveAnnotator({ name: 'erin' });
+    expect((await client.setAnnotatorShare({ name: 'dora', share: 0.5 })).find((e) => e.name === 'dora')?.share).toBe(
+      0.5,
+    );
     const settings = await client.getLabellingSettings({});
     expect(await client.setLabellingSettings({ blind: settings.blind })).toEqual(settings);
     expect((await client.getConsensus({ utteranceId: first!.id })).utteranceId).toBe(first!.id);

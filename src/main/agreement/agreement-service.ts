@@ -18,7 +18,15 @@ import { StudioError, notFound } from '../errors';
 import type { StudioEvents } from '../events';
 import { seededRandom } from '../export/split';
 import type { ProjectStore } from '../project/project-store';
-import { itemConsensus, projectConsensus, type ItemConsensus, type Vote } from './consensus';
+import { shareSum, sharesCover } from './assignment';
+import {
+  assignmentPool,
+  itemConsensus,
+  needsLabelOf,
+  projectConsensus,
+  type ItemConsensus,
+  type Vote,
+} from './consensus';
 import {
   alphaBootstrapper,
   bootstrapCi,
@@ -68,12 +76,53 @@ export class AgreementService {
         .all()
         .map((r) => [r.annotator, r.n]),
     );
-    const out: RosterEntry[] = this.roster
-      .list()
-      .map((r) => ({ name: r.name, role: r.role, annotations: counts.get(r.name) ?? 0, onRoster: true }));
+    const out: RosterEntry[] = this.roster.list().map((r) => ({
+      name: r.name,
+      role: r.role,
+      annotations: counts.get(r.name) ?? 0,
+      onRoster: true,
+      share: r.share,
+    }));
     for (const [name, n] of counts)
-      if (!out.some((r) => r.name === name)) out.push({ name, role: 'annotator', annotations: n, onRoster: false });
+      if (!out.some((r) => r.name === name))
+        out.push({ name, role: 'annotator', annotations: n, onRoster: false, share: 1 });
     return out;
+  }
+
+  /**
+   * Sets an annotator's share of the utterances (0 < share <= 1; 1: all). Refused, with nothing changed,
+   * outside that range, for an adjudicator (who settles rather than labels) or someone not on the roster,
+   * and when the annotators' shares would add up to fewer than the K labels each utterance needs.
+   */
+  setAnnotatorShare(name: string, share: number): RosterEntry[] {
+    if (!Number.isFinite(share) || share <= 0 || share > 1)
+      throw new StudioError(
+        'invalid_request',
+        `A share must be more than 0 and at most 1 (1: every utterance); ${share} is not`,
+      );
+    this.store.transaction(() => {
+      const entry = this.roster.byName(name.trim());
+      if (!entry) throw notFound(`Annotator "${name}" on the roster`);
+      if (entry.role !== 'annotator')
+        throw new StudioError(
+          'conflict',
+          `"${entry.name}" is an adjudicator: adjudicators settle disagreements and have no share of the labelling`,
+        );
+      const pool = assignmentPool(this.store.db).map((a) => (a.name === entry.name ? { ...a, share } : a));
+      this.checkShares(pool, this.settingsRepo.get().labelsPerUtterance);
+      this.roster.setShare(entry.name, share);
+    });
+    return this.announce();
+  }
+
+  /** Refuses shares that cannot give each utterance `k` labels. */
+  private checkShares(pool: readonly { name: string; share: number }[], k: number): void {
+    if (sharesCover(pool, k)) return;
+    throw new StudioError(
+      'conflict',
+      `The annotators' shares add up to ${shareSum(pool)}, fewer than the ${k} labels needed per utterance: ` +
+        `raise a share, add an annotator or lower the labels per utterance`,
+    );
   }
 
   /** Adds a person, or changes the role of one on the roster (same name, same case). */
@@ -141,6 +190,7 @@ export class AgreementService {
               `the roster has ${annotators}. Add annotators first`,
           );
         }
+        this.checkShares(assignmentPool(this.store.db), next.labelsPerUtterance);
         if (change.blind === undefined && current.labelsPerUtterance === 1 && next.labelsPerUtterance > 1)
           next.blind = true;
       }
@@ -238,16 +288,19 @@ export class AgreementService {
       utteranceIds.length === 1 ? utteranceIds[0] : undefined,
     );
     const allSee = !settings.blind || this.roster.role(viewer) === 'adjudicator';
+    const needsLabel = needsLabelOf(this.store.db, viewer, settings);
     const out = new Map<number, RowConsensus>();
     for (const id of utteranceIds) {
       const c = items.get(id) ?? itemConsensus([], settings);
-      const see = allSee || (votes.get(id) ?? []).some((v) => v.annotator === viewer && v.labelId !== null);
+      const own = (votes.get(id) ?? []).some((v) => v.annotator === viewer && v.labelId !== null);
+      const see = allSee || own;
       out.set(id, {
         state: see ? c.state : null,
         labels: c.labels,
         needed: settings.labelsPerUtterance,
         labelId: see ? c.labelId : null,
         hidden: !see,
+        needsMe: needsLabel(id, c, own),
       });
     }
     return out;

@@ -6,6 +6,7 @@ import {
   type LabellingSettings,
 } from '../db/annotators-repository';
 import type { Db } from '../db/open-database';
+import { assignees, isCalibration, type Assignee } from './assignment';
 import { consensusLabel, itemAgreement } from './stats';
 
 export type ConsensusState = 'pending' | 'agreed' | 'disagreed' | 'adjudicated';
@@ -96,21 +97,52 @@ export type ConsensusFilterValue =
   'any' | 'needs_my_label' | 'needs_more_labels' | 'complete' | 'agreed' | 'disagreed' | 'adjudicated';
 
 /**
+ * Who labels, with their shares (docs: ./assignment.ts): the roster's annotators, and people with
+ * labels who are not on the roster (share 1, as everyone before shares). Adjudicators are not assigned.
+ */
+export function assignmentPool(db: Db): Assignee[] {
+  const roster = new AnnotatorsRepository(db).list();
+  const pool = roster.filter((r) => r.role === 'annotator').map((r) => ({ name: r.name, share: r.share }));
+  const offRoster = db
+    .prepare<[], { name: string }>(
+      `SELECT DISTINCT a.annotator AS name FROM annotations a LEFT JOIN annotators r ON r.name = a.annotator
+       WHERE a.origin = 'human' AND r.id IS NULL ORDER BY a.annotator`,
+    )
+    .all();
+  return [...pool, ...offRoster.map((r) => ({ name: r.name, share: 1 }))];
+}
+
+/**
+ * Whether `viewer`'s label is wanted on an utterance ("needs my label"): for an adjudicator, a
+ * disagreement awaiting them; for an annotator, one assigned to them (./assignment.ts) that they have
+ * not labelled and that still needs labels, or that is in the calibration set (wanted from everyone).
+ */
+export function needsLabelOf(db: Db, viewer: string, settings: LabellingSettings) {
+  const roster = new AnnotatorsRepository(db);
+  const adjudicator = roster.role(viewer) === 'adjudicator';
+  const pool = adjudicator ? [] : assignmentPool(db);
+  const share = pool.find((a) => a.name === viewer)?.share ?? 1;
+  const k = settings.labelsPerUtterance;
+  const calibration = settings.calibrationShare;
+  return (utteranceId: number, c: ItemConsensus, ownLabel: boolean): boolean => {
+    if (adjudicator) return c.state === 'disagreed';
+    if (ownLabel) return false;
+    const everyone = isCalibration(utteranceId, calibration);
+    if (!everyone && c.state !== 'pending') return false;
+    return everyone || share >= 1 || assignees(utteranceId, pool, k, calibration).includes(viewer);
+  };
+}
+
+/**
  * Whether a row passes the consensus filter as `viewer` sees it. A hidden row (blind mode) matches only
  * the filters its label count and the viewer's own label decide, so a filter never reveals a state.
  */
-function keeps(
-  filter: ConsensusFilterValue,
-  c: ItemConsensus,
-  hidden: boolean,
-  ownLabel: boolean,
-  adjudicator: boolean,
-): boolean {
+function keeps(filter: ConsensusFilterValue, c: ItemConsensus, hidden: boolean, needsMe: boolean): boolean {
   switch (filter) {
     case 'any':
       return true;
     case 'needs_my_label':
-      return adjudicator ? c.state === 'disagreed' : !ownLabel && c.state === 'pending';
+      return needsMe;
     case 'needs_more_labels':
       return c.state === 'pending';
     case 'complete':
@@ -138,17 +170,20 @@ export function withConsensus<R extends BaseRow>(
   const { settings, items } = projectConsensus(db, rows.length === 1 ? rows[0]!.id : undefined);
   const role = new AnnotatorsRepository(db).role(viewer);
   const blindFor = settings.blind && role !== 'adjudicator';
+  const needsLabel = needsLabelOf(db, viewer, settings);
   const out: (R & { consensus: RowConsensusValue })[] = [];
   for (const row of rows) {
     const c = items.get(row.id) ?? itemConsensus([], settings);
     const hidden = blindFor && row.labelId === null;
-    if (!keeps(filter, c, hidden, row.labelId !== null, role === 'adjudicator')) continue;
+    const needsMe = needsLabel(row.id, c, row.labelId !== null);
+    if (!keeps(filter, c, hidden, needsMe)) continue;
     const consensus: RowConsensusValue = {
       state: hidden ? null : c.state,
       labels: c.labels,
       needed: settings.labelsPerUtterance,
       labelId: hidden ? null : c.labelId,
       hidden,
+      needsMe,
     };
     out.push(
       hidden
@@ -170,4 +205,6 @@ export interface RowConsensusValue {
   needed: number;
   labelId: number | null;
   hidden: boolean;
+  /** The viewer's label is wanted here: what the `needs_my_label` filter keeps. */
+  needsMe: boolean;
 }

@@ -149,6 +149,7 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     listAnnotators: () => agreement.listAnnotators(),
     saveAnnotator: ({ name, role }) => agreement.saveAnnotator(name, role),
     removeAnnotator: ({ name }) => agreement.removeAnnotator(name),
+    setAnnotatorShare: ({ name, share }) => agreement.setAnnotatorShare(name, share),
     getLabellingSettings: () => agreement.settings(),
     setLabellingSettings: (change) => agreement.setSettings(change),
     getConsensus: ({ utteranceId }) => agreement.detail(utteranceId),

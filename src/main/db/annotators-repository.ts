@@ -7,6 +7,8 @@ export interface RosterEntry {
   name: string;
   role: AnnotatorRole;
   addedAt: string;
+  /** The annotator's share of the utterances (0 < share <= 1; 1: all). See agreement/assignment.ts. */
+  share: number;
 }
 
 export interface LabellingSettings {
@@ -17,6 +19,8 @@ export interface LabellingSettings {
   /** In blind mode, the model's prediction is hidden too. */
   blindModel: boolean;
   consensusRule: ConsensusRule;
+  /** The part of the utterances (0 to 1, by a stable hash) assigned to every annotator. */
+  calibrationShare: number;
 }
 
 export interface AdjudicationRecord {
@@ -32,13 +36,15 @@ export class AnnotatorsRepository {
   constructor(private readonly db: Db) {}
 
   list(): RosterEntry[] {
-    return this.db.prepare<[], RosterEntry>(`SELECT name, role, added_at AS addedAt FROM annotators ORDER BY id`).all();
+    return this.db
+      .prepare<[], RosterEntry>(`SELECT name, role, added_at AS addedAt, share FROM annotators ORDER BY id`)
+      .all();
   }
 
   /** The entry whose name equals `name` ignoring (ASCII) case, if any. */
   byName(name: string): RosterEntry | undefined {
     return this.db
-      .prepare<[string], RosterEntry>(`SELECT name, role, added_at AS addedAt FROM annotators WHERE name = ?`)
+      .prepare<[string], RosterEntry>(`SELECT name, role, added_at AS addedAt, share FROM annotators WHERE name = ?`)
       .get(name);
   }
 
@@ -53,6 +59,10 @@ export class AnnotatorsRepository {
 
   setRole(name: string, role: AnnotatorRole): void {
     this.db.prepare('UPDATE annotators SET role = ? WHERE name = ?').run(role, name);
+  }
+
+  setShare(name: string, share: number): void {
+    this.db.prepare('UPDATE annotators SET share = ? WHERE name = ?').run(share, name);
   }
 
   delete(name: string): void {
@@ -70,19 +80,27 @@ export class LabellingSettingsRepository {
 
   get(): LabellingSettings {
     const r = this.db
-      .prepare<[], { k: number; blind: number; blindModel: number; rule: ConsensusRule }>(
-        `SELECT labels_per_utterance AS k, blind, blind_model AS blindModel, consensus_rule AS rule FROM labelling_settings WHERE id = 1`,
+      .prepare<[], { k: number; blind: number; blindModel: number; rule: ConsensusRule; calibration: number }>(
+        `SELECT labels_per_utterance AS k, blind, blind_model AS blindModel, consensus_rule AS rule,
+                calibration_share AS calibration FROM labelling_settings WHERE id = 1`,
       )
       .get()!;
-    return { labelsPerUtterance: r.k, blind: r.blind === 1, blindModel: r.blindModel === 1, consensusRule: r.rule };
+    return {
+      labelsPerUtterance: r.k,
+      blind: r.blind === 1,
+      blindModel: r.blindModel === 1,
+      consensusRule: r.rule,
+      calibrationShare: r.calibration,
+    };
   }
 
   set(s: LabellingSettings): void {
     this.db
       .prepare(
-        `UPDATE labelling_settings SET labels_per_utterance = ?, blind = ?, blind_model = ?, consensus_rule = ? WHERE id = 1`,
+        `UPDATE labelling_settings SET labels_per_utterance = ?, blind = ?, blind_model = ?, consensus_rule = ?,
+                calibration_share = ? WHERE id = 1`,
       )
-      .run(s.labelsPerUtterance, s.blind ? 1 : 0, s.blindModel ? 1 : 0, s.consensusRule);
+      .run(s.labelsPerUtterance, s.blind ? 1 : 0, s.blindModel ? 1 : 0, s.consensusRule, s.calibrationShare);
   }
 }
 

@@ -120,7 +120,7 @@ export function row(id: number, change: Partial<UtteranceRow> = {}): UtteranceRo
     importedLabelId: null,
     missing: false,
     prediction: null,
-    consensus: { state: null, labels: 0, needed: 1, labelId: null, hidden: false },
+    consensus: { state: null, labels: 0, needed: 1, labelId: null, hidden: false, needsMe: true },
     unsure: false,
     ...change,
   };

@@ -1,0 +1,73 @@
+/**
+ * Who is asked to label an utterance (issue 11, assignment). Pure and deterministic: an utterance's
+ * annotators depend only on its id, the roster's shares and K, never on other utterances, so adding
+ * utterances never moves earlier ones, and every machine computes the same queues.
+ *
+ * - An annotator with share 1 (the default) is assigned every utterance.
+ * - The open places, K minus the number of share-1 annotators, go to annotators with a smaller share,
+ *   drawn per utterance by weighted rendezvous (highest random weight) hashing: each annotator's
+ *   score for the utterance is -share / ln(h), h a hash of (utterance id, name) in (0, 1); the highest
+ *   scores win. With one open place an annotator wins with probability share / (the partial shares'
+ *   sum), exactly their share when the shares add up to K; adding or removing an annotator moves only
+ *   the utterances they win or held.
+ * - When the share-1 annotators alone are K or more, each one below 1 is assigned an utterance when
+ *   its hash falls below their share (they help with about that part, while labels are still needed).
+ * - The calibration share: utterances whose own hash falls below it go to every annotator.
+ */
+
+export interface Assignee {
+  name: string;
+  /** 0 < share <= 1. */
+  share: number;
+}
+
+/** FNV-1a over the UTF-16 code units, then murmur3's finaliser: a well-mixed 32-bit hash. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A hash of the parts as a number in (0, 1). */
+export function unitHash(...parts: (string | number)[]): number {
+  return (hash32(parts.join('\u0000')) + 0.5) / 4294967296;
+}
+
+/** Whether an utterance is in the calibration set (labelled by every annotator). */
+export const isCalibration = (utteranceId: number, calibrationShare: number): boolean =>
+  calibrationShare > 0 && unitHash('calibration', utteranceId) < calibrationShare;
+
+/** The names of the annotators an utterance is assigned to (`annotators`: role annotator only). */
+export function assignees(
+  utteranceId: number,
+  annotators: readonly Assignee[],
+  labelsPerUtterance: number,
+  calibrationShare = 0,
+): string[] {
+  if (isCalibration(utteranceId, calibrationShare)) return annotators.map((a) => a.name);
+  const full = annotators.filter((a) => a.share >= 1);
+  const partial = annotators.filter((a) => a.share < 1);
+  const open = labelsPerUtterance - full.length;
+  if (open <= 0)
+    return [...full, ...partial.filter((a) => unitHash('extra', utteranceId, a.name) < a.share)].map((a) => a.name);
+  const ranked = partial
+    .map((a) => ({ name: a.name, score: -a.share / Math.log(unitHash(utteranceId, a.name)) }))
+    .sort((x, y) => y.score - x.score || (x.name < y.name ? -1 : 1));
+  return [...full.map((a) => a.name), ...ranked.slice(0, open).map((a) => a.name)];
+}
+
+/** Whether the shares can give every utterance K labels (their sum is at least K; a rounding slack). */
+export const sharesCover = (annotators: readonly Assignee[], labelsPerUtterance: number): boolean =>
+  shareSum(annotators) >= labelsPerUtterance - 1e-6;
+
+/** The shares' sum, rounded for messages. */
+export const shareSum = (annotators: readonly Assignee[]): number =>
+  Math.round(annotators.reduce((s, a) => s + a.share, 0) * 1e6) / 1e6;
