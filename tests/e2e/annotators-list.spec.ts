@@ -1,4 +1,6 @@
 import type { Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, openStudio, snap, test, expectAccessible } from './fixtures';
 
 /** Switches the session's annotator through the header field. */
@@ -13,6 +15,7 @@ async function becomes(page: Page, name: string) {
 test('the list shows each row’s team state, blind until labelled, and filters "disputed" per annotator', async ({
   page,
   host,
+  tmp,
 }) => {
   await openStudio(page, host);
   const list = page.getByRole('listbox', { name: 'Utterances' });
@@ -121,4 +124,25 @@ test('the list shows each row’s team state, blind until labelled, and filters 
   expect(await queueOf('ann1')).toEqual(before);
   expect(ann2.filter((id) => ann3.includes(id))).toEqual([]);
   expect([...ann2, ...ann3].sort((a, b) => a - b)).toEqual([...before].sort((a, b) => a - b));
+
+  // Export with one row per annotator: u0 and u1 by all three, u2 by ann1 and ann2.
+  const out = path.join(tmp, 'per-annotator');
+  await page.getByRole('button', { name: 'Export…' }).click();
+  const exporting = page.getByRole('dialog', { name: 'Export dataset' });
+  await exporting.getByRole('textbox', { name: 'Export folder' }).fill(out);
+  await exporting.getByRole('combobox', { name: 'Format' }).selectOption('jsonl');
+  await exporting.getByRole('checkbox', { name: /One row per annotator/ }).check();
+  await exporting.getByRole('button', { name: 'Export', exact: true }).click();
+  await expect(exporting.getByRole('region', { name: 'Export summary' })).toContainText(
+    '8 row(s), one per annotator of each labelled utterance, exported to',
+  );
+  const rows = fs
+    .readFileSync(path.join(out, 'dataset.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { utterance_id: number; annotator: string; role: string; consensus_label: unknown });
+  expect(rows.map((r) => r.annotator).sort()).toEqual(['ann1', 'ann1', 'ann1', 'ann2', 'ann2', 'ann2', 'ann3', 'ann3']);
+  expect(new Set(rows.map((r) => r.utterance_id)).size).toBe(3);
+  expect(rows.every((r) => r.role === 'annotator')).toBe(true);
+  await exporting.getByRole('button', { name: 'Done' }).click();
 });
