@@ -272,6 +272,31 @@ describe('hand out a copy, merge it back', () => {
     expect(count(base, "SELECT COUNT(*) AS n FROM annotators WHERE name = 'zed'")).toBe(0);
   });
 
+  it('a copy of a copy (not handed out from here, same recordings) merges by content, once, its history not duplicated', async () => {
+    const base = freshProject();
+    const dir = path.dirname(base);
+    const main = openStudio(base);
+    const a = handOut(main.store, { out: path.join(dir, 'a.sqlite') });
+    await close(main);
+    const ca = openStudio(a.copy);
+    const a2 = handOut(ca.store, { out: path.join(dir, 'a2.sqlite'), annotator: 'ann1' });
+    await close(ca);
+    const c = openStudio(a2.copy);
+    const [u1, u2] = c.store.rows().map((r) => r.id);
+    c.annotations.setLabel(u1!, c.store.labels.list()[3]!.id);
+    c.annotations.setUnsure(u2!, true);
+    await close(c);
+    const history = count(base, 'SELECT COUNT(*) AS n FROM history');
+    const first = await merge(base, a2.copy);
+    expect(first).toMatchObject({ sameOrigin: false, nothingChanged: false });
+    expect(first.annotations.added + first.annotations.updated).toBe(2);
+    // the history the two share (the project's own, before the hand-outs) is recognised, not copied again
+    expect(first.history).toMatchObject({ added: 2, unchanged: history });
+    expect(count(base, 'SELECT COUNT(*) AS n FROM history')).toBe(history + 2);
+    expect((await merge(base, a2.copy)).nothingChanged).toBe(true);
+    expect(dump(base)).toEqual(dump(a2.copy));
+  });
+
   it('undoMerge reverts a merge as one step (edits made since are kept); the copy can be merged again', async () => {
     const base = freshProject();
     const dir = path.dirname(base);

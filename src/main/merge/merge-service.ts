@@ -57,9 +57,32 @@ const snapshot = (a: AnnRow | undefined): string | null =>
 const ANN_COLUMNS = `utterance_id AS utteranceId, origin, annotator, label_id AS labelId, valence, arousal, dominance,
   note, unsure, updated_at AS updatedAt`;
 
-/** The newest label-history time per (utterance, annotator), leaving out merges since undone. */
-const HISTORY_TIMES = `SELECT utterance_id AS u, annotator AS a, MAX(at) AS at FROM history
-  WHERE merge_id IS NULL OR merge_id IN (SELECT id FROM merges WHERE undone_at IS NULL) GROUP BY utterance_id, annotator`;
+/**
+ * The newest label-history time per (utterance, annotator) after entry `seq`, leaving out merges since
+ * undone (a range scan; the maximum is taken by the caller, not by a sort of the whole history).
+ */
+function historyTimes(db: Db, afterSeq: number, mapUtterance: (id: number) => number | undefined): Map<string, string> {
+  const undone = new Set(
+    db
+      .prepare<[], { id: number }>('SELECT id FROM merges WHERE undone_at IS NOT NULL')
+      .all()
+      .map((m) => m.id),
+  );
+  const times = new Map<string, string>();
+  for (const h of db
+    .prepare<[number], { u: number; a: string; at: string; m: number | null }>(
+      'SELECT utterance_id AS u, annotator AS a, at, merge_id AS m FROM history WHERE seq > ?',
+    )
+    .iterate(afterSeq)) {
+    if (h.m !== null && undone.has(h.m)) continue;
+    const u = mapUtterance(h.u);
+    if (u === undefined) continue;
+    const key = annKey(u, 'human', h.a);
+    const seen = times.get(key);
+    if (seen === undefined || h.at > seen) times.set(key, h.at);
+  }
+  return times;
+}
 
 const annKey = (utteranceId: number, origin: string, annotator: string) =>
   `${utteranceId}\u0000${origin}\u0000${annotator}`;
@@ -325,9 +348,10 @@ export class MergeService {
     const mine = new Map<string, AnnRow>();
     for (const a of db.prepare<[], AnnRow>(`SELECT ${ANN_COLUMNS} FROM annotations`).iterate())
       mine.set(annKey(a.utteranceId, a.origin, a.annotator), a);
-    const myTimes = new Map<string, string>();
-    for (const h of db.prepare<[], { u: number; a: string; at: string }>(HISTORY_TIMES).iterate())
-      myTimes.set(annKey(h.u, 'human', h.a), h.at);
+    // Only the history after the hand-out can differ between the two (before it, both hold the same
+    // rows, and a row's time is never older than its own history), so only that part is read.
+    const sharedUpTo = sameOrigin ? meta.historySeq : 0;
+    const myTimes = historyTimes(db, sharedUpTo, (id) => id);
     const theirs = new Map<string, AnnRow>();
     for (const a of copy.prepare<[], AnnRow>(`SELECT ${ANN_COLUMNS} FROM annotations`).iterate()) {
       const u = uttMap.get(a.utteranceId);
@@ -337,11 +361,7 @@ export class MergeService {
       }
       theirs.set(annKey(u, a.origin, a.annotator), { ...a, utteranceId: u, labelId: mapLabel(a.labelId) });
     }
-    const theirTimes = new Map<string, string>();
-    for (const h of copy.prepare<[], { u: number; a: string; at: string }>(HISTORY_TIMES).iterate()) {
-      const u = uttMap.get(h.u);
-      if (u !== undefined) theirTimes.set(annKey(u, 'human', h.a), h.at);
-    }
+    const theirTimes = historyTimes(copy, sharedUpTo, (id) => uttMap.get(id));
     const upsert = db.prepare(
       `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
        VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @updatedAt)
@@ -408,7 +428,8 @@ export class MergeService {
 
     // ---- the label history the copy made after the hand-out (its audit trail), once
     progress(4, 'History');
-    const sharedUpTo = sameOrigin ? meta.historySeq : 0;
+    // What this copy's history could already have brought here: a hand-out copy's own entries come only
+    // through merges of that copy; another project's copy is compared with everything after the start.
     const known = new Map<string, number>();
     const historyKey = (h: {
       at: string;
@@ -420,7 +441,7 @@ export class MergeService {
     }) => `${h.at}\u0000${h.annotator}\u0000${h.u}\u0000${h.op}\u0000${h.before}\u0000${h.after}`;
     for (const h of db
       .prepare<
-        [number],
+        [{ after: number; copy: string | null }],
         {
           seq: number;
           at: string;
@@ -430,8 +451,11 @@ export class MergeService {
           before: string | null;
           after: string | null;
         }
-      >('SELECT seq, at, annotator, utterance_id AS u, op, before, after FROM history WHERE seq > ?')
-      .iterate(sharedUpTo))
+      >(
+        `SELECT seq, at, annotator, utterance_id AS u, op, before, after FROM history
+         WHERE seq > @after AND (@copy IS NULL OR merge_id IN (SELECT id FROM merges WHERE copy_project_id = @copy))`,
+      )
+      .iterate({ after: sharedUpTo, copy: sameOrigin ? (meta.projectId ?? '') : null }))
       known.set(historyKey(h), h.seq);
     const seqMap = new Map<number, number>();
     const batchMap = new Map<number, number>();
