@@ -38,7 +38,7 @@ const zero = (): MergeCounts => ({ added: 0, updated: 0, unchanged: 0, refused: 
 
 /** The state of an annotation (no time, no key): equal strings, equal states. */
 const stateKey = (a: AnnRow | undefined): string =>
-  a ? JSON.stringify([a.labelId, a.valence, a.arousal, a.dominance, a.note, a.unsure]) : '';
+  a ? `${a.labelId}\u0001${a.valence}\u0001${a.arousal}\u0001${a.dominance}\u0001${a.unsure}\u0001${a.note}` : '';
 
 /** An annotation's state and time, as merge_changes keeps it (null: no annotation). */
 const snapshot = (a: AnnRow | undefined): string | null =>
@@ -58,8 +58,10 @@ const ANN_COLUMNS = `utterance_id AS utteranceId, origin, annotator, label_id AS
   note, unsure, updated_at AS updatedAt`;
 
 /**
- * The newest label-history time per (utterance, annotator) after entry `seq`, leaving out merges since
- * undone (a range scan; the maximum is taken by the caller, not by a sort of the whole history).
+ * The newest label-history time per (utterance, annotator) that has no annotation row (cleared), after
+ * entry `seq`, leaving out merges since undone: a range scan, the maximum taken here rather than by a
+ * sort of the whole history. Where a row exists its `updated_at` is its time (written with its newest
+ * history entry).
  */
 function historyTimes(db: Db, afterSeq: number, mapUtterance: (id: number) => number | undefined): Map<string, string> {
   const undone = new Set(
@@ -71,7 +73,9 @@ function historyTimes(db: Db, afterSeq: number, mapUtterance: (id: number) => nu
   const times = new Map<string, string>();
   for (const h of db
     .prepare<[number], { u: number; a: string; at: string; m: number | null }>(
-      'SELECT utterance_id AS u, annotator AS a, at, merge_id AS m FROM history WHERE seq > ?',
+      `SELECT h.utterance_id AS u, h.annotator AS a, h.at, h.merge_id AS m FROM history h WHERE h.seq > ?
+         AND NOT EXISTS (SELECT 1 FROM annotations x
+                         WHERE x.utterance_id = h.utterance_id AND x.origin = 'human' AND x.annotator = h.annotator)`,
     )
     .iterate(afterSeq)) {
     if (h.m !== null && undone.has(h.m)) continue;
@@ -371,12 +375,11 @@ export class MergeService {
     );
     const remove = db.prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?');
     const keys = new Set([...theirs.keys(), ...theirTimes.keys()]);
-    const later = (a: string | undefined, b: string | undefined) => ((a ?? '') > (b ?? '') ? a : b);
     for (const key of keys) {
       const c = theirs.get(key);
       const m = mine.get(key);
-      const cAt = later(c?.updatedAt, theirTimes.get(key)) ?? '';
-      const mAt = later(m?.updatedAt, myTimes.get(key)) ?? '';
+      const cAt = c ? c.updatedAt : (theirTimes.get(key) ?? '');
+      const mAt = m ? m.updatedAt : (myTimes.get(key) ?? '');
       const cState = stateKey(c);
       const mState = stateKey(m);
       const [utteranceId, origin, annotator] = key.split('\u0000') as [string, 'human' | 'import', string];
