@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, invokeOperation, type Handlers } from '../../src/main/api/handlers';
 import { Studio } from '../../src/main/api/studio';
+import { handOut } from '../../src/main/merge/handout';
 import { ProjectStore } from '../../src/main/project/project-store';
 import type { EventName, OperationInput, OperationName, OperationOutput } from '../../src/shared/contract';
 import { DEMO_MODEL, copyInto, demoClips, openTempStudio, tempDir } from '../helpers/fixtures';
@@ -127,6 +128,37 @@ describe('domain events, one per change', () => {
     expect(await eventsOf(() => call('startRelink', { folder: path.join(dir, 'moved') }))).toEqual([
       'utterancesChanged',
     ]);
+  });
+
+  it('a merge of a hand-out copy is announced once per kind of change, after its job; so is its undo', async () => {
+    const { studio: main, dir: mainDir } = openTempStudio();
+    const mainHandlers = createHandlers(main);
+    const events: EventName[] = [];
+    main.subscribe((event) => {
+      if (event !== 'jobUpdated') events.push(event);
+    });
+    try {
+      copyInto(path.join(mainDir, 'clips'), demoClips('spk_a', 2));
+      await main.jobs.wait(
+        main.jobs.start('import', 'i', (ctx) => main.importer.importPath(path.join(mainDir, 'clips'), ctx)),
+      );
+      const copy = handOut(main.store, { out: path.join(mainDir, 'copy.sqlite'), annotator: 'newcomer' });
+      const other = Studio.open(copy.copy, { create: false });
+      other.labels.save({ name: 'calm', color: '#00aa88', hotkey: null });
+      other.annotations.setLabel(other.store.rows()[0]!.id, other.store.labels.list()[0]!.id);
+      await other.close();
+      events.length = 0;
+      const { jobId } = (await invokeOperation(mainHandlers, 'startMerge', { copy: copy.copy })) as { jobId: string };
+      expect((await main.jobs.wait(jobId)).state).toBe('succeeded');
+      expect(events).toEqual(['labelsChanged', 'utterancesChanged', 'labellingChanged']);
+      events.length = 0;
+      await invokeOperation(mainHandlers, 'listMerges', {});
+      expect(events).toEqual([]);
+      await invokeOperation(mainHandlers, 'undoMerge', {});
+      expect(events).toEqual(['labelsChanged', 'utterancesChanged', 'labellingChanged']);
+    } finally {
+      await main.close();
+    }
   });
 
   it('does the model-registry upkeep when the app opens a project, not when models are listed', async () => {

@@ -67,7 +67,7 @@ export class Studio {
     this.segmentation = new SegmentationService(store);
     this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
     this.training = new TrainingService(store, this.exporter, this.predictions);
-    this.merges = new MergeService(store, this.events);
+    this.merges = new MergeService(store, this.events, this.agreement);
   }
 
   /** Opens a project file as it is (CLI commands, tests); `load` is what the app does. */

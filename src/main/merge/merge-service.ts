@@ -6,6 +6,7 @@ import { APPLICATION_ID, LATEST_SCHEMA_VERSION, type Db } from '../db/open-datab
 import { StudioError } from '../errors';
 import type { StudioEvents } from '../events';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
+import type { AgreementService } from '../agreement/agreement-service';
 import type { ProjectStore } from '../project/project-store';
 import { HANDOUT_META, projectIdOf } from './handout';
 
@@ -106,6 +107,8 @@ export class MergeService {
   constructor(
     private readonly store: ProjectStore,
     private readonly events: StudioEvents,
+    /** For the roster's announcement when a merge adds (or its undo removes) annotators. */
+    private readonly agreement?: AgreementService,
   ) {}
 
   /** The merge as a job's body: the copy is checked, then merged in one (synchronous) transaction. */
@@ -586,6 +589,15 @@ export class MergeService {
     if (r.utterances.added > 0) this.events.emit('utterancesChanged', { change: 'added', count: r.utterances.added });
     const labelled = r.annotations.added + r.annotations.updated;
     if (labelled > 0) this.events.emit('utterancesChanged', { change: 'labelled', count: labelled });
+    if (r.annotatorsAdded > 0) this.announceRoster();
+  }
+
+  private announceRoster(): void {
+    if (!this.agreement) return;
+    this.events.emit('labellingChanged', {
+      settings: this.agreement.settings(),
+      roster: this.agreement.listAnnotators(),
+    });
   }
 
   list(): MergeRecord[] {
@@ -679,6 +691,7 @@ export class MergeService {
       this.events.emit('utterancesChanged', { change: 'segments', count: result.utterancesRemoved });
     if (result.annotationsReverted > 0)
       this.events.emit('utterancesChanged', { change: 'labelled', count: result.annotationsReverted });
+    if (result.annotatorsRemoved > 0) this.announceRoster();
     return result;
   }
 }
