@@ -120,7 +120,7 @@ function rng(seed: number): () => number {
 }
 
 describe('hand out a copy, merge it back', () => {
-  it('for random interleavings of offline edits in two copies, merge(A, B) equals merge(B, A), loses nothing, and a second merge changes nothing', async () => {
+  it('for random interleavings of edits in two copies and the project, merge(A, B) equals merge(B, A), loses nothing, and a second merge changes nothing', async () => {
     const CASES = Number(process.env.MERGE_CASES ?? 50);
     const seen = { conflicts: 0, updated: 0, added: 0, history: 0 };
     for (let seed = 1; seed <= CASES; seed++) {
@@ -131,11 +131,12 @@ describe('hand out a copy, merge it back', () => {
       const main = openStudio(base);
       const a = handOut(main.store, { out: path.join(dir, 'a.sqlite'), annotator: 'ann1' });
       const b = handOut(main.store, { out: path.join(dir, 'b.sqlite'), annotator: 'ann2' });
-      await close(main);
-      // ann1 works only in A, ann2 only in B, ann3 in both (so the same annotator's edits can conflict).
+      // ann1 works only in A, ann2 only in B, ann4 only in the project meanwhile, ann3 in all three (so
+      // the same annotator's edits can conflict).
       const copies = [
         { studio: openStudio(a.copy), who: ['ann1', 'ann3'] },
         { studio: openStudio(b.copy), who: ['ann2', 'ann3'] },
+        { studio: main, who: ['ann4', 'ann3'] },
       ];
       const ids = copies[0]!.studio.store.rows().map((r) => r.id);
       const labels = copies[0]!.studio.store.labels.list().map((l) => l.id);
@@ -160,6 +161,7 @@ describe('hand out a copy, merge it back', () => {
         if (random() < 0.3) await new Promise((r) => setTimeout(r, 2));
       }
       for (const c of copies) await close(c.studio);
+      const before = dump(base);
 
       const ab = path.join(dir, 'ab.sqlite');
       const ba = path.join(dir, 'ba.sqlite');
@@ -179,6 +181,7 @@ describe('hand out a copy, merge it back', () => {
       const of = (rows: string[], who: string) => rows.filter((r) => (JSON.parse(r) as unknown[])[4] === who);
       expect(of(merged, 'ann1'), `seed ${seed}`).toEqual(of(dump(a.copy), 'ann1'));
       expect(of(merged, 'ann2'), `seed ${seed}`).toEqual(of(dump(b.copy), 'ann2'));
+      expect(of(merged, 'ann4'), `seed ${seed}`).toEqual(of(before, 'ann4'));
       // Merging either copy again changes nothing: not the annotations, not the history, no merge recorded.
       const history = count(ab, 'SELECT COUNT(*) AS n FROM history');
       const merges = count(ab, 'SELECT COUNT(*) AS n FROM merges');
