@@ -379,6 +379,9 @@ describe('hand out a copy, merge it back', () => {
     const twice = cli('merge', '--project', base, '--copy', copy);
     expect(twice.status).toBe(0);
     expect(twice.stdout).toMatch(/Nothing to merge from .*: everything in it is already here/);
+    const undo = cli('merge', '--project', base, '--undo', '--json');
+    expect(undo.status).toBe(0);
+    expect(JSON.parse(undo.stdout)).toMatchObject({ mergeId: report.mergeId, annotationsReverted: 1 });
     const unrelated = cli('merge', '--project', base, '--copy', path.join(dir, 'nope.sqlite'));
     expect(unrelated.status).toBe(1);
     expect(unrelated.stderr).toMatch(/Copy not found/);
