@@ -274,6 +274,35 @@ def test_log_mel_statistics_needs_the_log_mel_front_end():
         tiny_cfg(log_mel_statistics=True, **{"audio.feature_encoder": "conv"})
 
 
+def test_mel_augmentation_only_in_training_and_shared_with_the_statistics_path():
+    from wavfusion.modules import LogMelFeatureEncoder
+
+    cfg = tiny_cfg(log_mel_statistics=True, **{"audio.feature_encoder": "log-mel", "audio.mel_warp": 0.1,
+                                               "audio.mask_mel_bands": 2})
+    torch.manual_seed(11)
+    m = WavFusionModel(cfg)
+    front_end = m.audio_encoder.feature_extractor
+    assert isinstance(front_end, LogMelFeatureEncoder)
+    x = torch.randn(2, 80, 30)
+    assert front_end.eval().augment(x) is x
+    front_end.train()
+    warped = front_end.augment(x)
+    assert warped.shape == x.shape and not torch.allclose(warped, x)
+    # a band mask fills whole bands with the frame's mean band: some bands of one clip are constant over
+    # time only where masked; the warp alone (no masks) keeps band 0 (it reads position 0 * factor)
+    cfg.audio.mask_mel_bands = 0
+    assert torch.allclose(front_end.augment(x)[:, 0], x[:, 0])
+    # the padding invariance and the exported graph are the eval-mode model's: unchanged
+    _padding_check_model(m, seed=11)
+
+
+def test_mel_augmentation_needs_the_log_mel_front_end_and_a_sane_range():
+    with pytest.raises(ValueError, match="augment the log-mel front end"):
+        tiny_cfg(**{"audio.feature_encoder": "conv", "audio.mel_warp": 0.1})
+    with pytest.raises(ValueError, match="mel augmentation out of range"):
+        tiny_cfg(**{"audio.feature_encoder": "log-mel", "audio.mel_warp": 0.7})
+
+
 def test_continuing_a_bundle_with_log_mel_statistics_starts_where_it_was(tmp_path):
     import json
 
@@ -289,7 +318,9 @@ def test_continuing_a_bundle_with_log_mel_statistics_starts_where_it_was(tmp_pat
     log = []
     with bundle_model(init, log.append):
         same = train_module.build_model("tiny", cfg.labels, 300, {"log_mel_statistics": None}).eval()
-        switched = train_module.build_model("tiny", cfg.labels, 300, {"log_mel_statistics": True}).eval()
+        switched = train_module.build_model("tiny", cfg.labels, 300, {"log_mel_statistics": True,
+                                                                       "audio.mel_warp": 0.1}).eval()
+    assert switched.config.audio.mel_warp == 0.1  # augmentation settings may change on a continued run
     assert not same.config.log_mel_statistics and not hasattr(same, "log_mel_statistics")
     assert switched.config.log_mel_statistics and hasattr(switched, "log_mel_statistics")
     assert any("log_mel_statistics: False -> True" in line for line in log)

@@ -96,6 +96,10 @@ def main(argv=None) -> int:
     tc.add_argument("--log-mel-statistics", action="store_const", const=True, default=None,
                     help="add the utterance-statistics path (log-mel band means and deviations) beside the encoder; "
                     "--init-from may switch it on")
+    tc.add_argument("--mel-warp", type=float, default=None,
+                    help="training-time frequency warp of the mel axis, factor 1 +- x per clip (VTLP; log-mel front end)")
+    tc.add_argument("--mask-mel-bands", type=int, default=None,
+                    help="training-time SpecAugment frequency masks per clip (up to 8 bands each; log-mel front end)")
     tc.add_argument("--bundle-version", default=None, help="version written to model.json (e.g. 0.3.0)")
     tc.add_argument("--select-corpora", nargs="+", default=None, metavar="CORPUS",
                     help="choose the best epoch by validation UA on these corpora only (default: all validation "
@@ -199,7 +203,9 @@ def main(argv=None) -> int:
                                 balanced=not args.no_balance, noise=not args.no_noise,
                                 max_train_items=args.max_train_items, name=args.name,
                                 config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling,
-                                                  "log_mel_statistics": args.log_mel_statistics},
+                                                  "log_mel_statistics": args.log_mel_statistics,
+                                                  "audio.mel_warp": args.mel_warp,
+                                                  "audio.mask_mel_bands": args.mask_mel_bands},
                                 device=args.device, select_corpora=args.select_corpora,
                                 bundle_version=args.bundle_version,
                                 tokenizer=init["tokenizer"] if init else None)

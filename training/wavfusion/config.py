@@ -40,6 +40,13 @@ class AudioConfig:
     # subsampler to 50 frames/s, as in w2v-BERT 2.0 and Conformer encoders (an option, see training/README)
     feature_encoder: str = "conv"
     num_mel_bins: int = 80
+    # training-time augmentation of the log-mel front end (no effect in eval mode or in the exported
+    # graph): a random frequency warp of the mel axis by a factor in [1 - mel_warp, 1 + mel_warp] per
+    # clip (vocal tract length perturbation, Jaitly & Hinton 2013: another voice, same prosody), and
+    # mask_mel_bands SpecAugment frequency masks of up to mask_mel_width bands each
+    mel_warp: float = 0.0
+    mask_mel_bands: int = 0
+    mask_mel_width: int = 8
 
     @classmethod
     def from_hf(cls, d: Dict[str, Any]) -> "AudioConfig":
@@ -139,6 +146,12 @@ class WavFusionConfig:
             raise ValueError(f"unknown fusion {self.fusion!r}")
         if self.pooling not in ("mean", "mean-std"):
             raise ValueError(f"unknown pooling {self.pooling!r} (expected 'mean' or 'mean-std')")
+        if not 0.0 <= a.mel_warp < 0.5 or a.mask_mel_bands < 0 or a.mask_mel_width < 0:
+            raise ValueError(f"mel augmentation out of range: mel_warp={a.mel_warp} (expected 0 <= x < 0.5), "
+                             f"mask_mel_bands={a.mask_mel_bands}, mask_mel_width={a.mask_mel_width} (expected >= 0)")
+        if (a.mel_warp > 0 or a.mask_mel_bands > 0) and a.feature_encoder != "log-mel":
+            raise ValueError("mel_warp and mask_mel_bands augment the log-mel front end "
+                             f"(feature_encoder={a.feature_encoder!r})")
         if self.log_mel_statistics and (a.feature_encoder != "log-mel" or self.fusion == "text"):
             raise ValueError("log_mel_statistics needs the log-mel feature encoder and an audio branch "
                              f"(feature_encoder={a.feature_encoder!r}, fusion={self.fusion!r})")

@@ -47,6 +47,8 @@ def check_labels(data_labels: List[str], bundle_labels: List[str], folder: str) 
 # architecture options a continued run may switch on; their new parameters start from the module's
 # own initialisation (StatisticsPooling starts as the mean and LogMelStatistics at zero, so the continued
 # model starts where it was)
+# training-time augmentation settings (no parameters): a continued run may set them freely
+AUGMENTATION_OPTIONS = ("audio.mel_warp", "audio.mask_mel_bands", "audio.mask_mel_width")
 CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",), "log_mel_statistics": ("log_mel_statistics.",)}
 
 
@@ -88,6 +90,10 @@ def bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
                 log(f"  {key}: {getattr(cfg, key)} -> {value} (new parameters: {', '.join(prefixes)})")
                 setattr(cfg, key, value)
                 new_prefixes += prefixes
+        for key in AUGMENTATION_OPTIONS:
+            value = overrides.get(key)
+            if value is not None:
+                setattr(cfg.audio, key.split(".", 1)[1], value)
         cfg.validate()
         model = WavFusionModel(cfg)
         load_weights(model, init["weights"], init["folder"], new_prefixes)

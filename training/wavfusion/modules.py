@@ -303,6 +303,7 @@ class LogMelFeatureEncoder(nn.Module):
 
     def __init__(self, cfg: AudioConfig):
         super().__init__()
+        self.config = cfg
         n_freqs = self.WINDOW // 2 + 1
         t = torch.arange(self.WINDOW, dtype=torch.float64)
         window = 0.5 - 0.5 * torch.cos(2 * math.pi * t / self.WINDOW)  # periodic Hann
@@ -349,8 +350,38 @@ class LogMelFeatureEncoder(nn.Module):
         power = spec[:, :self.n_freqs] ** 2 + spec[:, self.n_freqs:] ** 2
         return torch.log(torch.matmul(self.mel, power) + 1e-6)
 
-    def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        x = self.log_mel(audio)
+    def augment(self, log_mel: torch.Tensor) -> torch.Tensor:
+        """Training-time mel augmentation (``mel_warp``, ``mask_mel_bands``); identity in eval mode.
+        [B, M, T] -> [B, M, T]."""
+        cfg = self.config
+        if not self.training:
+            return log_mel
+        b, m, _ = log_mel.shape
+        if cfg.mel_warp > 0:
+            # band i of the warped clip reads band i * factor of the original (linear interpolation)
+            factor = 1 + (torch.rand(b, 1, device=log_mel.device) * 2 - 1) * cfg.mel_warp
+            pos = (torch.arange(m, device=log_mel.device, dtype=log_mel.dtype).unsqueeze(0) * factor).clamp(0, m - 1)
+            low = pos.floor().long()
+            high = (low + 1).clamp(max=m - 1)
+            frac = (pos - low.to(pos.dtype)).unsqueeze(-1)
+            gather = lambda index: torch.gather(log_mel, 1, index.unsqueeze(-1).expand_as(log_mel))  # noqa: E731
+            log_mel = gather(low) * (1 - frac) + gather(high) * frac
+        if cfg.mask_mel_bands > 0 and cfg.mask_mel_width > 0:
+            fill = log_mel.mean(dim=1, keepdim=True)  # [B, 1, T]: each frame's mean band
+            bands = torch.arange(m, device=log_mel.device).view(1, m)
+            keep = torch.ones(b, m, device=log_mel.device, dtype=log_mel.dtype)
+            for _ in range(cfg.mask_mel_bands):
+                width = torch.randint(0, cfg.mask_mel_width + 1, (b, 1), device=log_mel.device)
+                start = (torch.rand(b, 1, device=log_mel.device) * (m - width + 1).to(log_mel.dtype)).long()
+                keep = keep * ~((bands >= start) & (bands < start + width))
+            keep = keep.unsqueeze(-1)
+            log_mel = log_mel * keep + fill * (1 - keep)
+        return log_mel
+
+    def forward(self, audio: torch.Tensor, lengths: torch.Tensor,
+                log_mel: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``log_mel``: this audio's (augmented) :meth:`log_mel`, when the caller already has it."""
+        x = self.augment(self.log_mel(audio)) if log_mel is None else log_mel
         x = self.subsample_norm(self.subsample(x).transpose(1, 2)).transpose(1, 2)
         x = F.gelu(x)
         x = self.context_norm(self.context(x).transpose(1, 2)).transpose(1, 2)
@@ -538,18 +569,25 @@ class Wav2Vec2Encoder(nn.Module):
         span = span * mask
         return x * (1 - span.unsqueeze(-1)) + self.masked_spec_embed.view(1, 1, -1) * span.unsqueeze(-1)
 
-    def project(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def project(self, audio: torch.Tensor, lengths: torch.Tensor,
+                log_mel: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """normalised audio [B, S], sample lengths [B] -> (projected features [B, T, H] with
-        training-time masking applied, frame mask [B, T] float)."""
-        features, frame_lengths = self.feature_extractor(audio, lengths)
+        training-time masking applied, frame mask [B, T] float). ``log_mel``: the log-mel front end's
+        input when the caller computed it (the utterance-statistics path reads the same one)."""
+        if log_mel is not None:
+            assert isinstance(self.feature_extractor, LogMelFeatureEncoder)
+            features, frame_lengths = self.feature_extractor(audio, lengths, log_mel)
+        else:
+            features, frame_lengths = self.feature_extractor(audio, lengths)
         hidden_states = self.feature_projection(features.transpose(1, 2))
         frame_mask = lengths_to_mask(hidden_states, frame_lengths)
         return self._time_mask(hidden_states, frame_mask), frame_mask
 
-    def embed(self, audio: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, audio: torch.Tensor, lengths: torch.Tensor,
+              log_mel: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """normalised audio [B, S], sample lengths [B] -> (hidden states [B, T, H] ready for layer 0,
         frame mask [B, T])."""
-        hidden_states, frame_mask = self.project(audio, lengths)
+        hidden_states, frame_mask = self.project(audio, lengths, log_mel)
         return self.encoder.embed_positions(hidden_states, frame_mask), frame_mask
 
     def run_layers(self, hidden_states: torch.Tensor, bias: torch.Tensor, start: int, end: int) -> torch.Tensor:
@@ -833,7 +871,13 @@ class WavFusionModel(nn.Module):
             # zero-pad by one receptive field so clips shorter than 25 ms still give a frame;
             # padded samples are never read by valid frames.
             samples = F.pad(samples, (0, self.audio_encoder.receptive_field))
-            hidden_states, frame_mask = self.audio_encoder.embed(samples, lengths)
+            log_mel: Optional[torch.Tensor] = None
+            front_end = self.audio_encoder.feature_extractor
+            if cfg.log_mel_statistics:
+                # one (augmented) log-mel for the encoder and the statistics path
+                assert isinstance(front_end, LogMelFeatureEncoder)  # config.validate
+                log_mel = front_end.augment(front_end.log_mel(samples))
+            hidden_states, frame_mask = self.audio_encoder.embed(samples, lengths, log_mel)
             frame_bias = attention_bias(frame_mask)
             num_layers = cfg.audio.num_hidden_layers
             split = cfg.num_shallow_layers if cfg.fusion == "gca" else num_layers
@@ -852,10 +896,9 @@ class WavFusionModel(nn.Module):
                 embedding = self.statistics_pooling(hidden_states, frame_mask)
             else:
                 embedding = masked_mean(hidden_states, frame_mask)
-            if cfg.log_mel_statistics:
-                front_end = self.audio_encoder.feature_extractor
-                assert isinstance(front_end, LogMelFeatureEncoder)  # config.validate
-                log_mel = front_end.log_mel(samples)  # frames past stft_frames read padding: masked out
+            if log_mel is not None:
+                assert isinstance(front_end, LogMelFeatureEncoder)
+                # frames past stft_frames read padding: masked out
                 stft_mask = lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths))
                 embedding = embedding + self.log_mel_statistics(log_mel, stft_mask)
             if cfg.fusion == "concat":
