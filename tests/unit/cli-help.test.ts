@@ -2,6 +2,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/main/cli/main';
 import { ExportFormat, ImportFormatName, TierRole } from '../../src/shared/contract';
 
+const COMMANDS = [
+  'serve',
+  'import',
+  'export',
+  'predict',
+  'agreement',
+  'evaluate',
+  'segment',
+  'train',
+  'handout',
+  'merge',
+];
+
 /** Every command answers --help (and -h) with its usage on stdout and exit 0, starting nothing. */
 describe('wavfusion <command> --help', () => {
   afterEach(() => {
@@ -16,7 +29,7 @@ describe('wavfusion <command> --help', () => {
     return { out: () => out.join(''), err: () => err.join('') };
   };
 
-  for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment', 'train']) {
+  for (const command of COMMANDS) {
     for (const flag of ['--help', '-h']) {
       it(`${command} ${flag}`, async () => {
         const io = capture();
@@ -32,8 +45,7 @@ describe('wavfusion <command> --help', () => {
   it('--help lists every command', async () => {
     const io = capture();
     expect(await main(['--help'])).toBe(0);
-    for (const command of ['serve', 'import', 'export', 'predict', 'agreement', 'evaluate', 'segment', 'train'])
-      expect(io.out()).toContain(`wavfusion ${command}`);
+    for (const command of COMMANDS) expect(io.out()).toContain(`wavfusion ${command}`);
   });
 
   it('import and export --help name every format and tier role the contract accepts', async () => {
