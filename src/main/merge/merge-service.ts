@@ -162,7 +162,7 @@ export class MergeService {
   private apply(copy: Db, file: string, meta: CopyMeta, sameOrigin: boolean, ctx?: JobContext): MergeReport {
     const db = this.store.db;
     const now = new Date().toISOString();
-    const progress = (done: number, message: string) => ctx?.progress(done, 7, message);
+    const progress = (done: number, message: string) => ctx?.progress(done, 8, message);
     const report: MergeReport = {
       mergeId: null,
       copy: file,
@@ -351,7 +351,7 @@ export class MergeService {
     }
 
     // ---- annotations: the later change wins
-    progress(3, 'Annotations');
+    progress(3, 'Reading annotations');
     const mine = new Map<string, AnnRow>();
     for (const a of db.prepare<[], AnnRow>(`SELECT ${ANN_COLUMNS} FROM annotations`).iterate())
       mine.set(annKey(a.utteranceId, a.origin, a.annotator), a);
@@ -369,74 +369,15 @@ export class MergeService {
       theirs.set(annKey(u, a.origin, a.annotator), { ...a, utteranceId: u, labelId: mapLabel(a.labelId) });
     }
     const theirTimes = historyTimes(copy, sharedUpTo, (id) => uttMap.get(id));
-    const upsert = db.prepare(
-      `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
-       VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @updatedAt)
-       ON CONFLICT (utterance_id, origin, annotator) DO UPDATE SET
-         label_id = excluded.label_id, valence = excluded.valence, arousal = excluded.arousal,
-         dominance = excluded.dominance, note = excluded.note, unsure = excluded.unsure, updated_at = excluded.updated_at`,
-    );
-    const remove = db.prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?');
-    const keys = new Set([...theirs.keys(), ...theirTimes.keys()]);
-    for (const key of keys) {
-      const c = theirs.get(key);
-      const m = mine.get(key);
-      const cAt = c ? c.updatedAt : (theirTimes.get(key) ?? '');
-      const mAt = m ? m.updatedAt : (myTimes.get(key) ?? '');
-      const cState = stateKey(c);
-      const mState = stateKey(m);
-      const [utteranceId, origin, annotator] = key.split('\u0000') as [string, 'human' | 'import', string];
-      if (cState === mState) {
-        // The same state on both sides: it keeps the later time (so the order of merges does not matter).
-        if (c && m && c.updatedAt > m.updatedAt) {
-          upsert.run(c);
-          recordChange.run(
-            mergeId,
-            'annotation',
-            JSON.stringify([+utteranceId, origin, annotator]),
-            snapshot(m),
-            snapshot(c),
-          );
-        }
-        report.annotations.unchanged++;
-        continue;
-      }
-      const copyWins = cAt > mAt || (cAt === mAt && cState > mState);
-      if (mAt > meta.handoutAt && cAt > meta.handoutAt) {
-        report.conflictsResolved++;
-        if (report.conflicts.length < MAX_CONFLICTS_LISTED) {
-          const conflict: MergeConflict = {
-            utteranceId: +utteranceId,
-            annotator,
-            kept: copyWins ? 'copy' : 'project',
-            projectAt: mAt || null,
-            copyAt: cAt || null,
-          };
-          report.conflicts.push(conflict);
-        }
-      }
-      if (!copyWins) {
-        report.annotations.unchanged++;
-        continue;
-      }
-      if (c) upsert.run(c);
-      else remove.run(+utteranceId, origin, annotator);
-      recordChange.run(
-        mergeId,
-        'annotation',
-        JSON.stringify([+utteranceId, origin, annotator]),
-        snapshot(m),
-        snapshot(c),
-      );
-      if (m) report.annotations.updated++;
-      else report.annotations.added++;
-    }
-
-    // ---- the label history the copy made after the hand-out (its audit trail), once
+    // ---- the label history the copy made after the hand-out (its audit trail), once (after the
+    // project's side was read above, so that the times compared are each side's own)
     progress(4, 'History');
     // What this copy's history could already have brought here: a hand-out copy's own entries come only
     // through merges of that copy; another project's copy is compared with everything after the start.
     const known = new Map<string, number>();
+    // (utterance, annotator) pairs whose history this merge brings: a conflict on one is decided now;
+    // on another it was decided by an earlier merge of this copy, and is not reported again.
+    const fresh = new Set<string>();
     const historyKey = (h: {
       at: string;
       annotator: string;
@@ -527,11 +468,76 @@ export class MergeService {
       );
       known.set(key, seq);
       seqMap.set(h.seq, seq);
+      fresh.add(annKey(u, 'human', h.annotator));
       report.history.added++;
     }
 
+    progress(5, 'Annotations');
+    const upsert = db.prepare(
+      `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
+       VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @updatedAt)
+       ON CONFLICT (utterance_id, origin, annotator) DO UPDATE SET
+         label_id = excluded.label_id, valence = excluded.valence, arousal = excluded.arousal,
+         dominance = excluded.dominance, note = excluded.note, unsure = excluded.unsure, updated_at = excluded.updated_at`,
+    );
+    const remove = db.prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?');
+    const keys = new Set([...theirs.keys(), ...theirTimes.keys()]);
+    for (const key of keys) {
+      const c = theirs.get(key);
+      const m = mine.get(key);
+      const cAt = c ? c.updatedAt : (theirTimes.get(key) ?? '');
+      const mAt = m ? m.updatedAt : (myTimes.get(key) ?? '');
+      const cState = stateKey(c);
+      const mState = stateKey(m);
+      const [utteranceId, origin, annotator] = key.split('\u0000') as [string, 'human' | 'import', string];
+      if (cState === mState) {
+        // The same state on both sides: it keeps the later time (so the order of merges does not matter).
+        if (c && m && c.updatedAt > m.updatedAt) {
+          upsert.run(c);
+          recordChange.run(
+            mergeId,
+            'annotation',
+            JSON.stringify([+utteranceId, origin, annotator]),
+            snapshot(m),
+            snapshot(c),
+          );
+        }
+        report.annotations.unchanged++;
+        continue;
+      }
+      const copyWins = cAt > mAt || (cAt === mAt && cState > mState);
+      if (mAt > meta.handoutAt && cAt > meta.handoutAt && (copyWins || fresh.has(key))) {
+        report.conflictsResolved++;
+        if (report.conflicts.length < MAX_CONFLICTS_LISTED) {
+          const conflict: MergeConflict = {
+            utteranceId: +utteranceId,
+            annotator,
+            kept: copyWins ? 'copy' : 'project',
+            projectAt: mAt || null,
+            copyAt: cAt || null,
+          };
+          report.conflicts.push(conflict);
+        }
+      }
+      if (!copyWins) {
+        report.annotations.unchanged++;
+        continue;
+      }
+      if (c) upsert.run(c);
+      else remove.run(+utteranceId, origin, annotator);
+      recordChange.run(
+        mergeId,
+        'annotation',
+        JSON.stringify([+utteranceId, origin, annotator]),
+        snapshot(m),
+        snapshot(c),
+      );
+      if (m) report.annotations.updated++;
+      else report.annotations.added++;
+    }
+
     // ---- adjudications (append-only): each once
-    progress(5, 'Adjudications');
+    progress(6, 'Adjudications');
     const adjKey = (a: { u: number; l: number; who: string; reason: string; at: string }) =>
       `${a.u}\u0000${a.l}\u0000${a.who}\u0000${a.at}\u0000${a.reason}`;
     type Adj = { u: number; l: number; who: string; reason: string; at: string };
@@ -558,7 +564,7 @@ export class MergeService {
       report.adjudications.added++;
     }
 
-    progress(6, 'Recording the merge');
+    progress(7, 'Recording the merge');
     if (refusedUtterances.size)
       refuse(`${refusedUtterances.size} utterance(s) of refused recordings, with their labels`);
     report.nothingChanged =
@@ -579,7 +585,7 @@ export class MergeService {
       report.mergeId = mergeId;
       db.prepare('UPDATE merges SET report = ? WHERE id = ?').run(JSON.stringify(report), mergeId);
     }
-    progress(7, 'Merged');
+    progress(8, 'Merged');
     return report;
   }
 
