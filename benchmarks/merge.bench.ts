@@ -126,7 +126,7 @@ for (const [name, order] of [
   }
   if (name === 'A then B') {
     const again = await timed('merge copy A again (changes nothing)', () => s.merges.merge(a));
-    console.log(`  nothingChanged: ${again.out.nothingChanged}`);
+    console.log(`  nothingChanged: ${again.out.nothingChanged}, conflicts reported: ${again.out.conflictsResolved}`);
     results.push(again);
     const undo = await timed('undoMerge (copy B)', () => s.merges.undoMerge());
     console.log(`  ${JSON.stringify(undo.out)}`);
