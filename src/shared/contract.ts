@@ -40,12 +40,14 @@ import {
   ProjectName,
   RecentProject,
 } from './project-contract';
+import { SpectrogramTile, SpectrogramTileRequest } from './spectrogram-contract';
 
 export * from './agreement-contract';
 export * from './evaluation-contract';
 export * from './segment-contract';
 export * from './project-contract';
 export * from './merge-contract';
+export * from './spectrogram-contract';
 
 // ---------- shared value schemas ----------
 
@@ -564,6 +566,8 @@ export const operations = {
   mergeSegmentWithNext: op(segmentOperationInputs.mergeSegmentWithNext, SegmentEditResult),
   deleteSegment: op(segmentOperationInputs.deleteSegment, SegmentEditResult),
   getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
+  /** The spectrogram of a time range of a recording, one tile (only that range of the audio is read). */
+  getSpectrogramTile: op(SpectrogramTileRequest, SpectrogramTile),
   /** What `startImport` with the same request would read (format, counts, mapping, tiers); writes nothing. */
   previewImport: op(ImportRequest, ImportPreview),
   startImport: op(ImportRequest, JobStarted),

@@ -136,6 +136,14 @@ describe('the desktop bridge', () => {
     expect((await client.redo({})).row?.id).toBe(first!.id);
     const waveform = await client.getWaveform({ utteranceId: first!.id });
     expect(waveform.peaks.length).toBeGreaterThan(0);
+    const tile = await client.getSpectrogramTile({
+      utteranceId: first!.id,
+      startSeconds: 0,
+      endSeconds: 0.5,
+      widthPx: 16,
+      heightPx: 8,
+    });
+    expect(tile.values).toHaveLength(16 * 8);
 
     const added = await client.addModel({ path: DEMO_MODEL });
     const model = added.find((m) => m.active)!;

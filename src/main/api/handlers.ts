@@ -100,6 +100,7 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     mergeSegmentWithNext: ({ utteranceId }) => studio.segments.mergeWithNext(utteranceId),
     deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
+    getSpectrogramTile: (request) => studio.spectrograms.tile(request),
     previewImport: ({ path, ...options }) => studio.importer.previewImport(path, options),
     startImport: ({ path, ...options }) => ({
       jobId: studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx, options)),

@@ -3,6 +3,7 @@ import { AgreementService } from '../agreement/agreement-service';
 import { AnnotationService, LabelService } from '../annotation/annotation-service';
 import { SegmentService } from '../annotation/segment-service';
 import { DecodedAudioCache } from '../audio/decoded-audio-cache';
+import { SpectrogramService } from '../audio/spectrogram-service';
 import { WaveformService } from '../audio/waveform-service';
 import { LATEST_SCHEMA_VERSION, backupDir } from '../db/open-database';
 import { StudioError } from '../errors';
@@ -34,6 +35,8 @@ export class Studio {
   readonly exporter: ExportService;
   readonly relinker: RelinkService;
   readonly waveforms: WaveformService;
+  /** Spectrogram tiles of a recording's time range. */
+  readonly spectrograms: SpectrogramService;
   readonly predictions: PredictionService;
   /** Several annotators: roster, labelling settings, consensus, adjudication, agreement. */
   readonly agreement: AgreementService;
@@ -61,6 +64,7 @@ export class Studio {
     this.exporter = new ExportService(store, this.audio);
     this.relinker = new RelinkService(store, this.events);
     this.waveforms = new WaveformService(store, this.audio);
+    this.spectrograms = new SpectrogramService(store, this.audio);
     this.predictions = new PredictionService(store, this.annotations, this.events);
     this.agreement = new AgreementService(store, this.events);
     this.segments = new SegmentService(store, this.annotations, this.events);
