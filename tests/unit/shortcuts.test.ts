@@ -107,4 +107,11 @@ describe('the key table', () => {
     // Delete alone (next to Backspace, which clears the label) deletes nothing.
     expect(actionFor(press('Delete', 'Delete'), LIST)).toBeNull();
   });
+
+  it('toggles the spectrogram with G (a rebindable Playback row)', () => {
+    for (const focus of FOCUSES) expect(actionFor(press('g', 'KeyG'), focus)).toEqual({ kind: 'toggleSpectrogram' });
+    expect(actionFor(press('g', 'KeyG', { ctrlKey: true }), LIST)).toBeNull();
+    const row = SHORTCUTS.find((s) => s.action === 'toggleSpectrogram');
+    expect(row).toMatchObject({ group: 'Playback', keys: ['G'] });
+  });
 });

@@ -45,6 +45,22 @@ export interface MountOptions {
   edit?: SegmentEditHandlers;
 }
 
+/** What the waveform shows now, for what is drawn under it (the spectrogram): CSS pixels, recording time. */
+export interface PlayerViewport {
+  clipStart: number;
+  clipEnd: number;
+  /** Pixels per second of the drawn clip (the fit or the zoom). */
+  pxPerSecond: number;
+  /** How far the clip is scrolled, and the visible width and the waveform's height. */
+  scrollPx: number;
+  widthPx: number;
+  heightPx: number;
+}
+
+const WAVE_COLOURS = { waveColor: '#8794aa', progressColor: '#56647f' };
+/** Over the spectrogram the waveform is a faint outline, so the colours under it show. */
+const WAVE_OVER_SPECTROGRAM = { waveColor: 'rgba(255, 255, 255, 0.28)', progressColor: 'rgba(255, 255, 255, 0.45)' };
+
 /** A segment VAD proposed, in recording time, and whether committing it would skip it. */
 export interface ProposedRegion {
   start: number;
@@ -68,6 +84,10 @@ export class PlayerState {
   time = $state(0);
   error = $state<string | null>(null);
   canZoomOut = $derived(this.zoom > 0);
+  /** What is in view now (null while no clip is drawn). */
+  viewport = $state<PlayerViewport | null>(null);
+  /** The waveform is drawn as an outline over the spectrogram. */
+  private overSpectrogram = false;
 
   private ws: WaveSurfer | null = null;
   private regions: ReturnType<typeof RegionsPlugin.create> | null = null;
@@ -102,8 +122,7 @@ export class PlayerState {
     const ws = WaveSurfer.create({
       container,
       height,
-      waveColor: '#8794aa',
-      progressColor: '#56647f',
+      ...(this.overSpectrogram ? WAVE_OVER_SPECTROGRAM : WAVE_COLOURS),
       cursorColor: '#d6336c',
       cursorWidth: 2,
       normalize: true,
@@ -132,6 +151,7 @@ export class PlayerState {
         ws.setOptions({ height });
       }
       drawTimeline(ws, timeline, this.clipStart);
+      this.updateViewport(ws, waveform, height);
     };
     let frame = 0;
     const fitSoon = () => {
@@ -170,8 +190,14 @@ export class PlayerState {
         if (this.zoom !== 0) this.zoom = pxPerSec;
         fitSoon();
       }),
-      ws.on('redrawcomplete', () => drawTimeline(ws, timeline, this.clipStart)),
-      ws.on('scroll', () => drawTimeline(ws, timeline, this.clipStart)),
+      ws.on('redrawcomplete', () => {
+        drawTimeline(ws, timeline, this.clipStart);
+        this.updateViewport(ws, waveform, height);
+      }),
+      ws.on('scroll', () => {
+        drawTimeline(ws, timeline, this.clipStart);
+        this.updateViewport(ws, waveform, height);
+      }),
       ws.on('error', (err) => {
         this.error = `The audio could not be loaded: ${errorMessage(err)}`;
       }),
@@ -217,12 +243,37 @@ export class PlayerState {
       for (const off of offs) off();
       if (this.ws === ws) {
         this.ws = null;
+        this.viewport = null;
         this.regions = null;
         this.ready = false;
         this.playing = false;
       }
       ws.destroy();
     };
+  }
+
+  /** Draws the waveform as a faint outline (over the spectrogram) or in its own colours. */
+  setOverSpectrogram(on: boolean): void {
+    this.overSpectrogram = on;
+    this.ws?.setOptions(on ? WAVE_OVER_SPECTROGRAM : WAVE_COLOURS);
+  }
+
+  private updateViewport(ws: WaveSurfer, waveform: Waveform, height: number): void {
+    const duration = ws.getDuration();
+    const total = ws.getWrapper().scrollWidth;
+    const scroller = ws.getWrapper().parentElement;
+    if (!duration || !total || !scroller) return;
+    const next: PlayerViewport = {
+      clipStart: waveform.clipStart,
+      clipEnd: waveform.clipEnd,
+      pxPerSecond: total / duration,
+      scrollPx: ws.getScroll(),
+      widthPx: scroller.clientWidth,
+      heightPx: height,
+    };
+    const now = this.viewport;
+    if (now && (Object.keys(next) as (keyof PlayerViewport)[]).every((k) => now[k] === next[k])) return;
+    this.viewport = next;
   }
 
   /** Plays the utterance (from the cursor, or from its start when the cursor is past it), or pauses. */

@@ -15,6 +15,7 @@ export type SimpleAction =
   | 'zoomIn'
   | 'zoomOut'
   | 'toggleLoop'
+  | 'toggleSpectrogram'
   | 'undo'
   | 'redo'
   | 'accept'
@@ -40,6 +41,7 @@ export type RebindableAction =
   | 'playPause'
   | 'replay'
   | 'toggleLoop'
+  | 'toggleSpectrogram'
   | 'zoomIn'
   | 'zoomOut'
   | 'focusNote'
@@ -61,6 +63,7 @@ export const DEFAULT_BINDINGS: Readonly<KeyBindings> = {
   playPause: ' ',
   replay: 'r',
   toggleLoop: 'l',
+  toggleSpectrogram: 'g',
   zoomIn: '+',
   zoomOut: '-',
   focusNote: 'n',
@@ -267,6 +270,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
     },
   },
   bound({ group: 'Playback', action: 'toggleLoop', description: 'Loop the utterance on or off' }),
+  bound({ group: 'Playback', action: 'toggleSpectrogram', description: 'Show the spectrogram or the waveform' }),
   // `=` is `+` without Shift on most layouts: it zooms in too.
   bound(
     { group: 'Playback', action: 'zoomIn', fixedKeys: ['='], description: 'Zoom in' },

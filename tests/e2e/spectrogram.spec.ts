@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEMO_CORPUS, expect, expectAccessible, openStudio, snap, test, writeLongWav } from './fixtures';
+
+interface TileRequest {
+  recordingId: number;
+  startSeconds: number;
+  endSeconds: number;
+  widthPx: number;
+  heightPx: number;
+  scale?: string;
+}
+
+test('the spectrogram of a long recording: G toggles it, tiles of the visible range come from the core, zoom asks anew', async ({
+  page,
+  host,
+  tmp,
+}) => {
+  const folder = path.join(tmp, 'long');
+  fs.mkdirSync(folder);
+  writeLongWav(path.join(DEMO_CORPUS, 'spk_b', 'spk_b_03.wav'), path.join(folder, 'interview.wav'), 45);
+  const tiles: TileRequest[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/getSpectrogramTile') tiles.push(r.postDataJSON() as TileRequest);
+  });
+
+  await openStudio(page, host);
+  await page.getByRole('button', { name: 'Import…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import audio' });
+  await dialog.getByRole('textbox', { name: 'Folder or manifest' }).fill(folder);
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(dialog.getByTestId('count-recordings-added')).toHaveText('1');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('searchbox', { name: 'Search transcripts' }).fill('interview');
+  await expect(page.getByRole('listbox', { name: 'Utterances' }).getByRole('option')).toHaveCount(1);
+  const play = page.getByRole('button', { name: 'Play' });
+  await expect(play).toBeEnabled();
+  expect(tiles).toEqual([]);
+
+  // G (the key table's row) shows it; the tiles span the whole clip, which fits the panel.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('g');
+  const toggle = page.getByRole('button', { name: 'Spectrogram' });
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  const spectrogram = page.getByTestId('spectrogram');
+  await expect.poll(async () => Number(await spectrogram.getAttribute('data-tiles'))).toBeGreaterThan(0);
+  const visible = async () => ({
+    start: Number(await spectrogram.getAttribute('data-view-start')),
+    end: Number(await spectrogram.getAttribute('data-view-end')),
+  });
+  const fit = await visible();
+  expect(fit.start).toBe(0);
+  const covers = (requests: TileRequest[], range: { start: number; end: number }) => {
+    const sorted = [...requests].sort((a, b) => a.startSeconds - b.startSeconds);
+    expect(sorted[0]!.startSeconds).toBeLessThanOrEqual(range.start + 1e-6);
+    expect(sorted.at(-1)!.endSeconds).toBeGreaterThanOrEqual(Math.min(range.end, 45) - 1e-6);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.startSeconds).toBeCloseTo(sorted[i - 1]!.endSeconds, 6);
+    const span = sorted[0]!.endSeconds - sorted[0]!.startSeconds;
+    // Nothing far from what is in view: at most one tile beyond each side.
+    for (const t of sorted) {
+      expect(t.endSeconds).toBeGreaterThan(range.start - span - 1e-6);
+      expect(t.startSeconds).toBeLessThan(range.end + span + 1e-6);
+      expect([t.widthPx, t.scale]).toEqual([256, 'mel']);
+    }
+  };
+  covers(tiles, fit);
+  const atFit = tiles.length;
+
+  await snap(page, 'spectrogram-light');
+  await expectAccessible(page, 'spectrogram on', '[aria-label="Waveform"]');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await snap(page, 'spectrogram-dark');
+  await expectAccessible(page, 'spectrogram on (dark)', '[aria-label="Waveform"]');
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  // Zoom in: new tiles at the new zoom, for the range now in view (the start of the clip).
+  for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+  await expect.poll(() => tiles.length).toBeGreaterThan(atFit);
+  await expect.poll(async () => (await visible()).end).toBeLessThan(fit.end / 3);
+  await page.waitForTimeout(600);
+  const zoomed = await visible();
+  // The clicks may have settled at a zoom on the way: the tiles at the last zoom (their span) cover the view.
+  const last = tiles.at(-1)!;
+  const span = last.endSeconds - last.startSeconds;
+  covers(
+    tiles.slice(atFit).filter((t) => Math.abs(t.endSeconds - t.startSeconds - span) < 1e-6),
+    zoomed,
+  );
+  await expect.poll(async () => Number(await spectrogram.getAttribute('data-tiles'))).toBeGreaterThan(0);
+  await snap(page, 'spectrogram-zoomed');
+
+  // The dB range changes the colours only (nothing fetched); the log scale fetches its own tiles.
+  const beforeRange = tiles.length;
+  await page.getByRole('spinbutton', { name: 'Floor' }).fill('-80');
+  await page.getByRole('spinbutton', { name: 'Floor' }).press('Tab');
+  await page.waitForTimeout(400);
+  expect(tiles.length).toBe(beforeRange);
+  await page.getByRole('combobox', { name: 'Frequency scale' }).selectOption('log');
+  await expect.poll(() => tiles.filter((t) => t.scale === 'log').length).toBeGreaterThan(0);
+
+  // G again: the waveform alone.
+  await page.getByRole('listbox', { name: 'Utterances' }).focus();
+  await page.keyboard.press('g');
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(spectrogram).toHaveCount(0);
+});
