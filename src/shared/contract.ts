@@ -40,7 +40,12 @@ import {
   ProjectName,
   RecentProject,
 } from './project-contract';
-import { SpectrogramTile, SpectrogramTileRequest } from './spectrogram-contract';
+import {
+  RecordingOverview,
+  RecordingOverviewRequest,
+  SpectrogramTile,
+  SpectrogramTileRequest,
+} from './spectrogram-contract';
 
 export * from './agreement-contract';
 export * from './evaluation-contract';
@@ -568,6 +573,8 @@ export const operations = {
   getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
   /** The spectrogram of a time range of a recording, one tile (only that range of the audio is read). */
   getSpectrogramTile: op(SpectrogramTileRequest, SpectrogramTile),
+  /** The whole recording at a glance (peaks, segments and their labels), for the overview under the waveform. */
+  getRecordingOverview: op(RecordingOverviewRequest, RecordingOverview),
   /** What `startImport` with the same request would read (format, counts, mapping, tiers); writes nothing. */
   previewImport: op(ImportRequest, ImportPreview),
   startImport: op(ImportRequest, JobStarted),

@@ -94,3 +94,27 @@ export function spectrogramPositionOf(hz: number, scale: SpectrogramScale, minHz
 
 /** The default lowest frequency of a scale (log cannot start at 0). */
 export const defaultMinHz = (scale: SpectrogramScale) => (scale === 'mel' ? 0 : 50);
+
+/** The overview of a recording has at most this many peaks and segments. */
+export const MAX_OVERVIEW_PEAKS = 4000;
+export const MAX_OVERVIEW_SEGMENTS = 2000;
+
+/** The whole recording at a glance: its peaks and its segments (utterances) with this annotator's labels. */
+export const RecordingOverview = z.object({
+  recordingId: Id,
+  durationS: z.number(),
+  /** Max-abs peaks over the whole recording, evenly spaced, in 0..1. */
+  peaks: z.array(z.number().min(0).max(1)),
+  segments: z.array(z.object({ utteranceId: Id, start: z.number(), end: z.number(), labelId: Id.nullable() })),
+  /** More segments than `MAX_OVERVIEW_SEGMENTS`: those nearest the requested time are given. */
+  truncated: z.boolean(),
+});
+export type RecordingOverview = z.infer<typeof RecordingOverview>;
+
+export const RecordingOverviewRequest = z.object({
+  recordingId: Id,
+  /** How many peaks (the overview's width in pixels, say). */
+  peaks: z.number().int().min(1).max(MAX_OVERVIEW_PEAKS).default(1000),
+  /** When the recording has too many segments: keep those nearest this time (seconds). */
+  around: z.number().min(0).optional(),
+});

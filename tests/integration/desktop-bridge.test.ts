@@ -144,6 +144,8 @@ describe('the desktop bridge', () => {
       heightPx: 8,
     });
     expect(tile.values).toHaveLength(16 * 8);
+    const overview = await client.getRecordingOverview({ recordingId: first!.recordingId, peaks: 50 });
+    expect(overview.segments.map((s) => s.utteranceId)).toContain(first!.id);
 
     const added = await client.addModel({ path: DEMO_MODEL });
     const model = added.find((m) => m.active)!;

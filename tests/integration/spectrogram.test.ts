@@ -146,4 +146,29 @@ describe('getSpectrogramTile', () => {
     await refused({ ...ok, recordingId: 999 }, 'not_found', /Recording 999 not found/);
     await refused({ ...ok, recordingId: undefined, utteranceId: 999 }, 'not_found', /Utterance 999 not found/);
   });
+
+  it('getRecordingOverview: the whole recording’s peaks and its segments with their labels', async () => {
+    const handlers = createHandlers(studio);
+    const overview = (input: Record<string, unknown>) =>
+      invokeOperation(handlers, 'getRecordingOverview', input).then((o) => parseOutput('getRecordingOverview', o));
+    const id = ids['tone-1khz.wav']!;
+    const [u] = studio.store.utterances.overlapping(id, 0, 4);
+    await studio.segments.split(u!.id, 1.5);
+    const [first, second] = studio.store.utterances.overlapping(id, 0, 4);
+    const label = studio.store.labels.list()[0]!;
+    studio.annotations.setLabel(second!.id, label.id);
+    const o = await overview({ recordingId: id, peaks: 100 });
+    expect(o).toMatchObject({ recordingId: id, durationS: 4, truncated: false });
+    expect(o.peaks).toHaveLength(100);
+    for (const p of o.peaks) expect(p).toBeCloseTo(0.5, 1);
+    expect(o.segments).toEqual([
+      { utteranceId: first!.id, start: 0, end: 1.5, labelId: null },
+      { utteranceId: second!.id, start: 1.5, end: 4, labelId: label.id },
+    ]);
+    await expect(overview({ recordingId: 999 })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(overview({ recordingId: id, peaks: 10_000 })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringMatching(/peaks/),
+    });
+  });
 });

@@ -101,6 +101,7 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),
     getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
     getSpectrogramTile: (request) => studio.spectrograms.tile(request),
+    getRecordingOverview: ({ recordingId, peaks, around }) => studio.waveforms.overview(recordingId, peaks, around),
     previewImport: ({ path, ...options }) => studio.importer.previewImport(path, options),
     startImport: ({ path, ...options }) => ({
       jobId: studio.jobs.start('import', `Import ${path}`, (ctx) => studio.importer.importPath(path, ctx, options)),

@@ -1,4 +1,9 @@
-import { MAX_WAVEFORM_REGIONS, type Waveform } from '../../shared/contract';
+import {
+  MAX_OVERVIEW_SEGMENTS,
+  MAX_WAVEFORM_REGIONS,
+  type RecordingOverview,
+  type Waveform,
+} from '../../shared/contract';
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
@@ -51,6 +56,40 @@ export class WaveformService {
       peaksPerSecond: pps,
       regions,
     };
+  }
+
+  /**
+   * The whole recording: `bins` max-abs peaks from the stored ones (no decoding) and every segment with
+   * the annotator's label (the nearest `MAX_OVERVIEW_SEGMENTS` to `around` when there are more).
+   */
+  overview(recordingId: number, bins: number, around = 0): RecordingOverview {
+    const { store } = this;
+    const rec = store.recordings.byId(recordingId);
+    if (!rec) throw notFound(`Recording ${recordingId}`);
+    const all = store.recordings.peaks(rec.id);
+    const n = Math.max(1, Math.min(bins, all.length));
+    const peaks: number[] = [];
+    for (let b = 0; b < n && all.length > 0; b++) {
+      let m = 0;
+      for (let i = Math.floor((b * all.length) / n); i < Math.floor(((b + 1) * all.length) / n); i++)
+        m = Math.max(m, all[i]!);
+      peaks.push(Math.round(Math.min(1, m) * 1e4) / 1e4);
+    }
+    let utterances = store.utterances.overlapping(rec.id, 0, rec.durationS + 1);
+    const truncated = utterances.length > MAX_OVERVIEW_SEGMENTS;
+    if (truncated)
+      utterances = utterances
+        .sort((a, b) => Math.abs((a.start + a.end) / 2 - around) - Math.abs((b.start + b.end) / 2 - around))
+        .slice(0, MAX_OVERVIEW_SEGMENTS)
+        .sort((a, b) => a.start - b.start);
+    const annotator = store.annotator;
+    const segments = utterances.map((u) => ({
+      utteranceId: u.id,
+      start: u.start,
+      end: u.end,
+      labelId: store.annotations.get(u.id, 'human', annotator)?.labelId ?? null,
+    }));
+    return { recordingId: rec.id, durationS: rec.durationS, peaks, segments, truncated };
   }
 
   /** A 16-bit mono WAV of the utterance with context, at the recording's own sample rate. */
