@@ -104,3 +104,63 @@ test('the spectrogram of a long recording: G toggles it, tiles of the visible ra
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await expect(spectrogram).toHaveCount(0);
 });
+
+test('the recording overview shows every segment of a long recording with its label; a click selects one', async ({
+  page,
+  host,
+  tmp,
+}) => {
+  const folder = path.join(tmp, 'long');
+  fs.mkdirSync(folder);
+  writeLongWav(path.join(DEMO_CORPUS, 'spk_b', 'spk_b_03.wav'), path.join(folder, 'interview.wav'), 45);
+  await openStudio(page, host);
+  await page.getByRole('button', { name: 'Import…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import audio' });
+  await dialog.getByRole('textbox', { name: 'Folder or manifest' }).fill(folder);
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(dialog.getByTestId('count-recordings-added')).toHaveText('1');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('searchbox', { name: 'Search transcripts' }).fill('interview');
+  const options = page.getByRole('listbox', { name: 'Utterances' }).getByRole('option');
+  await expect(options).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+  // One segment over the whole recording, all in the clip: no overview.
+  const overview = page.getByTestId('recording-overview');
+  await expect(overview).toHaveCount(0);
+
+  // Split at 60% of the clip, then once more in the first part: three segments.
+  const wave = page.getByTestId('waveform');
+  let box = (await wave.boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+  await page.keyboard.press('s');
+  await expect(options).toHaveCount(2);
+  await expect(overview).toHaveAttribute('data-segments', '2');
+  await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled();
+  box = (await wave.boundingBox())!;
+  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height / 2);
+  await page.keyboard.press('s');
+  await expect(overview).toHaveAttribute('data-segments', '3');
+  await page.getByRole('listbox', { name: 'Utterances' }).focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('3');
+  await expect(options.first()).toContainText('angry');
+
+  // The overview names the label where there is room and frames the clip in view.
+  const labelled = overview.locator('[data-overview]').filter({ hasText: 'angry' });
+  await expect(labelled).toHaveCount(1);
+  await expect(overview.locator('[data-overview="view"]')).toHaveCount(1);
+  await expect(overview.locator('[data-overview="current"]')).toHaveCount(1);
+  const waveform = page.getByRole('region', { name: 'Waveform' });
+  const span = await waveform.locator('.meta.num').first().textContent();
+  await snap(page, 'overview-light');
+  await expectAccessible(page, 'overview', '[aria-label="Waveform"]');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await snap(page, 'overview-dark');
+  await expectAccessible(page, 'overview (dark)', '[aria-label="Waveform"]');
+
+  // A click on the last segment in the overview selects it.
+  const strip = (await overview.boundingBox())!;
+  await page.mouse.click(strip.x + strip.width * 0.9, strip.y + strip.height / 2);
+  await expect(waveform.locator('.meta.num').first()).not.toHaveText(span!);
+  await expect(waveform.locator('.meta.num').first()).toContainText('47.25');
+});
