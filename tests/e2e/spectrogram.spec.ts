@@ -98,6 +98,17 @@ test('the spectrogram of a long recording: G toggles it, tiles of the visible ra
   await page.getByRole('combobox', { name: 'Frequency scale' }).selectOption('log');
   await expect.poll(() => tiles.filter((t) => t.scale === 'log').length).toBeGreaterThan(0);
 
+  // On a small window the spectrogram's controls still fit beside the zoom buttons.
+  await page.setViewportSize({ width: 1024, height: 640 });
+  const panel = (await page.getByRole('region', { name: 'Waveform' }).boundingBox())!;
+  for (const name of ['Zoom in', 'Spectrogram', 'Play']) {
+    const button = (await page.getByRole('button', { name, exact: true }).boundingBox())!;
+    expect(button.x + button.width, name).toBeLessThanOrEqual(panel.x + panel.width);
+  }
+  await page.waitForTimeout(400);
+  await expect.poll(async () => Number(await spectrogram.getAttribute('data-tiles'))).toBeGreaterThan(0);
+  await snap(page, 'spectrogram-1024');
+
   // G again: the waveform alone.
   await page.getByRole('listbox', { name: 'Utterances' }).focus();
   await page.keyboard.press('g');
