@@ -296,6 +296,35 @@ def test_mel_augmentation_only_in_training_and_shared_with_the_statistics_path()
     _padding_check_model(m, seed=11)
 
 
+def test_encoder_dropout_leaves_rows_to_the_statistics_path_in_training_only():
+    cfg = tiny_cfg(log_mel_statistics=True, encoder_dropout=0.999999, classifier_dropout=0.0,
+                   **{"audio.feature_encoder": "log-mel"})
+    torch.manual_seed(12)
+    m = WavFusionModel(cfg)
+    with torch.no_grad():
+        m.log_mel_statistics.out.weight.normal_(std=0.3)
+    audio, lengths, ids, mask, _ = _batch(seed=12)
+    m.train()
+    with torch.no_grad():
+        out = m(audio, lengths, ids, mask)
+        front_end = m.audio_encoder.feature_extractor
+        samples = torch.nn.functional.pad(m.normalise_audio(audio, lengths), (0, m.audio_encoder.receptive_field))
+        log_mel = front_end.log_mel(samples)
+        from wavfusion.modules import lengths_to_mask
+
+        alone = m.log_mel_statistics(log_mel, lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths)))
+    assert torch.allclose(out.embedding, alone, atol=1e-5)
+    # eval mode (and so the exported graph): the encoder embedding is always there
+    m.eval()
+    with torch.no_grad():
+        with_encoder = m(audio, lengths, ids, mask).embedding
+        m.config.encoder_dropout = 0.0
+        reference = m(audio, lengths, ids, mask).embedding
+    assert torch.equal(with_encoder, reference)
+    with pytest.raises(ValueError, match="encoder_dropout needs log_mel_statistics"):
+        tiny_cfg(encoder_dropout=0.5, **{"audio.feature_encoder": "log-mel"})
+
+
 def test_mel_augmentation_needs_the_log_mel_front_end_and_a_sane_range():
     with pytest.raises(ValueError, match="augment the log-mel front end"):
         tiny_cfg(**{"audio.feature_encoder": "conv", "audio.mel_warp": 0.1})

@@ -100,6 +100,9 @@ def main(argv=None) -> int:
                     help="training-time frequency warp of the mel axis, factor 1 +- x per clip (VTLP; log-mel front end)")
     tc.add_argument("--mask-mel-bands", type=int, default=None,
                     help="training-time SpecAugment frequency masks per clip (up to 8 bands each; log-mel front end)")
+    tc.add_argument("--encoder-dropout", type=float, default=None,
+                    help="training-time probability that a clip is classified by the utterance-statistics path alone "
+                    "(needs --log-mel-statistics)")
     tc.add_argument("--bundle-version", default=None, help="version written to model.json (e.g. 0.3.0)")
     tc.add_argument("--select-corpora", nargs="+", default=None, metavar="CORPUS",
                     help="choose the best epoch by validation UA on these corpora only (default: all validation "
@@ -205,7 +208,8 @@ def main(argv=None) -> int:
                                 config_overrides={"audio.feature_encoder": args.feature_encoder, "pooling": args.pooling,
                                                   "log_mel_statistics": args.log_mel_statistics,
                                                   "audio.mel_warp": args.mel_warp,
-                                                  "audio.mask_mel_bands": args.mask_mel_bands},
+                                                  "audio.mask_mel_bands": args.mask_mel_bands,
+                                                  "encoder_dropout": args.encoder_dropout},
                                 device=args.device, select_corpora=args.select_corpora,
                                 bundle_version=args.bundle_version,
                                 tokenizer=init["tokenizer"] if init else None)

@@ -103,6 +103,10 @@ class WavFusionConfig:
     # BatchNorm -> Linear -> GELU -> Linear (zero at start), added to the pooled embedding before the
     # classifier. An option, off by default: see training/README "Utterance statistics".
     log_mel_statistics: bool = False
+    # training-time probability that a row's pooled encoder embedding is left out, so that the
+    # utterance-statistics path must classify that row on its own (modality dropout between the two
+    # paths; needs log_mel_statistics; no effect in eval mode or in the exported graph)
+    encoder_dropout: float = 0.0
     # homogeneous feature discrepancy learning
     mar_dim: int = 256
     mar_margin: float = 0.3
@@ -152,6 +156,11 @@ class WavFusionConfig:
         if (a.mel_warp > 0 or a.mask_mel_bands > 0) and a.feature_encoder != "log-mel":
             raise ValueError("mel_warp and mask_mel_bands augment the log-mel front end "
                              f"(feature_encoder={a.feature_encoder!r})")
+        if not 0.0 <= self.encoder_dropout < 1.0:
+            raise ValueError(f"encoder_dropout={self.encoder_dropout} must be in [0, 1)")
+        if self.encoder_dropout > 0 and not self.log_mel_statistics:
+            raise ValueError("encoder_dropout needs log_mel_statistics (the path that classifies a row without "
+                             "the encoder)")
         if self.log_mel_statistics and (a.feature_encoder != "log-mel" or self.fusion == "text"):
             raise ValueError("log_mel_statistics needs the log-mel feature encoder and an audio branch "
                              f"(feature_encoder={a.feature_encoder!r}, fusion={self.fusion!r})")

@@ -47,8 +47,8 @@ def check_labels(data_labels: List[str], bundle_labels: List[str], folder: str) 
 # architecture options a continued run may switch on; their new parameters start from the module's
 # own initialisation (StatisticsPooling starts as the mean and LogMelStatistics at zero, so the continued
 # model starts where it was)
-# training-time augmentation settings (no parameters): a continued run may set them freely
-AUGMENTATION_OPTIONS = ("audio.mel_warp", "audio.mask_mel_bands", "audio.mask_mel_width")
+# training-time settings without parameters (augmentation, path dropout): a continued run may set them
+AUGMENTATION_OPTIONS = ("audio.mel_warp", "audio.mask_mel_bands", "audio.mask_mel_width", "encoder_dropout")
 CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",), "log_mel_statistics": ("log_mel_statistics.",)}
 
 
@@ -93,7 +93,8 @@ def bundle_model(init: Dict[str, Any], log) -> Iterator[None]:
         for key in AUGMENTATION_OPTIONS:
             value = overrides.get(key)
             if value is not None:
-                setattr(cfg.audio, key.split(".", 1)[1], value)
+                owner, name = (cfg.audio, key.split(".", 1)[1]) if key.startswith("audio.") else (cfg, key)
+                setattr(owner, name, value)
         cfg.validate()
         model = WavFusionModel(cfg)
         load_weights(model, init["weights"], init["folder"], new_prefixes)

@@ -900,6 +900,9 @@ class WavFusionModel(nn.Module):
                 assert isinstance(front_end, LogMelFeatureEncoder)
                 # frames past stft_frames read padding: masked out
                 stft_mask = lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths))
+                if self.training and cfg.encoder_dropout > 0:
+                    keep = (torch.rand(embedding.shape[0], 1, device=embedding.device) >= cfg.encoder_dropout)
+                    embedding = embedding * keep.to(embedding.dtype)
                 embedding = embedding + self.log_mel_statistics(log_mel, stft_mask)
             if cfg.fusion == "concat":
                 assert text_feat is not None  # "concat" uses text
