@@ -307,11 +307,12 @@ def test_encoder_dropout_leaves_rows_to_the_statistics_path_in_training_only():
     m.train()
     with torch.no_grad():
         out = m(audio, lengths, ids, mask)
+        from wavfusion.modules import LogMelFeatureEncoder, lengths_to_mask
+
         front_end = m.audio_encoder.feature_extractor
+        assert isinstance(front_end, LogMelFeatureEncoder)
         samples = torch.nn.functional.pad(m.normalise_audio(audio, lengths), (0, m.audio_encoder.receptive_field))
         log_mel = front_end.log_mel(samples)
-        from wavfusion.modules import lengths_to_mask
-
         alone = m.log_mel_statistics(log_mel, lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths)))
     assert torch.allclose(out.embedding, alone, atol=1e-5)
     # eval mode (and so the exported graph): the encoder embedding is always there
