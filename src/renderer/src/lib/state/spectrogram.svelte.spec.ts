@@ -81,6 +81,24 @@ describe('SpectrogramState', () => {
     expect(state.requested).toBe(11);
   });
 
+  it('just after a zoom, the tiles of the old zoom stand in, stretched, until the new ones arrive', async () => {
+    const { state } = setup();
+    state.toggle();
+    state.setView(VIEW);
+    await vi.advanceTimersByTimeAsync(200);
+    state.setView({ ...VIEW, pxPerSecond: 150 });
+    const standIns = state.tilesInView;
+    expect(standIns.every((t) => t.stale)).toBe(true);
+    // In view at 150 px/s: tiles 0-2, 0..5.12 s; the old zoom's tiles 0 and 1 cover that, 384 px each now.
+    expect(standIns.map((t) => [Math.round(t.x), Math.round(t.width)])).toEqual([
+      [0, 384],
+      [384, 384],
+    ]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(state.tilesInView.every((t) => !t.stale && t.width === TILE_PX)).toBe(true);
+    expect(state.tilesInView.map((t) => t.x)).toEqual([0, 256, 512]);
+  });
+
   it('keeps the dB range in bounds, the floor 10 dB under the ceiling', () => {
     const { state } = setup();
     expect([state.floorDb, state.ceilingDb]).toEqual([-90, -10]);
@@ -90,6 +108,27 @@ describe('SpectrogramState', () => {
     expect([state.floorDb, state.ceilingDb]).toEqual([-120, 0]);
     state.resetRange();
     expect([state.floorDb, state.ceilingDb]).toEqual([-90, -10]);
+  });
+
+  it('keeps its settings in the browser: shown, scale and dB range come back in a new page', () => {
+    const store = new Map<string, string>();
+    vi.stubGlobal('localStorage', {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    });
+    try {
+      const first = setup().state;
+      expect(first.visible).toBe(false);
+      first.toggle();
+      first.setScale('log');
+      first.setRange(-80, -20);
+      const again = setup().state;
+      expect([again.visible, again.scale, again.floorDb, again.ceilingDb]).toEqual([true, 'log', -80, -20]);
+      store.set('wavfusion.spectrogram', '{not json');
+      expect(setup().state.visible).toBe(false);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('says when the core refuses a tile', async () => {

@@ -12,6 +12,8 @@ export const DEFAULT_FLOOR_DB = -90;
 export const DEFAULT_CEILING_DB = -10;
 /** The floor stays at least this far below the ceiling. */
 const MIN_RANGE_DB = 10;
+/** Where the settings are kept in the browser (shown or not, scale, dB range), like the theme. */
+const SETTINGS_KEY = 'wavfusion.spectrogram';
 
 /** What the waveform shows now: the clip (recording time), its zoom and scroll, and the drawing area. */
 export interface SpectrogramView {
@@ -25,10 +27,16 @@ export interface SpectrogramView {
   heightPx: number;
 }
 
-/** A loaded tile and where it goes in the visible area (x in CSS pixels from the area's left edge). */
+/**
+ * A loaded tile and where it goes in the visible area (CSS pixels from the area's left edge): a tile of
+ * another zoom, shown until this zoom's arrives, is stretched to its time range.
+ */
 export interface PlacedTile {
   x: number;
+  width: number;
   tile: SpectrogramTile;
+  /** Of another zoom, standing in for a missing tile of this one. */
+  stale: boolean;
 }
 
 /**
@@ -53,6 +61,29 @@ export class SpectrogramState {
   constructor(client: StudioClient, debounceMs = 150) {
     this.#client = client;
     this.#fetch = debounce(() => this.#fetchVisible(), debounceMs);
+    const stored = readSettings();
+    if (stored) {
+      this.#visible = stored.visible === true;
+      if (stored.scale === 'log' || stored.scale === 'mel') this.#scale = stored.scale;
+      if (typeof stored.floorDb === 'number' && typeof stored.ceilingDb === 'number')
+        this.#applyRange(stored.floorDb, stored.ceilingDb);
+    }
+  }
+
+  #save(): void {
+    try {
+      localStorage.setItem(
+        SETTINGS_KEY,
+        JSON.stringify({
+          visible: this.#visible,
+          scale: this.#scale,
+          floorDb: this.#floorDb,
+          ceilingDb: this.#ceilingDb,
+        }),
+      );
+    } catch {
+      // Storage may be unavailable; the settings still hold for this page.
+    }
   }
 
   get visible(): boolean {
@@ -77,16 +108,23 @@ export class SpectrogramState {
 
   toggle(): void {
     this.#visible = !this.#visible;
+    this.#save();
     if (this.#visible) this.#fetch();
   }
 
   setScale(scale: SpectrogramScale): void {
     this.#scale = scale;
+    this.#save();
     this.#fetch();
   }
 
   /** The dB range the colours span; the floor is kept at least 10 dB under the ceiling. */
   setRange(floorDb: number, ceilingDb: number): void {
+    this.#applyRange(floorDb, ceilingDb);
+    this.#save();
+  }
+
+  #applyRange(floorDb: number, ceilingDb: number): void {
     if (!Number.isFinite(floorDb) || !Number.isFinite(ceilingDb)) return;
     const ceiling = Math.min(0, Math.max(-110, Math.round(ceilingDb)));
     this.#ceilingDb = ceiling;
@@ -96,6 +134,7 @@ export class SpectrogramState {
   resetRange(): void {
     this.#floorDb = DEFAULT_FLOOR_DB;
     this.#ceilingDb = DEFAULT_CEILING_DB;
+    this.#save();
   }
 
   /** The waveform's view changed (or went: null); the tiles for it are fetched once it settles. */
@@ -104,16 +143,40 @@ export class SpectrogramState {
     if (view && this.#visible) this.#fetch();
   }
 
-  /** The loaded tiles of what is in view now, placed. */
+  /**
+   * The loaded tiles of what is in view now, placed; where one is still missing (just after a zoom), the
+   * tiles of other zooms that cover its time range come first, stretched, so the picture never blanks.
+   */
   get tilesInView(): PlacedTile[] {
     const view = this.#view;
     if (!view || !this.#visible) return [];
-    const placed: PlacedTile[] = [];
+    const place = (tile: SpectrogramTile): PlacedTile => ({
+      x: (tile.startSeconds - view.clipStart) * view.pxPerSecond - view.scrollPx,
+      width: (tile.endSeconds - tile.startSeconds) * view.pxPerSecond,
+      tile,
+      stale: true,
+    });
+    const fresh: PlacedTile[] = [];
+    const missing: [number, number][] = [];
     for (const i of this.#indices(view, 0)) {
       const tile = this.#tiles.get(this.#key(view, i));
-      if (tile) placed.push({ x: i * TILE_PX - view.scrollPx, tile });
+      if (tile) fresh.push({ x: i * TILE_PX - view.scrollPx, width: TILE_PX, tile, stale: false });
+      else
+        missing.push([
+          view.clipStart + (i * TILE_PX) / view.pxPerSecond,
+          view.clipStart + ((i + 1) * TILE_PX) / view.pxPerSecond,
+        ]);
     }
-    return placed;
+    if (missing.length === 0) return fresh;
+    const sameGrid = `${this.#key(view, 0).split('|').slice(0, 4).join('|')}|`;
+    const stale: PlacedTile[] = [];
+    for (const [key, tile] of this.#tiles) {
+      if (!key.startsWith(sameGrid) || key.split('|')[4] === view.pxPerSecond.toFixed(4)) continue;
+      if (missing.some(([from, to]) => tile.startSeconds < to && tile.endSeconds > from)) stale.push(place(tile));
+    }
+    // Finer tiles over coarser ones.
+    stale.sort((a, b) => b.tile.endSeconds - b.tile.startSeconds - (a.tile.endSeconds - a.tile.startSeconds));
+    return [...stale, ...fresh];
   }
 
   #indices(view: SpectrogramView, margin: number): number[] {
@@ -178,5 +241,15 @@ export class SpectrogramState {
   /** Stops a fetch waiting to run (the panel went away). */
   dispose(): void {
     this.#fetch.cancel();
+  }
+}
+
+function readSettings(): Record<string, unknown> | null {
+  try {
+    const raw = localStorage.getItem(SETTINGS_KEY);
+    const parsed: unknown = raw === null ? null : JSON.parse(raw);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }
