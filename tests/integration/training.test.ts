@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import {
   nextVersionName,
 } from '../../src/main/training/training-service';
 import { jobResult, operations, type ModelInfo, type OperationName } from '../../src/shared/contract';
-import { DEMO_CORPUS, DEMO_MODEL, openTempStudio, runImport, tempDir } from '../helpers/fixtures';
+import { DEMO_CORPUS, DEMO_MODEL, REPO_ROOT, openTempStudio, runImport, tempDir } from '../helpers/fixtures';
 
 /**
  * Fine-tuning from the studio on a real project (the demo corpus, labelled through the API) with the
@@ -201,4 +201,42 @@ describe.skipIf(!hasTorch)('fine-tuning with the real trainer', () => {
     expect(after.find((m) => m.active)!.name).toBe('wavfusion-demo-ft1');
     expect(annotationsSnapshot()).toEqual(before);
   }, 300_000);
+});
+
+// A small file system of its own for the models folder: tmpfs in a private mount namespace (no root
+// needed where user namespaces are enabled), too small for the bundle the trainer writes.
+const canMount =
+  process.platform === 'linux' && spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs none /mnt']).status === 0;
+
+describe.skipIf(!hasTorch || !canMount)('a disk that fills during training', () => {
+  it('ends with "The disk is full", no model and no folder added, the project unchanged', () => {
+    const project = tempDir('wavfusion-fulldisk-');
+    const script =
+      `mkdir -p "$1/project-models" && mount -t tmpfs -o size=1024k none "$1/project-models" && ` +
+      `exec "${process.execPath}" --import tsx tests/helpers/train-on-small-disk.ts "$1"`;
+    const run = spawnSync('unshare', ['-rm', 'sh', '-c', script, 'sh', project], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const last = run.stdout.trim().split('\n').at(-1) ?? '';
+    expect(last, run.stderr).toMatch(/^\{/);
+    const result = JSON.parse(last) as {
+      modelsDir: string;
+      state: string;
+      error: string | null;
+      entries: string[];
+      models: string[];
+      annotationsUnchanged: boolean;
+      updates: string[];
+    };
+    // the disk filled while the trainer ran (it trained its epoch, then could not write the bundle)
+    expect(
+      result.updates.some((m) => /^Epoch 1\/1/.test(m)),
+      result.updates.join('\n'),
+    ).toBe(true);
+    expect(result.modelsDir).toBe(path.join(project, 'project-models'));
+    expect(result.state).toBe('failed');
+    expect(result.error).toBe('The disk is full: training stopped; no model was added');
+    expect(result.entries).toEqual([]);
+    expect(result.models).toEqual(['wavfusion-demo']);
+    expect(result.annotationsUnchanged).toBe(true);
+    fs.rmSync(project, { recursive: true, force: true });
+  }, 240_000);
 });
