@@ -146,20 +146,60 @@ function withAlpha(rgb: string, alpha: number): string {
 /** The chart in `root` as an SVG document, on the background of the panel that holds it. */
 export function chartSvg(root: HTMLElement, title: string): string {
   const box = root.getBoundingClientRect();
-  let background: string | null = null;
-  for (let el: Element | null = root; el && !background; el = el.parentElement)
-    background = plainColour(getComputedStyle(el).backgroundColor);
   return svgDocument(shapesOf(root), {
     width: box.width,
     height: box.height,
-    background: background ?? 'rgb(255, 255, 255)',
+    background: chartBackground(root),
     title,
   });
 }
 
+/** The background the chart is drawn on: the nearest one of it or its ancestors, else white. */
+function chartBackground(root: HTMLElement): string {
+  let background: string | null = null;
+  for (let el: Element | null = root; el && !background; el = el.parentElement)
+    background = plainColour(getComputedStyle(el).backgroundColor);
+  return background ?? 'rgb(255, 255, 255)';
+}
+
+/** How many canvas pixels a CSS pixel of the chart becomes in a PNG: 2, as a 2× (retina) screen shows it. */
+export const PNG_SCALE = 2;
+
+/**
+ * The chart in `root` as a PNG: its SVG (`chartSvg`) drawn on a canvas of `scale` × the chart's
+ * size, rounded to whole pixels, filled with the SVG's background. In the page, no file access.
+ */
+export async function chartPng(root: HTMLElement, title: string, scale = PNG_SCALE): Promise<Blob> {
+  const box = root.getBoundingClientRect();
+  const svg = chartSvg(root, title);
+  const width = Math.max(1, Math.round(box.width * scale));
+  const height = Math.max(1, Math.round(box.height * scale));
+  const image = new Image(width, height);
+  image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  if (!context) throw new Error('This browser gives no 2D canvas to draw the PNG on');
+  // The SVG's own background, under it too: its size (to 0.1 px) scaled to whole pixels may leave
+  // an edge of partly covered pixels, which stay opaque this way.
+  context.fillStyle = chartBackground(root);
+  context.fillRect(0, 0, width, height);
+  context.drawImage(image, 0, 0, width, height);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('The canvas gave no PNG'))), 'image/png'),
+  );
+}
+
 /** Hands `svg` to the browser as a download named `fileName` (the desktop shell asks where to save it). */
 export function downloadSvg(svg: string, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  download(new Blob([svg], { type: 'image/svg+xml' }), fileName);
+}
+
+/** Hands a file's contents to the browser as a download named `fileName`, as `downloadSvg` does. */
+export function download(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;
