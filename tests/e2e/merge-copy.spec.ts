@@ -75,8 +75,7 @@ test('Team → Merge a copy…: a copy handed out with the CLI and labelled on i
     await expect(copyRows.nth(2)).toHaveAttribute('data-label', 'sad');
     await expect(copyPage.getByTestId('labelled-count')).toHaveText('labelled 3 / total 36');
   } finally {
-    await apart.close();
-    await copyHost.stop();
+    await apart.close().finally(() => copyHost.stop());
   }
   // Nothing of the copy is here yet.
   await expect(options.nth(0)).toHaveAttribute('data-label', 'neutral');
