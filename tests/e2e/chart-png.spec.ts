@@ -102,6 +102,13 @@ test('the model report’s charts save as PNG: 2× the chart’s size, the SVG�
   const dialog = page.getByRole('dialog', { name: 'Model report' });
   const charts = { confusion: dialog.getByTestId('confusion'), reliability: dialog.getByTestId('reliability') };
   await expect(charts.reliability).toBeVisible();
+  // Every bin's plot has the same height and baseline, with or without items below it (an empty
+  // bin's count row must not collapse and stretch its plot down past the others' axis).
+  const plots = await charts.reliability
+    .locator('.plot')
+    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((b) => [b.top, b.height].map(Math.round)));
+  expect(plots.length).toBe(10);
+  expect(new Set(plots.map((p) => p.join())).size, JSON.stringify(plots)).toBe(1);
   await snap(page, 'chart-png-report');
   await expectAccessible(page, 'model report with Save PNG');
 
@@ -116,9 +123,10 @@ test('the model report’s charts save as PNG: 2× the chart’s size, the SVG�
       expect(png.name).toBe(svg.name.replace(/\.svg$/, '.png'));
       expect(png.name).toMatch(new RegExp(`^${chart}-wavfusion-demo-[\\w.-]+\\.png$`));
 
-      // For review.
+      // For review: the saved PNG beside the chart as the page shows it.
       fs.mkdirSync(SCREENSHOTS, { recursive: true });
       fs.writeFileSync(path.join(SCREENSHOTS, `chart-png-saved-${chart}-${scheme}.png`), png.data);
+      await charts[chart].screenshot({ path: path.join(SCREENSHOTS, `chart-png-page-${chart}-${scheme}.png`) });
 
       // Twice the chart's size on the page, in whole pixels.
       const box = (await charts[chart].boundingBox())!;
