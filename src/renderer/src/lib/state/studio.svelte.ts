@@ -8,6 +8,7 @@ import { ListState } from './list-state.svelte';
 import { Messages } from './messages.svelte';
 import { ModelsState, type RunOptions } from './models.svelte';
 import { SelectionState, type DimensionKey } from './selection.svelte';
+import { TeamState } from './team.svelte';
 
 export type { SaveState } from './edit-queue.svelte';
 export { DIMENSION_KEYS, type DimensionKey, type Dimensions } from './selection.svelte';
@@ -48,6 +49,7 @@ export class StudioState {
   readonly edits: EditQueue;
   readonly jobs: JobsState;
   readonly models: ModelsState;
+  readonly team: TeamState;
 
   readonly #saveNote = debounce((utteranceId: number) => {
     this.edits.setTyping(null);
@@ -66,6 +68,7 @@ export class StudioState {
     this.edits = new EditQueue(client, this.list, this.messages, () => this.#refreshInfoSoon());
     this.jobs = new JobsState(client);
     this.models = new ModelsState(client, this.jobs);
+    this.team = new TeamState(client);
   }
 
   // ---------- what components read ----------
@@ -187,6 +190,13 @@ export class StudioState {
         this.#refreshInfoSoon();
         void this.selection.reloadPrediction();
       }),
+      // The roster or the settings changed (here, in another window, by a merge): rows may show more or
+      // less (blind mode, K, shares), and the prediction may be hidden now. TeamState takes the payload.
+      this.client.on('labellingChanged', () => {
+        void this.list.load({ keepLoaded: true });
+        void this.selection.reloadPrediction();
+      }),
+      this.team.connect(),
       this.client.on('annotationChanged', ({ row }) => {
         // Our own edits come back here too; rows with edits in flight are settled by their responses.
         if (!this.edits.isPending(row.id)) this.list.replaceRow(row);
@@ -234,6 +244,7 @@ export class StudioState {
     this.#labelUses = null;
     await this.load();
     void this.jobs.refresh();
+    if (this.team.loaded) void this.team.load();
   }
 
   async load(): Promise<void> {
@@ -561,6 +572,8 @@ export class StudioState {
     await this.edits.reconnected(this.#info?.path);
     await this.load();
     void this.jobs.refresh();
+    // Roster and settings changes announced while offline were missed.
+    if (this.team.loaded) void this.team.load();
     // What the selection could not load while offline (its waveform, ratings, prediction).
     this.selection.reloadIncomplete();
   }
