@@ -37,12 +37,19 @@ declare -A ROWS=(
   [loco-ravdess-log-mel-stats]="train-corpora --test-corpus ravdess-speech --log-mel-statistics"
   [loco-tess-log-mel-stats]="train-corpora --test-corpus tess --log-mel-statistics"
   [loco-nemo-log-mel-stats]="train-corpora --test-corpus nemo-pl --log-mel-statistics"
+  [baseline-speaker-normalised]="baseline --speaker-normalise"
+  [baseline-loco-ravdess-speaker-normalised]="baseline --test-corpus ravdess-speech --speaker-normalise"
+  [baseline-loco-tess-speaker-normalised]="baseline --test-corpus tess --speaker-normalise"
+  [baseline-loco-nemo-speaker-normalised]="baseline --test-corpus nemo-pl --speaker-normalise"
+  [gca-mar-log-mel-stats-encoder-dropout]="train-corpora --log-mel-statistics --encoder-dropout 0.5"
 )
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
        gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling
        loco-ravdess-stats-pooling loco-tess-stats-pooling loco-nemo-stats-pooling tess-swap
        gca-mar-log-mel-stats audio-only-log-mel-stats loco-ravdess-log-mel-stats loco-tess-log-mel-stats
-       loco-nemo-log-mel-stats)
+       loco-nemo-log-mel-stats gca-mar-log-mel-stats-encoder-dropout baseline-speaker-normalised
+       baseline-loco-ravdess-speaker-normalised baseline-loco-tess-speaker-normalised
+       baseline-loco-nemo-speaker-normalised)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
   args=${ROWS[$row]:?unknown row $row}

@@ -113,6 +113,8 @@ def main(argv=None) -> int:
     bl.add_argument("--label-map", choices=["merge-calm", "drop-calm"], default="merge-calm")
     bl.add_argument("--test-corpus", default=None)
     bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument("--speaker-normalise", action="store_true",
+                    help="z-normalise the statistics per speaker (all of a speaker's clips, no labels) first")
     bl.add_argument("--json", default=None)
 
     c = sub.add_parser("make-corpus", help="synthesise the espeak-ng demo corpus (studio export layout)")
@@ -223,7 +225,7 @@ def main(argv=None) -> int:
         from .recipe import baseline_corpora
 
         res = baseline_corpora(args.corpora or CORPORA, label_map=args.label_map, test_corpus=args.test_corpus,
-                               seed=args.seed, log=_flush_print)
+                               seed=args.seed, log=_flush_print, speaker_normalise=args.speaker_normalise)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(res, f, indent=1)

@@ -216,7 +216,8 @@ def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Op
 
 
 def baseline_corpora(corpora: Sequence[str] = CORPORA, root: Optional[str] = None, label_map: str = "merge-calm",
-                     test_corpus: Optional[str] = None, seed: int = 0, log=print) -> Dict[str, Any]:
+                     test_corpus: Optional[str] = None, seed: int = 0, log=print,
+                     speaker_normalise: bool = False) -> Dict[str, Any]:
     from .baseline import train_baseline
 
     root = root or default_root()
@@ -224,7 +225,7 @@ def baseline_corpora(corpora: Sequence[str] = CORPORA, root: Optional[str] = Non
         raise SystemExit("no corpora folder")
     lmap = LABEL_MAP_4 if label_map == "merge-calm" else LABEL_MAP_4_DROP_CALM
     items = build_items(root, corpora, lmap, seed=seed, test_corpus=test_corpus, log=log)
-    res = train_baseline(items, LABELS_4, seed=seed, log=log)
+    res = train_baseline(items, LABELS_4, seed=seed, log=log, speaker_normalise=speaker_normalise)
     log(f"baseline test {short(res['test'])}")
     for c, m in res["test_by_corpus"].items():
         log(f"baseline test {c:15s} {short(m)}")
