@@ -183,3 +183,42 @@ test('a host that comes back on the same address with another project open: kept
     await killHard(host.child);
   }
 });
+
+test('a job that was running on the host that died is not shown as running after the page reconnects to the restarted host', async ({
+  page,
+  tmp,
+}) => {
+  test.setTimeout(120_000);
+  const home = path.join(tmp, 'home');
+  // Enough files that the import is still running when the host is killed (hard links cost no disk).
+  const folder = path.join(tmp, 'many');
+  fs.mkdirSync(folder);
+  const source = path.join(DEMO_CORPUS, 'spk_a', 'spk_a_08.wav');
+  for (let i = 0; i < 3000; i++) fs.linkSync(source, path.join(folder, `take_${String(i).padStart(4, '0')}.wav`));
+  let host = await serve(home);
+  try {
+    await page.goto(host.url);
+    await expect(page.getByRole('listbox', { name: 'Utterances' }).getByRole('option').first()).toBeVisible();
+    await page.getByRole('button', { name: 'Import…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import audio' });
+    await dialog.getByRole('textbox', { name: 'Folder or manifest' }).fill(folder);
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect(dialog.getByRole('progressbar', { name: `Import ${folder}` })).toBeVisible();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).first().click();
+    const status = page.getByRole('contentinfo');
+    await expect(status.getByRole('progressbar', { name: `Import ${folder}` })).toBeVisible();
+
+    await killHard(host.child);
+    await expect(page.getByTestId('offline-banner')).toBeVisible();
+    host = await serve(home);
+    await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 15_000 });
+
+    // The restarted host never heard of that import: it is not running any more, and the page says so.
+    await expect(status.getByRole('progressbar')).toHaveCount(0);
+    await expect(page.getByRole('alert')).toContainText(
+      `"Import ${folder}" was interrupted: the studio host stopped while it ran, and it did not finish`,
+    );
+  } finally {
+    await killHard(host.child);
+  }
+});

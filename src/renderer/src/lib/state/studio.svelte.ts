@@ -571,11 +571,19 @@ export class StudioState {
   async #afterReconnect(): Promise<void> {
     await this.edits.reconnected(this.#info?.path);
     await this.load();
-    void this.jobs.refresh();
+    void this.#jobsAfterReconnect();
     // Roster and settings changes announced while offline were missed.
     if (this.team.loaded) void this.team.load();
     // What the selection could not load while offline (its waveform, ratings, prediction).
     this.selection.reloadIncomplete();
+  }
+
+  /** Jobs that ran on the host that stopped are not running any more: said once, in the banner. */
+  async #jobsAfterReconnect(): Promise<void> {
+    const lost = await this.jobs.reconnected();
+    if (!lost.length) return;
+    const which = lost.length === 1 ? `"${lost[0]!.title}" was` : `${lost.length} jobs were`;
+    this.showError(`${which} interrupted: the studio host stopped while it ran, and it did not finish`);
   }
 }
 
