@@ -18,9 +18,17 @@ export const MergeCounts = z.object({
 });
 export type MergeCounts = z.infer<typeof MergeCounts>;
 
-/** The same annotator changed the same utterance in both: the later change was kept. */
+/**
+ * The same annotator changed the same utterance in both: the later change was kept. The utterance is
+ * named as a user finds it in the list: its recording's file name and its span (null in a report
+ * stored before they were recorded).
+ */
 export const MergeConflict = z.object({
   utteranceId: z.number().int(),
+  recordingName: z.string().nullable().default(null),
+  /** The utterance's start and end in its recording, in seconds. */
+  start: z.number().nullable().default(null),
+  end: z.number().nullable().default(null),
   annotator: z.string(),
   /** Which side's state the merge kept: the copy's (newer) or the project's (newer). */
   kept: z.enum(['copy', 'project']),
@@ -28,6 +36,16 @@ export const MergeConflict = z.object({
   copyAt: z.string().nullable(),
 });
 export type MergeConflict = z.infer<typeof MergeConflict>;
+
+/**
+ * Where a conflict is, as a user finds it in the list: "speech_03.wav 1.20–3.45 s"; a report stored
+ * before recordings and spans were recorded says "Utterance 12".
+ */
+export function mergeConflictPlace(c: MergeConflict): string {
+  if (c.recordingName == null) return `Utterance ${c.utteranceId}`;
+  const span = c.start == null || c.end == null ? '' : ` ${c.start.toFixed(2)}–${c.end.toFixed(2)} s`;
+  return `${c.recordingName}${span}`;
+}
 
 export const MergeReport = z.object({
   /** The merge's number (what undoMerge reverts); null when nothing changed (a copy merged again). */

@@ -132,8 +132,9 @@ test('Team → Merge a copy…: a copy handed out with the CLI and labelled on i
   // Only what was added is named (ana joins the roster; no label is new).
   await expect(report.getByText(/^Merged\./)).toHaveText('Merged. 1 annotator(s) added.');
   await expect(report).toContainText('1 conflict(s) resolved');
+  // The conflict is named as the list shows the row: the recording's file name and the segment's span.
   await expect(report.getByRole('listitem')).toHaveText([
-    /^Utterance \d+, ana: kept the copy’s change \(the later one\)$/,
+    'spk_a_01.wav 0.00–2.91 s: ana’s label — kept the copy’s change (the later one)',
   ]);
 
   // The merged labels are in the list (ana's, who this session is).

@@ -6,7 +6,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, invokeOperation } from '../../src/main/api/handlers';
 import { Studio } from '../../src/main/api/studio';
 import { handOut } from '../../src/main/merge/handout';
-import type { JobStatus, MergeRecord, MergeReport, MergeUndoReport } from '../../src/shared/contract';
+import {
+  mergeConflictPlace,
+  type JobStatus,
+  type MergeRecord,
+  type MergeReport,
+  type MergeUndoReport,
+} from '../../src/shared/contract';
 import { AUDIO_FIXTURES, REPO_ROOT, copyInto, demoClips, runImport, tempDir } from '../helpers/fixtures';
 
 const open: Studio[] = [];
@@ -211,7 +217,7 @@ describe('hand out a copy, merge it back', () => {
     const main = openStudio(base);
     const a = handOut(main.store, { out: path.join(dir, 'a.sqlite'), annotator: 'alice' });
     const b = handOut(main.store, { out: path.join(dir, 'b.sqlite'), annotator: 'alice' });
-    const u = main.store.rows()[0]!.id;
+    const { id: u, recordingName, start, end } = main.store.rows()[0]!;
     const labels = Object.fromEntries(main.store.labels.list().map((l) => [l.name, l.id]));
     await close(main);
     const ca = openStudio(a.copy);
@@ -230,7 +236,12 @@ describe('hand out a copy, merge it back', () => {
     expect(first.history.added).toBe(1);
     const second = await merge(ab, b.copy);
     expect(second.conflictsResolved).toBe(1);
-    expect(second.conflicts).toEqual([expect.objectContaining({ utteranceId: u, annotator: 'alice', kept: 'copy' })]);
+    // The conflict names the utterance as the list shows it: the recording's file name and the span.
+    expect(recordingName).toMatch(/^speech.*\.(wav|flac)$/);
+    expect(second.conflicts).toEqual([
+      expect.objectContaining({ utteranceId: u, recordingName, start, end, annotator: 'alice', kept: 'copy' }),
+    ]);
+    expect(mergeConflictPlace(second.conflicts[0]!)).toBe(`${recordingName} ${start.toFixed(2)}–${end.toFixed(2)} s`);
     expect(second.annotations).toMatchObject({ updated: 1 });
 
     const ba = path.join(dir, 'ba.sqlite');
@@ -238,7 +249,29 @@ describe('hand out a copy, merge it back', () => {
     await merge(ba, b.copy);
     const late = await merge(ba, a.copy);
     expect(late.conflictsResolved).toBe(1);
-    expect(late.conflicts[0]).toMatchObject({ utteranceId: u, annotator: 'alice', kept: 'project' });
+    expect(late.conflicts[0]).toMatchObject({
+      utteranceId: u,
+      recordingName,
+      start,
+      end,
+      annotator: 'alice',
+      kept: 'project',
+    });
+
+    // A report stored before conflicts named their recording and span still lists, with nulls there.
+    const db = new Database(ab);
+    db.prepare(
+      `UPDATE merges SET report = json_remove(report, '$.conflicts[0].recordingName', '$.conflicts[0].start',
+         '$.conflicts[0].end')`,
+    ).run();
+    db.close();
+    const old = openStudio(ab);
+    const [record] = (await invokeOperation(createHandlers(old), 'listMerges', {})) as MergeRecord[];
+    expect(record!.report.conflicts).toEqual([
+      expect.objectContaining({ utteranceId: u, recordingName: null, start: null, end: null }),
+    ]);
+    expect(mergeConflictPlace(record!.report.conflicts[0]!)).toBe(`Utterance ${u}`);
+    await close(old);
     expect(dump(ba)).toEqual(dump(ab));
     expect(await merge(ab, a.copy)).toMatchObject({ nothingChanged: true, conflictsResolved: 0, conflicts: [] });
     const s = openStudio(ab);

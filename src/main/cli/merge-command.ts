@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { jobResult, type MergeCounts, type MergeReport } from '../../shared/contract';
+import { jobResult, mergeConflictPlace, type MergeCounts, type MergeReport } from '../../shared/contract';
 import { Studio } from '../api/studio';
 import { handOut } from '../merge/handout';
 import { UsageError } from './predict-command';
@@ -113,7 +113,7 @@ export function formatMerge(r: MergeReport): string {
   lines.push(`  Conflicts resolved (latest wins): ${r.conflictsResolved}`);
   for (const c of r.conflicts)
     lines.push(
-      `    utterance ${c.utteranceId}, ${c.annotator}: kept the ${c.kept}'s (project ${c.projectAt ?? '—'}, copy ${c.copyAt ?? '—'})`,
+      `    ${mergeConflictPlace(c)}, ${c.annotator}: kept the ${c.kept}'s (project ${c.projectAt ?? '—'}, copy ${c.copyAt ?? '—'})`,
     );
   if (r.conflictsResolved > r.conflicts.length) lines.push(`    … ${r.conflictsResolved - r.conflicts.length} more`);
   for (const why of r.refusals) lines.push(`  Refused: ${why}`);

@@ -1,7 +1,13 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MergeConflict, MergeCounts, MergeRecord, MergeReport, MergeUndoReport } from '../../shared/contract';
+import {
+  MergeReport,
+  type MergeConflict,
+  type MergeCounts,
+  type MergeRecord,
+  type MergeUndoReport,
+} from '../../shared/contract';
 import { APPLICATION_ID, LATEST_SCHEMA_VERSION, type Db } from '../db/open-database';
 import { StudioError } from '../errors';
 import type { StudioEvents } from '../events';
@@ -481,6 +487,10 @@ export class MergeService {
          dominance = excluded.dominance, note = excluded.note, unsure = excluded.unsure, updated_at = excluded.updated_at`,
     );
     const remove = db.prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?');
+    const whereIs = db.prepare<[number], { recordingName: string; start: number; end: number }>(
+      `SELECT r.file_name AS recordingName, u.start_s AS start, u.end_s AS "end"
+       FROM utterances u JOIN recordings r ON r.id = u.recording_id WHERE u.id = ?`,
+    );
     const keys = new Set([...theirs.keys(), ...theirTimes.keys()]);
     for (const key of keys) {
       const c = theirs.get(key);
@@ -509,8 +519,12 @@ export class MergeService {
       if (mAt > meta.handoutAt && cAt > meta.handoutAt && (copyWins || fresh.has(key))) {
         report.conflictsResolved++;
         if (report.conflicts.length < MAX_CONFLICTS_LISTED) {
+          const where = whereIs.get(+utteranceId);
           const conflict: MergeConflict = {
             utteranceId: +utteranceId,
+            recordingName: where?.recordingName ?? null,
+            start: where?.start ?? null,
+            end: where?.end ?? null,
             annotator,
             kept: copyWins ? 'copy' : 'project',
             projectAt: mAt || null,
@@ -607,13 +621,16 @@ export class MergeService {
   }
 
   list(): MergeRecord[] {
-    return this.store.db
-      .prepare<
-        [],
-        { id: number; at: string; annotator: string; copy: string; undoneAt: string | null; report: string }
-      >(`SELECT id, at, annotator, copy_path AS copy, undone_at AS undoneAt, report FROM merges ORDER BY id DESC`)
-      .all()
-      .map((m) => ({ ...m, report: JSON.parse(m.report) as MergeReport }));
+    return (
+      this.store.db
+        .prepare<
+          [],
+          { id: number; at: string; annotator: string; copy: string; undoneAt: string | null; report: string }
+        >(`SELECT id, at, annotator, copy_path AS copy, undone_at AS undoneAt, report FROM merges ORDER BY id DESC`)
+        .all()
+        // Parsed, so a report stored by an older version has the fields added since (as nulls).
+        .map((m) => ({ ...m, report: MergeReport.parse(JSON.parse(m.report)) }))
+    );
   }
 
   /**
