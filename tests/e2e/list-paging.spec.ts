@@ -26,7 +26,7 @@ function makeProject(tmp: string): string {
   return project;
 }
 
-test('1,000 utterances: the first screen asks for one page, scrolling loads more, End selects the last', async ({
+test('1,000 utterances: the list is sized by the total, loads only the pages in view, and End asks for the last page only', async ({
   page,
   tmp,
 }) => {
@@ -37,6 +37,14 @@ test('1,000 utterances: the first screen asks for one page, scrolling loads more
     const input = (request.postDataJSON() ?? {}) as { offset?: number; limit?: number | null };
     asked.push({ offset: input.offset ?? 0, limit: input.limit ?? null });
   });
+  // The page at offset 400 is held back until released, so its rows show as placeholders first.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/listUtterances', async (route) => {
+    const input = (route.request().postDataJSON() ?? {}) as { offset?: number };
+    if (input.offset === 2 * PAGE) await held;
+    await route.continue();
+  });
   try {
     await page.goto(host.url);
     const list = page.getByRole('listbox', { name: 'Utterances' });
@@ -45,15 +53,24 @@ test('1,000 utterances: the first screen asks for one page, scrolling loads more
     await expect(options.first()).toHaveAttribute('aria-setsize', String(ROWS));
     await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled(); // the first screen settled
     expect(asked).toEqual([{ offset: 0, limit: PAGE }]);
+    // The list is as tall as all its rows, loaded or not.
+    expect(await list.evaluate((el) => el.scrollHeight)).toBeGreaterThanOrEqual(ROWS * 50);
 
-    // Scrolling to the end of what is loaded asks for the next page, which then shows.
-    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
-    await expect(list.locator(`[role="option"][aria-posinset="${PAGE + 1}"]`)).toBeVisible();
-    expect(asked[1]).toEqual({ offset: PAGE, limit: PAGE });
+    // Scrolling by hand to the middle: placeholders (busy, with their place in the list) until the
+    // page in view arrives; only that page is asked for.
+    await list.evaluate((el) => (el.scrollTop = 500 * (el.scrollHeight / 1000)));
+    const placeholder = list.locator('[role="option"][aria-posinset="501"]');
+    await expect(placeholder).toHaveAttribute('aria-busy', 'true');
+    await expect(placeholder).toHaveAttribute('aria-setsize', String(ROWS));
+    release();
+    await expect(placeholder).toContainText('of the paged list');
+    await expect(placeholder).not.toHaveAttribute('aria-busy', 'true');
+    expect(asked.slice(1)).toEqual([{ offset: 2 * PAGE, limit: PAGE }]);
 
-    // End, from the first row, selects the last utterance (its pages loaded on the way).
+    // End, from the first row, selects the last utterance: the last page alone is asked for.
     await list.evaluate((el) => (el.scrollTop = 0));
     await options.first().click();
+    const before = asked.length;
     await page.keyboard.press('End');
     const selected = list.locator('[role="option"][aria-selected="true"]');
     await expect(selected).toHaveAttribute('aria-posinset', String(ROWS));
@@ -62,6 +79,8 @@ test('1,000 utterances: the first screen asks for one page, scrolling loads more
     // K goes one up from there; the count line still counts the whole list.
     await page.keyboard.press('k');
     await expect(selected).toHaveAttribute('aria-posinset', String(ROWS - 1));
+    await expect(page.getByText(`${ROWS} utterances`, { exact: true })).toBeVisible();
+    expect(asked.slice(before)).toEqual([{ offset: ROWS - PAGE, limit: PAGE }]);
     expect(asked.every((a) => a.limit !== null)).toBe(true);
   } finally {
     await host.stop();

@@ -4,50 +4,71 @@ import {
   type UtteranceFilter,
   type UtteranceRow,
 } from '../../../../shared/contract';
-import { mapBy } from '../util/collections';
 import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
+import {
+  evicted,
+  indexById,
+  loadedRows,
+  NO_PAGES,
+  ofLoad,
+  pageHolding,
+  PagesInFlight,
+  pagesCovering,
+  runsOf,
+  withRow,
+  withRun,
+  type Pages,
+} from './list-pages';
 
 const SEARCH_DEBOUNCE_MS = 250;
-/** Rows asked for at a time: the first screen and each further page. */
+/** Rows asked for at a time: each page of the list. */
 export const PAGE_SIZE = 200;
+/** Pages kept at most; the ones farthest from the view go first (never the selection's). */
+export const MAX_PAGES = 8;
+/** Rows around the view that are loaded too, so scrolling on finds them there. */
+export const VIEW_MARGIN_ROWS = 50;
 
 /** What the list tells its owner when a response replaces the rows. */
 export interface ListHooks {
   /** Just before the rows are replaced (a note being typed goes out while its row is still listed). */
   beforeRows?: () => void;
-  /** The rows were replaced; `selectFirst`: a new order, start from its top. */
+  /** The rows were replaced (`rows`: the loaded ones, in order); `selectFirst`: a new order, start from its top. */
   onRows?: (rows: readonly UtteranceRow[], selectFirst: boolean) => void;
+  /** The utterance whose page stays loaded whatever is scrolled to (the selection). */
+  keep?: () => number | null;
 }
 
 /**
- * The utterance list: the filter and the search box, the rows the core listed for them and how many
- * utterances the project has. The rows come a page at a time: the first page on a load, the next
- * ones as the list scrolls or the keyboard moves past what is loaded (`loadThrough`); the loaded rows
- * are always the list's first ones, in the core's order. Only the latest load's answers are shown: a
- * page asked for before a filter or sort change is dropped.
+ * The utterance list: the filter and the search box, and the rows the core lists for them, kept by
+ * index. The list is `matching` rows long (the core's filtered count); only pages of `PAGE_SIZE` rows
+ * are loaded: those the view (plus a margin) shows, those the keyboard moves to (`loadIndex`) and the
+ * selection's. At most `MAX_PAGES` are kept, the farthest from the view dropped first. A refresh
+ * after a core event asks again for the pages in view and the selection's (others are dropped). Only
+ * the latest load's answers are shown: a page asked for before a filter or sort change is dropped.
  */
 export class ListState {
-  #rows = $state.raw<UtteranceRow[]>([]);
+  /** Loaded pages by page number (offset / PAGE_SIZE). */
+  #pages = $state.raw<Pages>(NO_PAGES);
   #total = $state(0);
   #matching = $state(0);
   #filter = $state<UtteranceFilter>(defaultFilter());
   #searchText = $state('');
   #loading = $state(true);
   #error = $state<string | null>(null);
+  /** The latest load; pages and answers of earlier ones are stale. */
   #request = 0;
-  /** The filter the loaded rows were listed for (further pages ask with it). */
+  /** The filter of the latest load (pages ask with it). */
   #listed: UtteranceFilter = defaultFilter();
-  /** The next page on its way, shared by whoever asks for it meanwhile. */
-  #more: Promise<boolean> | null = null;
+  /** Pages on their way for the latest load, shared by whoever asks for them meanwhile. */
+  readonly #inflight = new PagesInFlight();
+  /** The rows on screen (first, last index), as the list last said; null before it did. */
+  #view: { first: number; last: number } | null = null;
+  /** Filling the view: one request at a time, then again for where the view is by then. */
+  #filling = false;
 
-  #indexById = $derived(
-    mapBy(
-      this.#rows,
-      (r) => r.id,
-      (_, i) => i,
-    ),
-  );
+  #loadedRows = $derived(loadedRows(this.#pages));
+  #indexById = $derived(indexById(this.#pages, PAGE_SIZE));
   #filtered = $derived(
     this.#filter.status !== 'all' ||
       this.#filter.labelId !== null ||
@@ -71,20 +92,21 @@ export class ListState {
     private readonly hooks: ListHooks = {},
   ) {}
 
-  get rows(): UtteranceRow[] {
-    return this.#rows;
+  /** The loaded rows, in list order (not indexed by list position: see `rowAt`). */
+  get loadedRows(): UtteranceRow[] {
+    return this.#loadedRows;
   }
   /** Utterances in the project, whatever the filter. */
   get total(): number {
     return this.#total;
   }
-  /** Utterances the filter matches: the list's length once every page is loaded. */
+  /** Utterances the filter matches: the list's length, loaded or not. */
   get matching(): number {
     return this.#matching;
   }
-  /** Whether the filter matches rows not loaded yet. */
-  get hasMore(): boolean {
-    return this.#rows.length < this.#matching;
+  /** How many pages are loaded now. */
+  get pageCount(): number {
+    return this.#pages.size;
   }
   get filter(): UtteranceFilter {
     return this.#filter;
@@ -99,7 +121,7 @@ export class ListState {
   get loadError(): string | null {
     return this.#error;
   }
-  /** Row index by utterance id. */
+  /** List index by utterance id, for the loaded rows. */
   get indexById(): ReadonlyMap<number, number> {
     return this.#indexById;
   }
@@ -108,86 +130,97 @@ export class ListState {
     return this.#filtered;
   }
 
-  rowById(id: number): UtteranceRow | null {
-    const index = this.#indexById.get(id);
-    return index === undefined ? null : this.#rows[index]!;
+  /** The row at list index `index`; undefined while its page is not loaded. */
+  rowAt(index: number): UtteranceRow | undefined {
+    if (index < 0 || index >= this.#matching) return undefined;
+    const page = Math.floor(index / PAGE_SIZE);
+    return this.#pages.get(page)?.rows[index - page * PAGE_SIZE];
   }
 
-  /** Shows `row` in place of the listed row of its id (nothing when it is not listed). */
+  rowById(id: number): UtteranceRow | null {
+    const index = this.#indexById.get(id);
+    return index === undefined ? null : (this.rowAt(index) ?? null);
+  }
+
+  /** Shows `row` in place of the listed row of its id (nothing when it is not loaded). */
   replaceRow(row: UtteranceRow): void {
     const index = this.#indexById.get(row.id);
-    if (index === undefined) return;
-    this.#rows = this.#rows.with(index, row);
+    if (index !== undefined) this.#pages = withRow(this.#pages, index, row, PAGE_SIZE);
   }
 
   /**
-   * Lists the current filter again from its first page; an answer overtaken by a later request is
-   * dropped. `selectFirst` is passed on to `onRows` (a new order starts from its top); `keepLoaded`
-   * asks for as many rows as are loaded now in one request (a refresh after a change keeps the rows
-   * scrolled to, and the selection among them).
+   * The rows `first`..`last` are on screen: their pages (and those within `VIEW_MARGIN_ROWS`) are
+   * loaded, one request at a time; pages far from them may be dropped.
+   */
+  setView(first: number, last: number): void {
+    this.#view = { first, last };
+    void this.#fillView();
+  }
+
+  /**
+   * Loads the page holding list index `index` (nothing when loaded). True once it is loaded for the
+   * list as it was asked (false: a failure, or a reload replaced the list meanwhile).
+   */
+  async loadIndex(index: number): Promise<boolean> {
+    const request = this.#request;
+    if (index < 0 || index >= this.#matching) return true;
+    const page = Math.floor(index / PAGE_SIZE);
+    if (!this.#pages.has(page) || this.#pages.get(page)!.load !== request) {
+      const ok = await (this.#inflight.get(page) ?? this.#fetch(request, page, 1));
+      if (!ok) return false;
+    }
+    return request === this.#request;
+  }
+
+  /**
+   * Lists the current filter again; an answer overtaken by a later request is dropped. A new filter
+   * starts from its first page; `keepLoaded` (a refresh after a change) asks again for the pages in
+   * view and the selection's, in one request per run of pages, and drops the others. `selectFirst` is
+   * passed on to `onRows` (a new order starts from its top).
    */
   async load(options: { selectFirst?: boolean; keepLoaded?: boolean } = {}): Promise<void> {
     const request = ++this.#request;
-    this.#more = null;
+    this.#inflight.clear();
     const filter = $state.snapshot(this.#filter);
-    const limit = options.keepLoaded ? Math.max(PAGE_SIZE, this.#rows.length) : PAGE_SIZE;
+    this.#listed = filter;
+    const runs = runsOf(options.keepLoaded ? this.#refreshPages() : [0]);
+    const all = Promise.all(
+      runs.map(([first, count]) =>
+        this.client.listUtterances({ ...filter, offset: first * PAGE_SIZE, limit: count * PAGE_SIZE }),
+      ),
+    );
+    this.#inflight.track(
+      runs.flatMap(([first, count]) => pagesCovering(first * PAGE_SIZE, (first + count) * PAGE_SIZE - 1, PAGE_SIZE)),
+      all.then(
+        () => request === this.#request,
+        () => false,
+      ),
+    );
     try {
-      const { rows, total, filtered } = await this.client.listUtterances({ ...filter, offset: 0, limit });
+      const answers = await all;
       if (request !== this.#request) return;
       this.hooks.beforeRows?.();
-      this.#listed = filter;
-      this.#rows = rows;
-      this.#total = total;
-      this.#matching = Math.max(filtered, rows.length);
+      let pages = ofLoad(this.#pages, request); // pages the view asked for meanwhile stay
+      let matching = answers.at(-1)!.filtered;
+      runs.forEach(([first, count], i) => {
+        ({ pages, matching } = withRun(
+          pages,
+          { first, count, rows: answers[i]!.rows, load: request },
+          matching,
+          PAGE_SIZE,
+        ));
+      });
+      this.#total = answers.at(-1)!.total;
+      this.#matching = matching;
+      this.#pages = this.#evict(pages, 0);
       this.#error = null;
-      this.hooks.onRows?.(rows, options.selectFirst ?? false);
+      this.hooks.onRows?.(this.#loadedRows, options.selectFirst ?? false);
     } catch (err) {
       if (request === this.#request) this.#error = errorMessage(err);
     } finally {
       if (request === this.#request) this.#loading = false;
     }
-  }
-
-  /** Loads the next page, unless everything is loaded or it is on its way. */
-  loadMore(): Promise<boolean> {
-    return this.loadThrough(this.#rows.length + 1);
-  }
-
-  /**
-   * Loads pages until the first `count` rows (or all there are) are loaded. True when they are, for
-   * the list as it was asked (false: a failure, or a reload replaced the list meanwhile).
-   */
-  async loadThrough(count: number): Promise<boolean> {
-    const request = this.#request;
-    while (request === this.#request && this.#rows.length < Math.min(count, this.#matching)) {
-      this.#more ??= this.#fetchMore(request, count);
-      if (!(await this.#more)) return false;
-    }
-    return request === this.#request;
-  }
-
-  async #fetchMore(request: number, count: number): Promise<boolean> {
-    const offset = this.#rows.length;
-    const want = Math.min(count, this.#matching) - offset;
-    const limit = Math.ceil(want / PAGE_SIZE) * PAGE_SIZE;
-    try {
-      const page = await this.client.listUtterances({ ...this.#listed, offset, limit });
-      if (request !== this.#request) return false;
-      // Rows that moved between pages since the first one are listed once, where first seen.
-      const listed = this.#indexById;
-      const fresh = page.rows.filter((r) => !listed.has(r.id));
-      this.#rows = [...this.#rows, ...fresh];
-      this.#total = page.total;
-      this.#matching = Math.max(page.filtered, this.#rows.length);
-      // Nothing new where the total promised more: the list shrank; stop asking.
-      if (fresh.length === 0) this.#matching = this.#rows.length;
-      return fresh.length > 0;
-    } catch (err) {
-      if (request === this.#request) this.#error = errorMessage(err);
-      return false;
-    } finally {
-      if (request === this.#request) this.#more = null;
-    }
+    void this.#fillView();
   }
 
   /**
@@ -235,9 +268,10 @@ export class ListState {
   startOver(): void {
     this.#reset();
     this.#request++;
-    this.#more = null;
-    this.#rows = [];
+    this.#inflight.clear();
+    this.#pages = NO_PAGES;
     this.#matching = 0;
+    this.#view = null;
   }
 
   /** Stops a search waiting for its pause in typing. */
@@ -249,6 +283,88 @@ export class ListState {
     this.#applySearch.cancel();
     this.#searchText = '';
     this.#filter = defaultFilter();
+  }
+
+  /** Pages a refresh asks for: those in view (with the margin) and the selection's; the first without a view. */
+  #refreshPages(): number[] {
+    const pages = this.#viewPages();
+    const kept = this.#keptPage();
+    if (kept !== undefined && !pages.includes(kept)) pages.push(kept);
+    return pages.length ? pages.sort((a, b) => a - b) : [0];
+  }
+
+  /** The selection's page, if loaded. */
+  #keptPage(): number | undefined {
+    const id = this.hooks.keep?.();
+    return id === null || id === undefined ? undefined : pageHolding(this.#pages, id);
+  }
+
+  /** Page numbers the view needs (none before the list said what it shows). */
+  #viewPages(): number[] {
+    if (!this.#view) return [];
+    const first = Math.max(0, this.#view.first - VIEW_MARGIN_ROWS);
+    const last = Math.min(this.#matching - 1, this.#view.last + VIEW_MARGIN_ROWS);
+    return pagesCovering(first, last, PAGE_SIZE);
+  }
+
+  async #fillView(): Promise<void> {
+    if (this.#filling) return;
+    this.#filling = true;
+    try {
+      for (;;) {
+        const request = this.#request;
+        const missing = this.#viewPages().filter((p) => !this.#pages.has(p) && !this.#inflight.has(p));
+        if (missing.length === 0) return;
+        // One request for the run from the first missing page to the last (the view spans a few).
+        const first = missing[0]!;
+        const ok = await this.#fetch(request, first, missing.at(-1)! - first + 1);
+        // A failure stops here (said as the list's error); a page overtaken by a reload: look again.
+        if (!ok && request === this.#request) return;
+      }
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  /** Asks for `count` pages from page `first`, for load `request`; true when they were stored. */
+  #fetch(request: number, first: number, count: number): Promise<boolean> {
+    const done = this.#fetchRun(request, first, count);
+    this.#inflight.track(pagesCovering(first * PAGE_SIZE, (first + count) * PAGE_SIZE - 1, PAGE_SIZE), done);
+    return done;
+  }
+
+  async #fetchRun(request: number, first: number, count: number): Promise<boolean> {
+    try {
+      const answer = await this.client.listUtterances({
+        ...this.#listed,
+        offset: first * PAGE_SIZE,
+        limit: count * PAGE_SIZE,
+      });
+      if (request !== this.#request) return false;
+      const { pages, matching } = withRun(
+        this.#pages,
+        { first, count, rows: answer.rows, load: request },
+        answer.filtered,
+        PAGE_SIZE,
+      );
+      this.#total = answer.total;
+      this.#matching = matching;
+      this.#pages = this.#evict(pages, first);
+      return true;
+    } catch (err) {
+      if (request === this.#request) this.#error = errorMessage(err);
+      return false;
+    }
+  }
+
+  /** At most `MAX_PAGES` pages: the farthest from the view (else from page `near`) go first, never the view's or the selection's. */
+  #evict(pages: Pages, near: number): Pages {
+    const view = this.#viewPages();
+    const id = this.hooks.keep?.();
+    const selected = id === null || id === undefined ? undefined : pageHolding(pages, id);
+    const keep = selected === undefined ? view : [...view, selected];
+    const centre = view.length ? (view[0]! + view.at(-1)!) / 2 : near;
+    return evicted(pages, MAX_PAGES, centre, keep);
   }
 }
 

@@ -266,8 +266,7 @@ export class SegmentsState {
     const row = this.studio.selectedRow;
     if (!row || this.proposal) return;
     const index = this.studio.selectedIndex;
-    const rows = this.studio.rows;
-    const after = rows[index + 1] ?? rows[index - 1] ?? null;
+    const after = this.studio.list.rowAt(index + 1) ?? this.studio.list.rowAt(index - 1) ?? null;
     const result = await this.studio.editSegments('delete the segment', () =>
       this.studio.client.deleteSegment({ utteranceId: row.id }),
     );
@@ -359,7 +358,7 @@ export class SegmentsState {
     });
   }
 
-  /** Listed segments of a recording, in time order. */
+  /** Loaded segments of a recording, in time order. */
   private ofRecording(recordingId: number): UtteranceRow[] {
     return this.studio.rows
       .filter((r) => r.recordingId === recordingId)

@@ -18,7 +18,7 @@ export type DimensionKey = (typeof DIMENSION_KEYS)[number];
 
 const EMPTY_DIMENSIONS: Dimensions = { valence: null, arousal: null, dominance: null, note: '' };
 const SELECTION_SETTLE_MS = 60;
-/** Moving within this many rows of the loaded end asks for the next page ahead. */
+/** J/K load the page this many rows ahead of the selection before they reach it. */
 const PREFETCH_ROWS = 50;
 
 /**
@@ -50,7 +50,7 @@ export class SelectionState {
   ) {
     // Derived (not getters): readers see a change only when the selected row itself changed.
     this.#index = $derived(this.#id === null ? -1 : (this.list.indexById.get(this.#id) ?? -1));
-    this.#row = $derived(this.#index >= 0 ? this.list.rows[this.#index]! : null);
+    this.#row = $derived(this.#index >= 0 ? (this.list.rowAt(this.#index) ?? null) : null);
   }
 
   get id(): number | null {
@@ -105,45 +105,46 @@ export class SelectionState {
     else this.#loadSoon(id);
   }
 
-  /** Selects the first (`'first'`) or last row of the list; the last loads the pages up to it first. */
+  /** Selects the first (`'first'`) or last row of the list; a row not loaded yet loads its page first. */
   selectEdge(edge: 'first' | 'last'): void {
-    const rows = this.list.rows;
-    if (rows.length === 0) return;
-    if (edge === 'last' && this.list.hasMore) {
-      const from = this.#id;
-      void this.list.loadThrough(Infinity).then((loaded) => {
-        const last = this.list.rows.at(-1);
-        // Not when the list was replaced meanwhile or the selection moved on by itself.
-        if (loaded && last && this.#id === from) this.select(last.id);
-      });
-      return;
-    }
-    this.select(rows[edge === 'first' ? 0 : rows.length - 1]!.id);
+    const count = this.list.matching;
+    if (count === 0) return;
+    this.#selectIndex(edge === 'first' ? 0 : count - 1);
   }
 
   /**
-   * Moves `delta` rows (clamped to the list); from outside the list, from its start or end. Past the
-   * loaded rows it loads the next page first; near their end it asks for the next page ahead.
+   * Moves `delta` rows (clamped to the list); from outside the list, from its start or end. A row not
+   * loaded yet loads its page first (only that page); near a page's end the next one is asked for ahead.
    */
   selectOffset(delta: number): void {
-    const rows = this.list.rows;
-    if (rows.length === 0) return;
-    const from = this.#index < 0 ? (delta > 0 ? -1 : rows.length) : this.#index;
-    const target = Math.max(0, from + delta);
-    if (target >= rows.length && this.list.hasMore) {
-      const id = this.#id;
-      void this.list.loadThrough(target + 1).then((loaded) => {
-        const now = this.list.rows;
-        if (loaded && this.#id === id && now.length > 0) this.select(now[Math.min(now.length - 1, target)]!.id);
-      });
-      return;
-    }
-    const to = Math.min(rows.length - 1, target);
-    this.select(rows[to]!.id);
-    if (this.list.hasMore && to >= rows.length - PREFETCH_ROWS) void this.list.loadMore();
+    const count = this.list.matching;
+    if (count === 0) return;
+    const from = this.#index < 0 ? (delta > 0 ? -1 : count) : this.#index;
+    const target = Math.min(count - 1, Math.max(0, from + delta));
+    this.#selectIndex(target);
+    const ahead = target + Math.sign(delta) * PREFETCH_ROWS;
+    if (ahead >= 0 && ahead < count && !this.list.rowAt(ahead)) void this.list.loadIndex(ahead);
   }
 
-  /** After the list changed: keeps the selection while it is listed (unless `first`), else its first row. */
+  /** Selects the row at list index `index`, once its page is loaded (not when the selection moved meanwhile). */
+  #selectIndex(index: number): void {
+    const row = this.list.rowAt(index);
+    if (row) {
+      this.select(row.id);
+      return;
+    }
+    const from = this.#id;
+    void this.list.loadIndex(index).then((loaded) => {
+      // Not when the list was replaced meanwhile or the selection moved on by itself.
+      const now = this.list.rowAt(Math.min(index, this.list.matching - 1));
+      if (loaded && now && this.#id === from) this.select(now.id);
+    });
+  }
+
+  /**
+   * After the list changed (`rows`: the loaded rows, in order): keeps the selection while it is listed
+   * (unless `first`), else the first loaded row.
+   */
   followList(rows: readonly UtteranceRow[], first: boolean): void {
     const keep = !first && this.#id !== null && rows.some((r) => r.id === this.#id);
     if (!keep) this.select(rows[0]?.id ?? null);

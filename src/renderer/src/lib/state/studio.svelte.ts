@@ -61,6 +61,7 @@ export class StudioState {
     this.list = new ListState(client, {
       beforeRows: () => this.#saveNote.flush(), // while its row is still listed
       onRows: (rows, first) => this.selection.followList(rows, first),
+      keep: () => this.selection.id,
     });
     this.selection = new SelectionState(client, this.list, this.messages, () => {
       if (this.#saveNote.pending) this.#saveNote.flush();
@@ -91,8 +92,9 @@ export class StudioState {
   get online(): boolean {
     return this.#online;
   }
+  /** The loaded rows, in list order (a window of the list: `list.rowAt` reads by position). */
   get rows(): UtteranceRow[] {
-    return this.list.rows;
+    return this.list.loadedRows;
   }
   get total(): number {
     return this.list.total;
@@ -100,9 +102,6 @@ export class StudioState {
   /** Utterances the filter matches, loaded or not. */
   get matching(): number {
     return this.list.matching;
-  }
-  get hasMore(): boolean {
-    return this.list.hasMore;
   }
   get filter(): UtteranceFilter {
     return this.list.filter;
