@@ -43,6 +43,9 @@ class Item:
     end: Optional[float] = None
     audio: Optional[np.ndarray] = None
     corpus: str = ""
+    # the annotators' vote distribution (a studio export's soft_label column), label -> share; None: the
+    # hard label only
+    soft: Optional[Dict[str, float]] = None
 
     def loaded_audio(self) -> np.ndarray:
         """``audio``, once loaded (load_audio_checked / load_audio_cache, or a reader that fills it in)."""
@@ -97,9 +100,33 @@ def order_labels(found: Iterable[str]) -> List[str]:
     return found
 
 
+def parse_soft_label(value: Optional[str], labels: Optional[List[str]]) -> Tuple[Optional[Dict[str, float]], str]:
+    """A studio export's ``soft_label`` cell (a JSON list of shares in label_map.json's order) ->
+    (label -> share, or None; why it could not be used, or "")."""
+    if not value or not value.strip():
+        return None, ""
+    if not labels:
+        return None, "soft_label without label_map.json (its order is unknown)"
+    try:
+        shares = json.loads(value)
+    except ValueError:
+        return None, f"soft_label {value[:40]!r} is not a JSON list"
+    if (not isinstance(shares, list) or len(shares) != len(labels)
+            or not all(isinstance(x, (int, float)) and x >= 0 for x in shares)):
+        return None, f"soft_label {value[:40]!r} is not {len(labels)} shares >= 0 (label_map.json has {len(labels)} labels)"
+    if sum(shares) <= 0:
+        return None, ""  # nobody voted: the label alone
+    return {l: float(x) for l, x in zip(labels, shares) if x > 0}, ""
+
+
 def read_export_dir(folder: str) -> Corpus:
     items: List[Item] = []
     problems: List[RowProblem] = []
+    map_labels: Optional[List[str]] = None
+    label_map_path = os.path.join(folder, "label_map.json")
+    if os.path.exists(label_map_path):
+        with open(label_map_path, encoding="utf-8") as f:
+            map_labels = list(json.load(f).get("labels") or []) or None
     for split in SPLITS:
         meta = os.path.join(folder, split, "metadata.csv")
         if not os.path.exists(meta):
@@ -116,8 +143,11 @@ def read_export_dir(folder: str) -> Corpus:
                 elif not os.path.isfile(p):
                     problems.append(RowProblem(where, p, "file not found"))
                 else:
+                    soft, why = parse_soft_label(row.get("soft_label"), map_labels)
+                    if why:
+                        problems.append(RowProblem(where, p, f"{why}; the row is trained on its label alone"))
                     items.append(Item(path=p, text=row.get("text") or "", label=row["label"].strip(),
-                                      speaker=row.get("speaker") or f"file:{name}", split=split))
+                                      speaker=row.get("speaker") or f"file:{name}", split=split, soft=soft))
     if not items:
         if problems:
             raise ValueError(f"{folder}: no usable rows ({len(problems)} rows could not be used; first: {problems[0]})")
@@ -253,13 +283,16 @@ def speed_change(a: np.ndarray, factor: float) -> np.ndarray:
 
 
 class Batcher:
-    """Length-bucketed, seeded batches: (audio, lengths, input_ids, attention_mask, labels, text_present)."""
+    """Length-bucketed, seeded batches: (audio, lengths, input_ids, attention_mask, labels, text_present,
+    targets). ``targets`` [B, L]: each row's vote distribution (``Item.soft``) where it has one and
+    ``soft_labels`` is on, else the one-hot of its label."""
 
     def __init__(self, items: Sequence[Item], labels: Sequence[str], tokenizer: ByteLevelBPETokenizer,
                  batch_size: int, max_tokens: int, train: bool, seed: int = 0, text_dropout: float = 0.0,
                  max_samples: Optional[int] = None, noise: bool = False, use_text: bool = True,
-                 balanced: bool = False, speed_perturb: float = 0.0):
+                 balanced: bool = False, speed_perturb: float = 0.0, soft_labels: bool = False):
         self.items = list(items)
+        self.soft_labels = soft_labels
         self.label_ids = {l: i for i, l in enumerate(labels)}
         self.tok = tokenizer
         self.batch_size = batch_size
@@ -328,5 +361,13 @@ class Batcher:
             present.append(not drop and len(self._ids[j]) > 2)
         ids, mask = pad_batch(seqs)
         labels = torch.tensor([self.label_ids[self.items[j].label] for j in b], dtype=torch.long)
+        targets = torch.nn.functional.one_hot(labels, len(self.label_ids)).to(torch.float32)
+        if self.soft_labels:
+            for row, j in enumerate(b):
+                soft = self.items[j].soft
+                if soft:
+                    dist = torch.tensor([soft.get(l, 0.0) for l in self.label_ids], dtype=torch.float32)
+                    if float(dist.sum()) > 0:
+                        targets[row] = dist / dist.sum()
         return (torch.from_numpy(audio), lengths, torch.tensor(ids, dtype=torch.long),
-                torch.tensor(mask, dtype=torch.long), labels, torch.tensor(present, dtype=torch.bool))
+                torch.tensor(mask, dtype=torch.long), labels, torch.tensor(present, dtype=torch.bool), targets)

@@ -55,7 +55,7 @@ def predict_items(model, tok, items: Sequence[Item], labels: Sequence[str], use_
     model.eval()
     dev = next(model.parameters()).device
     with torch.no_grad():
-        for audio, lengths, ids, mask, _labels, _present in b:
+        for audio, lengths, ids, mask, _labels, _present, _targets in b:
             preds += model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)).logits.argmax(-1).tolist()
     out = [0] * len(items)
     for k, j in enumerate(order):

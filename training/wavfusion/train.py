@@ -59,7 +59,7 @@ def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
     gold: List[int] = []
     gates: List[float] = []
     dev = next(model.parameters()).device
-    for audio, lengths, ids, mask, labels, _present in batcher:
+    for audio, lengths, ids, mask, labels, _present, _targets in batcher:
         out = model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev))
         preds += out.logits.argmax(-1).tolist()
         gold += labels.tolist()
@@ -123,14 +123,16 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
           noise: bool = True, log=print, quiet_progress: bool = False, save_each_best: bool = False,
           balanced: bool = False, speed_perturb: float = 0.0, config_overrides: Optional[Dict[str, Any]] = None,
           weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None,
-          device: str = "auto", select_corpora: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+          device: str = "auto", select_corpora: Optional[Sequence[str]] = None,
+          soft_labels: bool = False) -> Dict[str, Any]:
     """``data``: a studio export folder, a manifest, or an already built :class:`Corpus` (items may carry
     their audio). ``balanced``: each epoch draws its items with probability inversely proportional to
     the size of their (corpus, label) group. ``speed_perturb``: random resampling factor in
     [1 - x, 1 + x] per training clip (tempo and pitch change together, as Kaldi's speed perturbation).
     ``select_corpora``: the best epoch is the one with the best UA on the validation items of these
     corpora only (e.g. the corpora whose validation speakers are all held out from training); default:
-    all validation items."""
+    all validation items. ``soft_labels``: rows with the annotators' vote distribution (a studio export's
+    ``soft_label`` column) are trained with cross-entropy against it instead of their one label."""
     t0 = time.time()
     dctx = init_from_env()
     if not dctx.is_main:
@@ -202,7 +204,10 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
     train_b = Batcher(train_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=True, seed=seed,
                       text_dropout=cfg.text_dropout if cfg.fusion == "gca" or cfg.fusion == "concat" else 0.0,
                       max_samples=min(crop, max_samples), noise=noise, use_text=use_text, balanced=balanced,
-                      speed_perturb=speed_perturb)
+                      speed_perturb=speed_perturb, soft_labels=soft_labels)
+    if soft_labels:
+        n_soft = sum(1 for it in train_items if it.soft)
+        log(f"  soft labels: {n_soft} of {len(train_items)} training rows have a vote distribution")
     val_b = Batcher(val_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=False,
                     max_samples=max_samples, use_text=use_text)
     selection = "best validation UA"
@@ -256,7 +261,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         tot = {"loss": 0.0, "ce": 0.0, "mar": 0.0}
         nb = 0
         report_every = max(1, len(train_b) // 4)
-        for audio, lengths, ids, mask, batch_labels, present in train_b:
+        for audio, lengths, ids, mask, batch_labels, present, targets in train_b:
             set_lr(step)
             n_global = int(batch_labels.shape[0])
             keep = n_global
@@ -265,8 +270,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                 keep = rows.stop - rows.start
                 if keep == 0:  # a last batch smaller than the world: run one row with zero weight
                     rows = slice(0, 1)
-                audio, lengths, ids, mask, local_labels = (audio[rows], lengths[rows], ids[rows], mask[rows],
-                                                           batch_labels[rows])
+                audio, lengths, ids, mask, local_labels, targets = (audio[rows], lengths[rows], ids[rows], mask[rows],
+                                                                    batch_labels[rows], targets[rows])
             else:
                 local_labels = batch_labels
             audio, lengths, ids, mask = audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)
@@ -275,7 +280,11 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
             out = train_model(audio, lengths, ids, mask)
             # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
             weight = torch.full((len(local_labels),), 1.0 if keep else 0.0, device=dev)
-            ce = (F.cross_entropy(out.logits, local_labels, reduction="none") * weight).sum() \
+            if soft_labels:  # cross-entropy against the vote distribution (one-hot where there is none)
+                row_ce = -(targets.to(dev) * F.log_softmax(out.logits, dim=-1)).sum(-1)
+            else:
+                row_ce = F.cross_entropy(out.logits, local_labels, reduction="none")
+            ce = (row_ce * weight).sum() \
                 * (dctx.world / max(1, n_global))
             feats = [gather_rows(f[:keep], n_global, dctx) for f in model.mar_features(out)]
             if cfg.lambda_mar > 0 and len(feats) > 1:
@@ -360,7 +369,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         "data": corpus.summary(),
         "recipe": {"config": config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "encoder_lr": enc_lr,
                    "seed": seed, "threads": threads, "processes": dctx.world, "optimizer": "AdamW wd 0.01, warmup 8% + cosine",
-                   "loss": f"CE + {cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
+                   "loss": f"CE{' against the vote distribution (soft labels)' if soft_labels else ''} + "
+                           f"{cfg.lambda_mar} * L_mar (margin {cfg.mar_margin})",
                    "text_dropout": cfg.text_dropout, "noise_augmentation": noise,
                    "balanced_sampling": balanced, "speed_perturb": speed_perturb,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
