@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, invokeOperation } from '../../src/main/api/handlers';
+import { AdjudicationsRepository } from '../../src/main/db/annotators-repository';
 import type { Studio } from '../../src/main/api/studio';
 import type { UtteranceRow } from '../../src/shared/contract';
 import { copyInto, demoClips, openTempStudio, runImport } from '../helpers/fixtures';
@@ -61,5 +62,57 @@ describe('listUtterances pages', () => {
     expect(pending.filtered).toBe(502);
     expect(pending.rows).toHaveLength(2);
     await expect(call('listUtterances', { limit: 0 })).rejects.toThrow(/limit/);
+  });
+
+  it('a page reads the votes and adjudications of its own utterances only, with the same consensus', async () => {
+    const { store } = studio;
+    const [first, second] = store.labels.list();
+    const at = new Date().toISOString();
+    store.transaction(() => {
+      for (let id = 1; id <= 40; id++)
+        for (const who of ['ana', 'bo'])
+          store.annotations.put(
+            id,
+            'human',
+            who,
+            {
+              labelId: (who === 'bo' && id % 2 ? second : first)!.id,
+              valence: null,
+              arousal: null,
+              dominance: null,
+              note: '',
+            },
+            at,
+          );
+      new AdjudicationsRepository(store.db).add({
+        utteranceId: 3,
+        labelId: first!.id,
+        adjudicator: 'cy',
+        reason: '',
+        at,
+      });
+    });
+    const everything = (await call('listUtterances', {})) as { rows: UtteranceRow[] };
+    const db = store.db;
+    const prepare = db.prepare.bind(db);
+    const statements: string[] = [];
+    (db as unknown as { prepare: (sql: string) => unknown }).prepare = (sql: string) => {
+      statements.push(sql);
+      return prepare(sql);
+    };
+    let page: { rows: UtteranceRow[] };
+    try {
+      page = await call('listUtterances', { offset: 0, limit: 10 });
+    } finally {
+      delete (db as unknown as { prepare?: unknown }).prepare;
+    }
+    const ids = page.rows.map((r) => r.id);
+    const votes = statements.filter((sql) => sql.includes("a.origin = 'human'") && sql.includes('a.utterance_id'));
+    const adjudications = statements.filter((sql) => sql.includes('FROM adjudications'));
+    expect(votes.length).toBeGreaterThan(0);
+    for (const sql of [...votes, ...adjudications]) expect(sql).toContain(`IN (${ids.join(', ')})`);
+    expect(page.rows).toEqual(everything.rows.slice(0, 10));
+    expect(page.rows.some((r) => r.consensus.state === 'adjudicated')).toBe(true);
+    expect(page.rows.some((r) => r.consensus.state === 'disagreed')).toBe(true);
   });
 });

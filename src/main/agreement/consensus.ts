@@ -38,14 +38,13 @@ export interface ItemConsensus {
  * Votes: every person's (origin 'human') annotation, except those of adjudicators, who settle
  * disagreements rather than vote. Imported manifest labels (origin 'import') are no annotator's.
  */
-export function loadVotes(db: Db, utteranceId?: number): Map<number, Vote[]> {
+export function loadVotes(db: Db, utteranceIds?: number | readonly number[]): Map<number, Vote[]> {
   const sql = `SELECT a.utterance_id AS utteranceId, a.annotator, a.label_id AS labelId, a.valence, a.arousal, a.dominance
                FROM annotations a LEFT JOIN annotators r ON r.name = a.annotator
                WHERE a.origin = 'human' AND (r.role IS NULL OR r.role = 'annotator')
-                 ${utteranceId === undefined ? '' : 'AND a.utterance_id = ?'}
+                 ${utteranceIds === undefined ? '' : `AND a.utterance_id ${idsIn(utteranceIds)}`}
                ORDER BY a.utterance_id, a.annotator`;
-  const rows =
-    utteranceId === undefined ? db.prepare<[], Vote>(sql).all() : db.prepare<[number], Vote>(sql).all(utteranceId);
+  const rows = db.prepare<[], Vote>(sql).all();
   const out = new Map<number, Vote[]>();
   for (const v of rows) {
     const list = out.get(v.utteranceId);
@@ -72,15 +71,27 @@ export function itemConsensus(
   return { ...base, state: label === null ? 'disagreed' : 'agreed', labelId: label };
 }
 
-/** Every utterance's consensus (utterances without votes or adjudication are absent: pending, 0 labels). */
-export function projectConsensus(db: Db, utteranceId?: number) {
+/**
+ * Every utterance's consensus, or only that of `utteranceIds` (utterances without votes or
+ * adjudication are absent: pending, 0 labels).
+ */
+export function projectConsensus(db: Db, utteranceIds?: number | readonly number[]) {
   const settings = new LabellingSettingsRepository(db).get();
-  const votes = loadVotes(db, utteranceId);
-  const adjudications = new AdjudicationsRepository(db).current(utteranceId);
+  const votes = loadVotes(db, utteranceIds);
+  const adjudications = new AdjudicationsRepository(db).current(utteranceIds);
   const items = new Map<number, ItemConsensus>();
   for (const [id, v] of votes) items.set(id, itemConsensus(v, settings, adjudications.get(id) ?? null));
   for (const [id, a] of adjudications) if (!items.has(id)) items.set(id, itemConsensus([], settings, a));
   return { settings, votes, items };
+}
+
+/** Up to this many rows, `withConsensus` reads only their votes; more: every vote, in one scan. */
+const OWN_VOTES_MAX = 2000;
+
+/** `IN (…)` over integer ids, written into the statement (no parameter limit; ids are checked integers). */
+function idsIn(ids: number | readonly number[]): string {
+  const list = (typeof ids === 'number' ? [ids] : ids).filter(Number.isInteger);
+  return `IN (${list.join(', ') || 'NULL'})`;
 }
 
 export const PENDING = (settings: LabellingSettings): ItemConsensus => itemConsensus([], settings);
@@ -167,7 +178,8 @@ export function withConsensus<R extends BaseRow>(
   filter: ConsensusFilterValue = 'any',
 ): (R & { consensus: RowConsensusValue })[] {
   if (rows.length === 0) return [];
-  const { settings, items } = projectConsensus(db, rows.length === 1 ? rows[0]!.id : undefined);
+  // A page's own utterances (a list of thousands of rows, as a consensus filter reads: all of them).
+  const { settings, items } = projectConsensus(db, rows.length <= OWN_VOTES_MAX ? rows.map((r) => r.id) : undefined);
   const role = new AnnotatorsRepository(db).role(viewer);
   const blindFor = settings.blind && role !== 'adjudicator';
   const needsLabel = needsLabelOf(db, viewer, settings);

@@ -114,15 +114,15 @@ export class AdjudicationsRepository {
       .run(a.utteranceId, a.labelId, a.adjudicator, a.reason, a.at);
   }
 
-  /** The newest adjudication per utterance (of one utterance, when given). */
-  current(utteranceId?: number): Map<number, AdjudicationRecord> {
+  /** The newest adjudication per utterance (of the given utterances only, when given). */
+  current(utteranceIds?: number | readonly number[]): Map<number, AdjudicationRecord> {
+    const only =
+      utteranceIds === undefined
+        ? ''
+        : `WHERE utterance_id IN (${(typeof utteranceIds === 'number' ? [utteranceIds] : utteranceIds).filter(Number.isInteger).join(', ') || 'NULL'})`;
     const sql = `SELECT utterance_id AS utteranceId, label_id AS labelId, adjudicator, reason, at FROM adjudications
-                 WHERE id IN (SELECT MAX(id) FROM adjudications ${utteranceId === undefined ? '' : 'WHERE utterance_id = ?'}
-                              GROUP BY utterance_id)`;
-    const rows =
-      utteranceId === undefined
-        ? this.db.prepare<[], AdjudicationRecord>(sql).all()
-        : this.db.prepare<[number], AdjudicationRecord>(sql).all(utteranceId);
+                 WHERE id IN (SELECT MAX(id) FROM adjudications ${only} GROUP BY utterance_id)`;
+    const rows = this.db.prepare<[], AdjudicationRecord>(sql).all();
     return new Map(rows.map((r) => [r.utteranceId, r]));
   }
 
