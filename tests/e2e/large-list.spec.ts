@@ -44,13 +44,10 @@ test('10,000 utterances: the list stays virtualized and keyboard navigation keep
 
     // 60 presses of J: the selection follows and stays scrolled into view.
     await options.first().click();
-    const started = Date.now();
     for (let i = 0; i < 60; i++) await page.keyboard.press('j');
     const selected = list.locator('[role="option"][aria-selected="true"]');
     await expect(selected).toHaveAttribute('aria-posinset', '61');
-    const elapsed = Date.now() - started;
     await expect(selected).toBeInViewport({ ratio: 1 });
-    expect(elapsed, 'keyboard navigation over 60 rows').toBeLessThan(15_000);
     await expect(list).toHaveAttribute('aria-activedescendant', /^utt-\d+$/);
     expect(await options.count()).toBeLessThan(60);
 

@@ -20,7 +20,7 @@ describe('OverviewState', () => {
         return overviewOf(recordingId);
       },
     });
-    const state = new OverviewState(fake.client);
+    const state = new OverviewState(fake.client, 0);
     const slow = state.load(1, 0);
     await state.load(2, 30);
     expect(state.overview?.recordingId).toBe(2);
@@ -33,8 +33,17 @@ describe('OverviewState', () => {
     ]);
   });
 
+  it('asks once for a burst of selections: the last one, after they settle', async () => {
+    const fake = new FakeClient({ getRecordingOverview: async ({ recordingId }) => overviewOf(recordingId) });
+    const state = new OverviewState(fake.client, 20);
+    const loads = [1, 2, 3, 4].map((id) => state.load(id, id));
+    await Promise.all(loads);
+    expect(fake.calls.map((c) => c.input)).toEqual([{ recordingId: 4, peaks: 1200, around: 4 }]);
+    expect(state.overview?.recordingId).toBe(4);
+  });
+
   it('says when the overview cannot be loaded, and clears', async () => {
-    const state = new OverviewState(new FakeClient({}).client);
+    const state = new OverviewState(new FakeClient({}).client, 0);
     await state.load(1, 0);
     expect(state.overview).toBeNull();
     expect(state.error).toMatch(/could not be loaded/);
