@@ -36,6 +36,11 @@ export class ModelsState {
     this.run = new JobRun(jobs, 'predict');
   }
 
+  /** The desktop's native folder chooser, for a model bundle to add; null in web mode (typed in). */
+  get chooseBundleFolder(): (() => Promise<string | null>) | null {
+    return this.client.chooseFolder;
+  }
+
   async load(): Promise<void> {
     this.loading = true;
     try {

@@ -119,3 +119,12 @@ describe('StudioState: events are the one refresh path', () => {
     disconnect();
   });
 });
+
+describe('StudioState media', () => {
+  it('gives the client’s URL for a host file and asks the core nothing', () => {
+    const fake = new FakeClient({});
+    const studio = new StudioState(fake.client);
+    expect(studio.mediaUrl('/data/spk_a_01.wav')).toBe('media:///data/spk_a_01.wav');
+    expect(fake.calls).toEqual([]);
+  });
+});

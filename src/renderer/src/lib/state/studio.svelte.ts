@@ -77,6 +77,10 @@ export class StudioState {
   get info(): ProjectInfo | null {
     return this.#info;
   }
+  /** Where the renderer fetches a host file (a recording, a guideline's example audio). */
+  mediaUrl(path: string): string {
+    return this.client.mediaUrl(path);
+  }
   get labels(): Label[] {
     return this.#labels;
   }
