@@ -95,3 +95,10 @@ describe('RelinkState', () => {
     off();
   });
 });
+
+describe('RelinkState chooser', () => {
+  it('has no native folder chooser in web mode', () => {
+    const fake = new FakeClient({});
+    expect(new RelinkState(fake.client, new JobsState(fake.client)).chooseFolder).toBeNull();
+  });
+});

@@ -32,6 +32,11 @@ export class RelinkState {
     return this.#run.result;
   }
 
+  /** The desktop's native folder chooser; null in web mode (PathField's web picker then). */
+  get chooseFolder(): (() => Promise<string | null>) | null {
+    return this.client.chooseFolder;
+  }
+
   /** Searches `folder` (trimmed); nothing while one runs or for an empty folder. */
   async start(folder: string): Promise<void> {
     const target = folder.trim();
