@@ -104,3 +104,10 @@ describe('ExportState', () => {
     off();
   });
 });
+
+describe('ExportState chooser', () => {
+  it('has no native folder chooser in web mode', () => {
+    const fake = new FakeClient({});
+    expect(new ExportState(fake.client, new JobsState(fake.client)).chooseFolder).toBeNull();
+  });
+});

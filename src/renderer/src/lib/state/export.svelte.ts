@@ -40,6 +40,11 @@ export class ExportState {
     return this.#perAnnotator;
   }
 
+  /** The desktop's native folder chooser; null in web mode (PathField's web picker then). */
+  get chooseFolder(): (() => Promise<string | null>) | null {
+    return this.client.chooseFolder;
+  }
+
   /** Exports (the folder trimmed) and resolves when the job has ended; nothing without a folder or while one runs. */
   async start(request: ExportRequest): Promise<void> {
     const folder = request.folder.trim();
