@@ -157,3 +157,10 @@ describe('ImportState', () => {
     off();
   });
 });
+
+describe('ImportState chooser', () => {
+  it('has no native folder chooser in web mode', () => {
+    const fake = new FakeClient({});
+    expect(new ImportState(fake.client, new JobsState(fake.client)).chooseFolder).toBeNull();
+  });
+});

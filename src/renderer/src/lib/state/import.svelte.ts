@@ -79,6 +79,11 @@ export class ImportState {
     return this.#run.result;
   }
 
+  /** The desktop's native folder chooser; null in web mode (PathField's web picker then). */
+  get chooseFolder(): (() => Promise<string | null>) | null {
+    return this.client.chooseFolder;
+  }
+
   /** The format the options apply to: the one chosen, else the one the preview recognised. */
   effectiveFormat(format: ImportForm['format']): ImportFormat | null {
     return format === 'auto' ? (this.#preview?.format ?? null) : format;
