@@ -3,7 +3,8 @@
  * recordings × 100 segments) handed out twice; in copy A ann1, ann2 and ann3 label utterances, in copy B
  * ann4, ann5 and ann3 do (ann3 works in both: 5,000 utterances labelled in both are conflicts), so
  * the merged project holds 5 annotators' 500,000 annotations and as many history entries. Times:
- * each merge, each merge in the other order, a second merge of a copy (changes nothing), undoMerge.
+ * each merge, each merge in the other order, a second merge of a copy (changes nothing), the full
+ * agreement report of the merged project (without and with 200 bootstrap replicates), undoMerge.
  * `node --import tsx benchmarks/merge.bench.ts` (BENCH_UTTERANCES to change the size).
  */
 import Database from 'better-sqlite3';
@@ -128,6 +129,16 @@ for (const [name, order] of [
     const again = await timed('merge copy A again (changes nothing)', () => s.merges.merge(a));
     console.log(`  nothingChanged: ${again.out.nothingChanged}, conflicts reported: ${again.out.conflictsResolved}`);
     results.push(again);
+    // the full agreement report over the merged project (5 annotators), before the undo takes B out
+    for (const bootstrap of [0, 200]) {
+      const report = await timed(`agreement report, ${bootstrap} bootstrap replicates`, () =>
+        s.agreement.report({ bootstrap }),
+      );
+      console.log(
+        `  annotators ${report.out.annotators.length}, items ${report.out.items} (${report.out.pairableItems} pairable)`,
+      );
+      results.push(report);
+    }
     const undo = await timed('undoMerge (copy B)', () => s.merges.undoMerge());
     console.log(`  ${JSON.stringify(undo.out)}`);
     results.push(undo);
