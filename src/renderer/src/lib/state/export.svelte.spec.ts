@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ExportSummary, JobStatus } from '../../../../shared/contract';
 import { FakeClient } from '../testing/fake-client';
+import { jobStatus, withJobs } from '../testing/jobs';
 import { ExportState } from './export.svelte';
 import { JobsState } from './jobs.svelte';
 
@@ -14,25 +15,11 @@ const SUMMARY: ExportSummary = {
 };
 
 /** The export job `id` as the core reports it: running by default. */
-function exportJob(id: string, change: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id,
-    kind: 'export',
-    title: 'Export /data/out',
-    state: 'running',
-    done: 0,
-    total: 12,
-    message: '',
-    startedAt: '2026-11-27T10:00:00.000Z',
-    etaSeconds: null,
-    ...change,
-  } as JobStatus;
-}
+const exportJob = (id: string, change: Partial<JobStatus> = {}): JobStatus =>
+  jobStatus({ id, kind: 'export', title: 'Export /data/out', total: 12 }, change);
 
 function setup(handlers: ConstructorParameters<typeof FakeClient>[0]) {
-  const fake = new FakeClient({ listJobs: () => [], cancelJob: () => ({ cancelled: true }), ...handlers });
-  const jobs = new JobsState(fake.client);
-  const off = jobs.connect();
+  const { fake, jobs, off } = withJobs(handlers);
   return { fake, exporting: new ExportState(fake.client, jobs), off };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ImportPreview, ImportReport, JobStatus, OperationInput } from '../../../../shared/contract';
 import { FakeClient } from '../testing/fake-client';
+import { jobStatus, withJobs } from '../testing/jobs';
 import { ImportState, type ImportForm } from './import.svelte';
 import { JobsState } from './jobs.svelte';
 
@@ -28,25 +29,11 @@ const REPORT: ImportReport = {
 };
 
 /** The import job `id` as the core reports it: running by default. */
-function importJob(id: string, change: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id,
-    kind: 'import',
-    title: 'Import /data/tg',
-    state: 'running',
-    done: 0,
-    total: 2,
-    message: '',
-    startedAt: '2026-11-27T10:00:00.000Z',
-    etaSeconds: null,
-    ...change,
-  } as JobStatus;
-}
+const importJob = (id: string, change: Partial<JobStatus> = {}): JobStatus =>
+  jobStatus({ id, kind: 'import', title: 'Import /data/tg', total: 2 }, change);
 
 function setup(handlers: ConstructorParameters<typeof FakeClient>[0]) {
-  const fake = new FakeClient({ listJobs: () => [], cancelJob: () => ({ cancelled: true }), ...handlers });
-  const jobs = new JobsState(fake.client);
-  const off = jobs.connect();
+  const { fake, jobs, off } = withJobs(handlers);
   return { fake, importing: new ImportState(fake.client, jobs), off };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobStatus, MergeReport } from '../../../../shared/contract';
 import { FakeClient } from '../testing/fake-client';
-import { JobsState } from './jobs.svelte';
+import { jobStatus, withJobs } from '../testing/jobs';
 import { MergeState } from './merge.svelte';
 
 const counts = (added = 0) => ({ added, updated: 0, unchanged: 0, refused: 0 });
@@ -32,25 +32,11 @@ const UNDONE = {
 };
 
 /** The merge job `id` as the core reports it: running by default. */
-function mergeJob(id: string, change: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id,
-    kind: 'merge',
-    title: 'Merge a copy',
-    state: 'running',
-    done: 0,
-    total: 3,
-    message: '',
-    startedAt: '2026-11-27T10:00:00.000Z',
-    etaSeconds: null,
-    ...change,
-  } as JobStatus;
-}
+const mergeJob = (id: string, change: Partial<JobStatus> = {}): JobStatus =>
+  jobStatus({ id, kind: 'merge', title: 'Merge a copy', total: 3 }, change);
 
 function setup(handlers: ConstructorParameters<typeof FakeClient>[0]) {
-  const fake = new FakeClient({ listJobs: () => [], cancelJob: () => ({ cancelled: true }), ...handlers });
-  const jobs = new JobsState(fake.client);
-  const off = jobs.connect();
+  const { fake, jobs, off } = withJobs(handlers);
   return { fake, merge: new MergeState(fake.client, jobs), off };
 }
 

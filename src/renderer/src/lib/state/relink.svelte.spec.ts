@@ -1,24 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../../../shared/contract';
 import { FakeClient } from '../testing/fake-client';
+import { jobStatus, withJobs } from '../testing/jobs';
 import { JobsState } from './jobs.svelte';
 import { RelinkState } from './relink.svelte';
 
 /** The relink job `id` as the core reports it: running by default. */
-function relinkJob(id: string, change: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id,
-    kind: 'relink',
-    title: 'Relink missing recordings',
-    state: 'running',
-    done: 0,
-    total: 2,
-    message: '',
-    startedAt: '2026-11-27T10:00:00.000Z',
-    etaSeconds: null,
-    ...change,
-  } as JobStatus;
-}
+const relinkJob = (id: string, change: Partial<JobStatus> = {}): JobStatus =>
+  jobStatus({ id, kind: 'relink', title: 'Relink missing recordings', total: 2 }, change);
 
 /** Waits for `relink` to follow job `id` (its start answered, the core's first event heard). */
 async function running(fake: FakeClient, relink: RelinkState, id: string): Promise<void> {
@@ -27,9 +16,7 @@ async function running(fake: FakeClient, relink: RelinkState, id: string): Promi
 }
 
 function setup(startRelink: () => { jobId: string }) {
-  const fake = new FakeClient({ listJobs: () => [], startRelink, cancelJob: () => ({ cancelled: true }) });
-  const jobs = new JobsState(fake.client);
-  const off = jobs.connect();
+  const { fake, jobs, off } = withJobs({ startRelink });
   return { fake, jobs, relink: new RelinkState(fake.client, jobs), off };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobStatus, ModelInfo, TrainingReport } from '../../../../shared/contract';
 import { FakeClient } from '../testing/fake-client';
-import { JobsState } from './jobs.svelte';
+import { jobStatus, withJobs } from '../testing/jobs';
 import { TrainingState } from './training.svelte';
 
 const model = (id: number, name: string, active = false): ModelInfo => ({
@@ -30,25 +30,11 @@ const REPORT: TrainingReport = {
 };
 
 /** The training job `id` as the core reports it: running by default. */
-function trainJob(id: string, change: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id,
-    kind: 'train',
-    title: 'Train model',
-    state: 'running',
-    done: 0,
-    total: 2,
-    message: '',
-    startedAt: '2026-11-27T10:00:00.000Z',
-    etaSeconds: null,
-    ...change,
-  } as JobStatus;
-}
+const trainJob = (id: string, change: Partial<JobStatus> = {}): JobStatus =>
+  jobStatus({ id, kind: 'train', title: 'Train model', total: 2 }, change);
 
 function setup(handlers: ConstructorParameters<typeof FakeClient>[0]) {
-  const fake = new FakeClient({ listJobs: () => [], cancelJob: () => ({ cancelled: true }), ...handlers });
-  const jobs = new JobsState(fake.client);
-  const off = jobs.connect();
+  const { fake, jobs, off } = withJobs(handlers);
   return { fake, training: new TrainingState(fake.client, jobs), off };
 }
 
