@@ -6,6 +6,7 @@ import { backupDir, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
 
 const upTo9 = migrations.filter((m) => m.version <= 9);
+const upTo10 = migrations.filter((m) => m.version <= 10);
 
 describe('migration 010', () => {
   it('adds the imported split to every utterance (none on the existing ones), limited to train/validation/test', () => {
@@ -18,7 +19,7 @@ describe('migration 010', () => {
     const before = v9.prepare('SELECT id, recording_id, start_s, end_s, speaker, transcript FROM utterances').all();
     v9.close();
 
-    const db = openDatabase(file);
+    const db = openDatabase(file, { migrations: upTo10 });
     expect(db.pragma('user_version', { simple: true })).toBe(10);
     expect(fs.readdirSync(backupDir(file)).some((f) => f.endsWith('-before-schema10.sqlite'))).toBe(true);
     expect(db.prepare('SELECT id, recording_id, start_s, end_s, speaker, transcript FROM utterances').all()).toEqual(
