@@ -6,6 +6,7 @@ import { backupDir, openDatabase } from '../../src/main/db/open-database';
 import { tempDir } from '../helpers/fixtures';
 
 const upTo11 = migrations.filter((m) => m.version <= 11);
+const upTo12 = migrations.filter((m) => m.version <= 12);
 
 describe('migration 012', () => {
   it('gives every annotator a share of 1 (all utterances) and the project no calibration set; keeps the roster', () => {
@@ -18,7 +19,7 @@ describe('migration 012', () => {
     const settings = v11.prepare('SELECT * FROM labelling_settings').all();
     v11.close();
 
-    const db = openDatabase(file);
+    const db = openDatabase(file, { migrations: upTo12 });
     expect(db.pragma('user_version', { simple: true })).toBe(12);
     expect(fs.readdirSync(backupDir(file)).some((f) => f.endsWith('-before-schema12.sqlite'))).toBe(true);
     expect(db.prepare('SELECT id, name, role, added_at FROM annotators ORDER BY id').all()).toEqual(roster);

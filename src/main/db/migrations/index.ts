@@ -10,6 +10,7 @@ import { migration009 } from './009-unsure-and-text-edits';
 import { migration010 } from './010-imported-splits';
 import { migration011 } from './011-handouts-and-merges';
 import { migration012 } from './012-annotator-shares';
+import { migration013 } from './013-annotations-by-annotator';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -26,6 +27,7 @@ export const migrations: readonly Migration[] = [
   migration010,
   migration011,
   migration012,
+  migration013,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
