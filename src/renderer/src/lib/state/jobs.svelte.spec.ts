@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../../../shared/contract';
-import { FakeClient, row } from '../testing/fake-client';
+import { FakeClient, row, studioHandlers } from '../testing/fake-client';
 import { INTERRUPTED, JobsState } from './jobs.svelte';
 import { StudioState } from './studio.svelte';
 
@@ -86,37 +86,7 @@ describe('StudioState: jobs after the page reconnects to a restarted host', () =
   it('re-reads the jobs; one that ran on the dead host is not shown as running, and the banner says it was interrupted', async () => {
     let hostJobs = [job('j1', { title: 'Import /corpora/big' })];
     const rows = [row(1)];
-    const fake = new FakeClient(
-      {
-        getProjectInfo: () => ({
-          name: 'p',
-          path: '/p/a.wavfusion',
-          schemaVersion: 12,
-          appVersion: '0',
-          counts: { recordings: 1, utterances: 1, labelled: 0, missingRecordings: 0 },
-          speakers: [],
-          annotator: 'ana',
-          model: null,
-          inference: null,
-        }),
-        listLabels: () => [],
-        listUtterances: () => ({ rows, total: 1, filtered: 1, offset: 0 }),
-        listModels: () => [],
-        listJobs: () => hostJobs,
-        getWaveform: ({ utteranceId }) => ({
-          utteranceId,
-          mediaPath: 'c.wav',
-          clipStart: 0,
-          clipEnd: 1,
-          peaks: [],
-          peaksPerSecond: 1,
-          regions: [],
-        }),
-        getAnnotation: () => null,
-        getPrediction: () => null,
-      },
-      { connection: true },
-    );
+    const fake = new FakeClient({ ...studioHandlers(() => rows), listJobs: () => hostJobs }, { connection: true });
     const studio = new StudioState(fake.client);
     const disconnect = studio.connect();
     await vi.advanceTimersByTimeAsync(1000);

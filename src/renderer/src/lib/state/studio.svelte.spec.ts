@@ -1,45 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OperationName } from '../../../../shared/contract';
-import { FakeClient, row } from '../testing/fake-client';
+import { FakeClient, row, studioHandlers } from '../testing/fake-client';
 import { StudioState } from './studio.svelte';
 
 const CALM = { id: 1, name: 'calm', color: '#336699', hotkey: '1', position: 0, definition: '', examples: [] };
 const ANGRY = { ...CALM, id: 2, name: 'angry', hotkey: '2', position: 1 };
 
-function projectInfo() {
-  return {
-    name: 'p',
-    path: '/p/a.wavfusion',
-    schemaVersion: 9,
-    appVersion: '0',
-    counts: { recordings: 2, utterances: 2, labelled: 0, missingRecordings: 0 },
-    speakers: [],
-    annotator: 'ana',
-    model: null,
-    inference: null,
-  };
-}
-
 /** A studio connected to a fake core with two utterances; `reads()` counts the reads since the last call. */
 async function connected() {
   let rows = [row(1), row(2)];
   const fake = new FakeClient({
-    getProjectInfo: () => projectInfo(),
+    ...studioHandlers(() => rows),
     listLabels: () => [CALM],
-    listUtterances: () => ({ rows, total: rows.length, filtered: rows.length, offset: 0 }),
-    listModels: () => [],
-    listJobs: () => [],
-    getWaveform: ({ utteranceId }) => ({
-      utteranceId,
-      mediaPath: 'c.wav',
-      clipStart: 0,
-      clipEnd: 1,
-      peaks: [],
-      peaksPerSecond: 1,
-      regions: [],
-    }),
-    getAnnotation: () => null,
-    getPrediction: () => null,
     setLabel: ({ utteranceId, labelId }) => ({ row: row(utteranceId, { labelId, annotator: 'ana' }) }),
   });
   const studio = new StudioState(fake.client);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LabellingSettings, OperationName, RosterEntry } from '../../../../shared/contract';
-import { FakeClient, row } from '../testing/fake-client';
+import { FakeClient, row, studioHandlers } from '../testing/fake-client';
 import { StudioState } from './studio.svelte';
 import { TeamState } from './team.svelte';
 
@@ -83,32 +83,7 @@ describe('StudioState follows labellingChanged', () => {
     let settings = SETTINGS;
     let rows = [row(1), row(2)];
     const fake = new FakeClient({
-      getProjectInfo: () => ({
-        name: 'p',
-        path: '/p/a.wavfusion',
-        schemaVersion: 12,
-        appVersion: '0',
-        counts: { recordings: 2, utterances: 2, labelled: 0, missingRecordings: 0 },
-        speakers: [],
-        annotator: 'ana',
-        model: null,
-        inference: null,
-      }),
-      listLabels: () => [],
-      listUtterances: () => ({ rows, total: rows.length, filtered: rows.length, offset: 0 }),
-      listModels: () => [],
-      listJobs: () => [],
-      getWaveform: ({ utteranceId }) => ({
-        utteranceId,
-        mediaPath: 'c.wav',
-        clipStart: 0,
-        clipEnd: 1,
-        peaks: [],
-        peaksPerSecond: 1,
-        regions: [],
-      }),
-      getAnnotation: () => null,
-      getPrediction: () => null,
+      ...studioHandlers(() => rows),
       listAnnotators: () => roster,
       getLabellingSettings: () => settings,
       setLabellingSettings: (change) => {

@@ -126,6 +126,43 @@ export function row(id: number, change: Partial<UtteranceRow> = {}): UtteranceRo
   };
 }
 
+/**
+ * What a StudioState asks for as it connects and selects a row, answered for a project whose list is
+ * `rows()` (read at each call): its info (annotator ana, no model), no labels, models or jobs, a
+ * one-second clip per utterance, no annotation or prediction. A spec spreads it and overrides what it
+ * is about.
+ */
+export function studioHandlers(rows: () => UtteranceRow[]): Handlers {
+  return {
+    getProjectInfo: () => ({
+      name: 'p',
+      path: '/p/a.wavfusion',
+      schemaVersion: 12,
+      appVersion: '0',
+      counts: { recordings: rows().length, utterances: rows().length, labelled: 0, missingRecordings: 0 },
+      speakers: [],
+      annotator: 'ana',
+      model: null,
+      inference: null,
+    }),
+    listLabels: () => [],
+    listUtterances: () => ({ rows: rows(), total: rows().length, filtered: rows().length, offset: 0 }),
+    listModels: () => [],
+    listJobs: () => [],
+    getWaveform: ({ utteranceId }) => ({
+      utteranceId,
+      mediaPath: 'c.wav',
+      clipStart: 0,
+      clipEnd: 1,
+      peaks: [],
+      peaksPerSecond: 1,
+      regions: [],
+    }),
+    getAnnotation: () => null,
+    getPrediction: () => null,
+  };
+}
+
 /** A promise and its resolve/reject, to answer a request when the spec says so. */
 export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
