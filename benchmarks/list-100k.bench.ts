@@ -3,7 +3,8 @@
  * predictions. What the renderer's sparse list asks for: the first screen (open, info, labels, the first
  * page of 200), a filter or sort change (the new filter's first page), and a label keypress → committed
  * (setLabel, direct and over the loopback HTTP host), p95.
- * `nice -n 19 node --expose-gc --import tsx benchmarks/list-100k.bench.ts` (BENCH_ROWS for another size)
+ * `nice -n 19 node --expose-gc --import tsx benchmarks/list-100k.bench.ts` (BENCH_ROWS for another size;
+ * BENCH_KEEP=1 keeps the project file and prints its path, for EXPLAIN QUERY PLAN and profiling)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -202,4 +203,5 @@ console.log(
 console.log('| case | n | median | p95 | max | notes |\n| --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 await studio.close();
-fs.rmSync(dir, { recursive: true, force: true });
+if (process.env.BENCH_KEEP) log(`kept ${file}`);
+else fs.rmSync(dir, { recursive: true, force: true });

@@ -152,6 +152,104 @@ export function needsLabelOf(db: Db, viewer: string, settings: LabellingSettings
   };
 }
 
+/** Dbs on which the assignment functions below are registered. */
+const withAssignmentFunctions = new WeakSet<Db>();
+
+/**
+ * Registers (once per connection) the SQL functions the `needs_my_label` filter calls, so that SQL
+ * applies exactly ./assignment.ts's rules: `wavfusion_calibration(utteranceId, share)` and
+ * `wavfusion_assigned(utteranceId, viewer, poolJson, k, calibrationShare)` (1 or 0).
+ */
+function registerAssignmentFunctions(db: Db): void {
+  if (withAssignmentFunctions.has(db)) return;
+  let poolJson = '';
+  let pool: Assignee[] = [];
+  db.function('wavfusion_calibration', { deterministic: true }, (id, share) =>
+    isCalibration(Number(id), Number(share)) ? 1 : 0,
+  );
+  db.function('wavfusion_assigned', { deterministic: true }, (id, viewer, json, k, calibration) => {
+    if (json !== poolJson) {
+      poolJson = String(json);
+      pool = JSON.parse(poolJson) as Assignee[];
+    }
+    return assignees(Number(id), pool, Number(k), Number(calibration)).includes(String(viewer)) ? 1 : 0;
+  });
+  withAssignmentFunctions.add(db);
+}
+
+/** The join that gives a list query (utterances as `u`) each utterance's tally as `c` (migration 014). */
+export const TALLY_JOIN = 'LEFT JOIN vote_tallies c ON c.utterance_id = u.id';
+
+/** Whether the utterance still needs labels (state 'pending'), over its tally `c` (`TALLY_JOIN`). */
+function pendingSql(settings: LabellingSettings): string {
+  return `(c.adjudicated_label IS NULL AND COALESCE(c.labels, 0) < ${Math.trunc(settings.labelsPerUtterance)})`;
+}
+
+/**
+ * An utterance's `ConsensusState` ('pending', 'agreed', 'disagreed', 'adjudicated') as SQL over its
+ * tally `c` (`TALLY_JOIN`): `itemConsensus`'s rules. Majority: one label has strictly the most votes;
+ * unanimous: one distinct label.
+ */
+export function consensusStateSql(settings: LabellingSettings): string {
+  const agreed = settings.consensusRule === 'unanimous' ? 'c.distinct_labels = 1' : 'c.top_label IS NOT NULL';
+  return `(CASE WHEN c.adjudicated_label IS NOT NULL THEN 'adjudicated'
+                WHEN COALESCE(c.labels, 0) < ${Math.trunc(settings.labelsPerUtterance)} THEN 'pending'
+                WHEN ${agreed} THEN 'agreed' ELSE 'disagreed' END)`;
+}
+
+/**
+ * The consensus filter as `viewer` sees it, as a WHERE term over a list query's utterance `u`, the
+ * viewer's own human annotation `h` (LEFT JOINed) and the utterance's tally `c` (`TALLY_JOIN`), with
+ * its parameters; null for 'any'. The same rules as `withConsensus` below (`itemConsensus`,
+ * `needsLabelOf`, `keeps`), applied to the tallies the triggers of migration 014 keep: the list filters
+ * and counts in SQL and builds only its page's rows.
+ */
+export function consensusFilterSql(
+  db: Db,
+  viewer: string,
+  filter: ConsensusFilterValue,
+): { sql: string; params: Record<string, unknown> } | null {
+  if (filter === 'any') return null;
+  const settings = new LabellingSettingsRepository(db).get();
+  const adjudicator = new AnnotatorsRepository(db).role(viewer) === 'adjudicator';
+  const params: Record<string, unknown> = { consensusK: settings.labelsPerUtterance };
+  const pending = pendingSql(settings);
+  const state = consensusStateSql(settings);
+  // Blind mode: a row the viewer has not labelled shows no state, so no state filter keeps it.
+  const shown = settings.blind && !adjudicator ? 'h.label_id IS NOT NULL' : '1';
+  switch (filter) {
+    case 'needs_more_labels':
+      return { sql: pending, params };
+    case 'complete':
+      return { sql: `NOT ${pending}`, params };
+    case 'agreed':
+    case 'disagreed':
+    case 'adjudicated':
+      return { sql: `(${shown} AND ${state} = @consensusState)`, params: { ...params, consensusState: filter } };
+    case 'needs_my_label': {
+      if (adjudicator) return { sql: `${state} = 'disagreed'`, params };
+      const pool = assignmentPool(db);
+      const share = pool.find((a) => a.name === viewer)?.share ?? 1;
+      const calibration = settings.calibrationShare;
+      registerAssignmentFunctions(db);
+      const everyone = calibration > 0 ? 'wavfusion_calibration(u.id, @consensusCalibration) = 1 OR ' : '';
+      const assigned =
+        share >= 1
+          ? '1'
+          : 'wavfusion_assigned(u.id, @consensusViewer, @consensusPool, @consensusK, @consensusCalibration) = 1';
+      return {
+        sql: `(h.label_id IS NULL AND (${everyone}(${pending} AND ${assigned})))`,
+        params: {
+          ...params,
+          consensusCalibration: calibration,
+          consensusViewer: viewer,
+          consensusPool: JSON.stringify(pool),
+        },
+      };
+    }
+  }
+}
+
 /**
  * Whether a row passes the consensus filter as `viewer` sees it. A hidden row (blind mode) matches only
  * the filters its label count and the viewer's own label decide, so a filter never reveals a state.

@@ -1,6 +1,5 @@
 import type { UtteranceFilter, UtteranceRow } from '../../shared/contract';
-import { withConsensus } from '../agreement/consensus';
-import { AnnotatorsRepository } from './annotators-repository';
+import { consensusFilterSql, TALLY_JOIN, withConsensus } from '../agreement/consensus';
 import type { Db } from './open-database';
 
 /** The split names an utterance can carry from its corpus (migration 010). */
@@ -194,7 +193,7 @@ export class UtterancesRepository {
   /**
    * One page of the filtered list (`offset`, at most `limit` rows; no limit: all) and the filtered
    * total, from one WHERE clause. The order is total (it ends with the id), so pages never skip or
-   * repeat a row. The consensus filter is computed per row, so with one the page is cut after it.
+   * repeat a row.
    */
   page(
     filter: UtteranceFilter,
@@ -216,12 +215,13 @@ export class UtterancesRepository {
       params.speaker = filter.speaker;
     }
     if (filter.unsure) where.push('h.unsure = 1');
-    // An annotator's queue holds only what they have not labelled: narrow it here, before consensus.
-    if (
-      filter.consensus === 'needs_my_label' &&
-      new AnnotatorsRepository(this.db).role(context.annotator) !== 'adjudicator'
-    )
-      where.push('h.label_id IS NULL');
+    // Everyone's labels (needs my label, needs more labels, agreed, …): in SQL over the utterance's
+    // tally (migration 014), so only the page's rows are built (docs: src/main/agreement/consensus.ts).
+    const byConsensus = consensusFilterSql(this.db, context.annotator, filter.consensus);
+    if (byConsensus) {
+      where.push(byConsensus.sql);
+      Object.assign(params, byConsensus.params);
+    }
     const search = filter.search.trim();
     if (search) {
       // The transcript, the file name, the speaker, and the notes this annotator may see: their own and
@@ -250,15 +250,14 @@ export class UtterancesRepository {
       filter.sort === 'uncertainty'
         ? 'p.entropy IS NULL, p.entropy DESC, r.path, u.start_s, u.id'
         : 'r.path, u.start_s, u.id';
-    const whereSql = `WHERE ${where.join(' AND ')}`;
-    const byConsensus = filter.consensus !== 'any';
-    const window = !byConsensus && (limit !== null || offset > 0);
+    const joinWhere = `${byConsensus ? TALLY_JOIN : ''} WHERE ${where.join(' AND ')}`;
+    const window = limit !== null || offset > 0;
     let rows: Omit<UtteranceRow, 'consensus'>[];
     if (window) {
       // The page's ids first (sorting narrow rows), then the full rows of just those.
       const ids = this.db
         .prepare<Record<string, unknown>, { id: number }>(
-          `${COUNT_SELECT.replace('COUNT(*) AS n', 'u.id')} ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+          `${COUNT_SELECT.replace('COUNT(*) AS n', 'u.id')} ${joinWhere} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
         )
         .all({ ...params, limit: limit ?? -1, offset })
         .map((r) => r.id);
@@ -270,19 +269,15 @@ export class UtterancesRepository {
         .map((rec) => toRow(rec, context.missing));
     } else {
       rows = this.db
-        .prepare<Record<string, unknown>, RowRecord>(`${ROW_SELECT} ${whereSql} ORDER BY ${order}`)
+        .prepare<Record<string, unknown>, RowRecord>(`${ROW_SELECT} ${joinWhere} ORDER BY ${order}`)
         .all(params)
         .map((rec) => toRow(rec, context.missing));
     }
-    // Everyone's labels, blind mode and the consensus filter (docs: src/main/agreement/consensus.ts).
-    const decorated = withConsensus(this.db, rows, context.annotator, filter.consensus);
-    if (byConsensus) {
-      const end = limit === null ? undefined : offset + limit;
-      return { rows: decorated.slice(offset, end), filtered: decorated.length };
-    }
+    // Everyone's labels and blind mode (docs: src/main/agreement/consensus.ts); filtered above.
+    const decorated = withConsensus(this.db, rows, context.annotator);
     const filtered = window
       ? (
-          this.db.prepare<Record<string, unknown>, { n: number }>(`${COUNT_SELECT} ${whereSql}`).get(params) as {
+          this.db.prepare<Record<string, unknown>, { n: number }>(`${COUNT_SELECT} ${joinWhere}`).get(params) as {
             n: number;
           }
         ).n

@@ -11,6 +11,7 @@ import { migration010 } from './010-imported-splits';
 import { migration011 } from './011-handouts-and-merges';
 import { migration012 } from './012-annotator-shares';
 import { migration013 } from './013-annotations-by-annotator';
+import { migration014 } from './014-vote-tallies';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   migration011,
   migration012,
   migration013,
+  migration014,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
