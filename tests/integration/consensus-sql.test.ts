@@ -10,6 +10,7 @@ import {
   type ConsensusFilterValue,
 } from '../../src/main/agreement/consensus';
 import type { Studio } from '../../src/main/api/studio';
+import { assignees, isAssigned } from '../../src/main/agreement/assignment';
 import { encodeWav16 } from '../../src/main/audio/wav';
 import {
   AdjudicationsRepository,
@@ -213,4 +214,22 @@ describe('consensus in SQL (migration 014) equals the JS consensus', () => {
       }
     });
   }
+});
+
+describe('isAssigned', () => {
+  it('says whether a name is among assignees(), for random pools, K and calibration shares', () => {
+    const rnd = seededRandom(7);
+    for (let trial = 0; trial < 300; trial++) {
+      const pool = ['ann', 'bo', 'cy', 'di', 'ed']
+        .filter(() => rnd() < 0.8)
+        .map((name) => ({ name, share: rnd() < 0.3 ? 1 : Math.round(rnd() * 10) / 10 || 0.1 }));
+      const k = 1 + Math.floor(rnd() * 4);
+      const calibration = rnd() < 0.3 ? 0.2 : 0;
+      for (let id = 1; id <= 30; id++)
+        for (const name of ['ann', 'bo', 'cy', 'di', 'ed', 'zed'])
+          expect(isAssigned(id, name, pool, k, calibration), `${JSON.stringify(pool)} K=${k} ${id} ${name}`).toBe(
+            assignees(id, pool, k, calibration).includes(name),
+          );
+    }
+  });
 });

@@ -57,11 +57,86 @@ describe('listUtterances pages', () => {
         .slice(10, 15)
         .map((r) => r.id),
     );
-    // The consensus filter is computed per row: the page is cut after it, the total still right.
+    // A consensus filter counts in SQL (migration 014): the last page is short, the total still right.
     const pending = await call('listUtterances', { consensus: 'needs_more_labels', offset: 500, limit: 10 });
     expect(pending.filtered).toBe(502);
     expect(pending.rows).toHaveLength(2);
     await expect(call('listUtterances', { limit: 0 })).rejects.toThrow(/limit/);
+  });
+
+  it('every filter’s pages, dense or sparse (read in recording order or sorted), are slices of its whole list', async () => {
+    const { store } = studio;
+    const labels = store.labels.list();
+    const modelId = store.models.register(
+      'builtin:paging',
+      'paging',
+      '1',
+      'c',
+      labels.map((l) => l.name),
+    );
+    const at = new Date().toISOString();
+    const ids = store.utterances.count();
+    store.transaction(() => {
+      for (let id = 1; id <= ids; id++) {
+        // every 10th utterance unpredicted; confidences 0.05 apart; a few labelled by this annotator
+        if (id % 10 !== 0) {
+          const confidence = (id % 20) / 20;
+          store.models.putPrediction({
+            utteranceId: id,
+            modelId,
+            probabilities: labels.map((_, i) => (i === 0 ? confidence : (1 - confidence) / (labels.length - 1))),
+            predictedLabel: labels[id % labels.length]!.name,
+            confidence,
+            entropy: (id % 7) / 7,
+            textGate: 0,
+            textUsed: false,
+            windows: 1,
+            embedding: new Float32Array(2),
+            createdAt: at,
+          });
+        }
+        if (id % 9 === 0)
+          store.annotations.put(
+            id,
+            'human',
+            store.annotator,
+            { labelId: labels[id % 2]!.id, valence: null, arousal: null, dominance: null, note: id % 4 ? '' : 'fizz' },
+            at,
+          );
+      }
+      store.activeModelId = modelId;
+    });
+    const filters: Record<string, unknown>[] = [
+      {},
+      { maxConfidence: 0.07 }, // 1 in 20 predicted: sparse
+      { maxConfidence: 0.9 },
+      { status: 'unlabelled' },
+      { status: 'labelled' },
+      { labelId: labels[1]!.id },
+      { search: 'fizz' },
+      { consensus: 'needs_more_labels' },
+      { consensus: 'complete' },
+      { sort: 'uncertainty' },
+      { sort: 'uncertainty', maxConfidence: 0.5 },
+    ];
+    for (const filter of filters) {
+      const all = (await call('listUtterances', filter)) as { rows: UtteranceRow[]; filtered: number };
+      expect(all.filtered, JSON.stringify(filter)).toBe(all.rows.length);
+      for (const [offset, limit] of [
+        [0, 7],
+        [20, 7],
+        [all.filtered - 3, 7],
+        [all.filtered + 1, 7],
+        [150, 64],
+      ] as const) {
+        const page = await call('listUtterances', { ...filter, offset, limit });
+        expect(page.filtered, JSON.stringify({ filter, offset })).toBe(all.filtered);
+        expect(
+          page.rows.map((r: UtteranceRow) => r.id),
+          JSON.stringify({ filter, offset }),
+        ).toEqual(all.rows.slice(offset, offset + limit).map((r) => r.id));
+      }
+    }
   });
 
   it('a page reads the votes and adjudications of its own utterances only, with the same consensus', async () => {

@@ -64,6 +64,36 @@ export function assignees(
   return [...full.map((a) => a.name), ...ranked.slice(0, open).map((a) => a.name)];
 }
 
+/**
+ * Whether `name` is among `assignees(utteranceId, annotators, labelsPerUtterance, calibrationShare)`,
+ * without building the list: the same draw, counting only the annotators that outrank `name`. The
+ * `needs_my_label` filter asks this of every unlabelled utterance still needing labels.
+ */
+export function isAssigned(
+  utteranceId: number,
+  name: string,
+  annotators: readonly Assignee[],
+  labelsPerUtterance: number,
+  calibrationShare = 0,
+): boolean {
+  const me = annotators.find((a) => a.name === name);
+  if (!me) return false;
+  if (isCalibration(utteranceId, calibrationShare) || me.share >= 1) return true;
+  let full = 0;
+  for (const a of annotators) if (a.share >= 1) full++;
+  const open = labelsPerUtterance - full;
+  if (open <= 0) return unitHash('extra', utteranceId, name) < me.share;
+  const score = (a: Assignee) => -a.share / Math.log(unitHash(utteranceId, a.name));
+  const mine = score(me);
+  let ahead = 0;
+  for (const a of annotators) {
+    if (a.share >= 1 || a === me) continue;
+    const s = score(a);
+    if (s > mine || (s === mine && a.name < name)) ahead++;
+  }
+  return ahead < open;
+}
+
 /** Whether the shares can give every utterance K labels (their sum is at least K; a rounding slack). */
 export const sharesCover = (annotators: readonly Assignee[], labelsPerUtterance: number): boolean =>
   shareSum(annotators) >= labelsPerUtterance - 1e-6;

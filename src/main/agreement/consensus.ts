@@ -6,7 +6,7 @@ import {
   type LabellingSettings,
 } from '../db/annotators-repository';
 import type { Db } from '../db/open-database';
-import { assignees, isCalibration, type Assignee } from './assignment';
+import { assignees, isAssigned, isCalibration, type Assignee } from './assignment';
 import { consensusLabel, itemAgreement } from './stats';
 
 export type ConsensusState = 'pending' | 'agreed' | 'disagreed' | 'adjudicated';
@@ -155,26 +155,37 @@ export function needsLabelOf(db: Db, viewer: string, settings: LabellingSettings
 /** Dbs on which the assignment functions below are registered. */
 const withAssignmentFunctions = new WeakSet<Db>();
 
+/** Whose queue `wavfusion_assigned` asks about, by key: the latest few `needs_my_label` queries'. */
+const assignmentContexts = new Map<number, { viewer: string; pool: Assignee[]; k: number; calibration: number }>();
+let lastAssignmentContext = 0;
+
 /**
  * Registers (once per connection) the SQL functions the `needs_my_label` filter calls, so that SQL
  * applies exactly ./assignment.ts's rules: `wavfusion_calibration(utteranceId, share)` and
- * `wavfusion_assigned(utteranceId, viewer, poolJson, k, calibrationShare)` (1 or 0).
+ * `wavfusion_assigned(utteranceId, contextKey)` (1 or 0; the key names the viewer, pool, K and
+ * calibration share, kept here rather than passed as text to every call).
  */
 function registerAssignmentFunctions(db: Db): void {
   if (withAssignmentFunctions.has(db)) return;
-  let poolJson = '';
-  let pool: Assignee[] = [];
   db.function('wavfusion_calibration', { deterministic: true }, (id, share) =>
     isCalibration(Number(id), Number(share)) ? 1 : 0,
   );
-  db.function('wavfusion_assigned', { deterministic: true }, (id, viewer, json, k, calibration) => {
-    if (json !== poolJson) {
-      poolJson = String(json);
-      pool = JSON.parse(poolJson) as Assignee[];
-    }
-    return assignees(Number(id), pool, Number(k), Number(calibration)).includes(String(viewer)) ? 1 : 0;
+  db.function('wavfusion_assigned', { deterministic: true }, (id, key) => {
+    const c = assignmentContexts.get(Number(key));
+    if (!c) throw new Error(`wavfusion_assigned: no context ${String(key)}`);
+    return isAssigned(Number(id), c.viewer, c.pool, c.k, c.calibration) ? 1 : 0;
   });
   withAssignmentFunctions.add(db);
+}
+
+function assignmentContext(viewer: string, pool: Assignee[], k: number, calibration: number): number {
+  const key = ++lastAssignmentContext;
+  assignmentContexts.set(key, { viewer, pool, k, calibration });
+  for (const old of assignmentContexts.keys()) {
+    if (assignmentContexts.size <= 16) break;
+    assignmentContexts.delete(old);
+  }
+  return key;
 }
 
 /** The join that gives a list query (utterances as `u`) each utterance's tally as `c` (migration 014). */
@@ -212,7 +223,7 @@ export function consensusFilterSql(
   if (filter === 'any') return null;
   const settings = new LabellingSettingsRepository(db).get();
   const adjudicator = new AnnotatorsRepository(db).role(viewer) === 'adjudicator';
-  const params: Record<string, unknown> = { consensusK: settings.labelsPerUtterance };
+  const params: Record<string, unknown> = {};
   const pending = pendingSql(settings);
   const state = consensusStateSql(settings);
   // Blind mode: a row the viewer has not labelled shows no state, so no state filter keeps it.
@@ -233,17 +244,15 @@ export function consensusFilterSql(
       const calibration = settings.calibrationShare;
       registerAssignmentFunctions(db);
       const everyone = calibration > 0 ? 'wavfusion_calibration(u.id, @consensusCalibration) = 1 OR ' : '';
+      // CASE: the assignment (a JS call) only for the utterances that still need labels.
       const assigned =
-        share >= 1
-          ? '1'
-          : 'wavfusion_assigned(u.id, @consensusViewer, @consensusPool, @consensusK, @consensusCalibration) = 1';
+        share >= 1 ? pending : `(CASE WHEN ${pending} THEN wavfusion_assigned(u.id, @consensusAssignment) END = 1)`;
       return {
-        sql: `(h.label_id IS NULL AND (${everyone}(${pending} AND ${assigned})))`,
+        sql: `(h.label_id IS NULL AND (${everyone}${assigned}))`,
         params: {
           ...params,
           consensusCalibration: calibration,
-          consensusViewer: viewer,
-          consensusPool: JSON.stringify(pool),
+          consensusAssignment: assignmentContext(viewer, pool, settings.labelsPerUtterance, calibration),
         },
       };
     }

@@ -12,6 +12,7 @@ import { migration011 } from './011-handouts-and-merges';
 import { migration012 } from './012-annotator-shares';
 import { migration013 } from './013-annotations-by-annotator';
 import { migration014 } from './014-vote-tallies';
+import { migration015 } from './015-predictions-by-confidence';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   migration012,
   migration013,
   migration014,
+  migration015,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
