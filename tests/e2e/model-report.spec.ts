@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fs from 'node:fs';
-import { expect, openStudio, snap, test } from './fixtures';
+import path from 'node:path';
+import { expect, expectAccessible, openStudio, REPO_ROOT, snap, test } from './fixtures';
 
 type XmlNode = Record<string, unknown>;
 
@@ -19,6 +20,8 @@ test('model report: metrics, confusion heatmap that filters the list, reliabilit
   await banner.getByRole('button', { name: 'Model report' }).click();
   let dialog = page.getByRole('dialog', { name: 'Model report' });
   await expect(dialog.getByTestId('report-message')).toContainText('No human labels to compare with');
+  await expect(dialog.getByTestId('confusion')).toHaveCount(0);
+  await expect(dialog.getByRole('definition')).toHaveCount(0);
   await dialog.getByRole('button', { name: 'Close' }).click();
 
   // Run the demo model over the project.
@@ -29,26 +32,63 @@ test('model report: metrics, confusion heatmap that filters the list, reliabilit
   await run.getByRole('button', { name: 'Done' }).click();
 
   // Label 24 utterances: accept the model's label (Enter) three times in four, say "neutral" (1) the fourth.
-  await options.first().click();
-  for (let i = 0; i < 24; i++) {
-    await page.keyboard.press(i % 4 === 3 ? '1' : 'Enter');
-    // (the list is virtual: rows are found by their position in the whole list)
-    await expect(list.locator(`[aria-posinset="${i + 2}"]`)).toHaveAttribute('aria-selected', 'true');
-  }
-  await expect(status.getByTestId('save-state')).toHaveText('All changes saved');
+  const label = async (from: number, to: number) => {
+    await list.locator(`[aria-posinset="${from + 1}"]`).click();
+    for (let i = from; i < to; i++) {
+      await page.keyboard.press(i % 4 === 3 ? '1' : 'Enter');
+      // (the list is virtual: rows are found by their position in the whole list)
+      await expect(list.locator(`[aria-posinset="${i + 2}"]`)).toHaveAttribute('aria-selected', 'true');
+    }
+    await expect(status.getByTestId('save-state')).toHaveText('All changes saved');
+  };
+  await label(0, 6);
+
+  // Too few (6 of the 20 needed): the report says so, and shows counts but no metric, rate or diagram.
+  await banner.getByRole('button', { name: 'Model report' }).click();
+  dialog = page.getByRole('dialog', { name: 'Model report' });
+  await expect(dialog.getByTestId('report-message')).toHaveText(
+    'Only 6 labelled utterance(s) have a prediction from this model: at least 20 are needed for meaningful numbers.',
+  );
+  await expect(dialog.getByTestId('reliability-message')).toContainText('they need at least 20');
+  await expect(dialog.getByTestId('reliability')).toHaveCount(0);
+  await expect(dialog.getByRole('definition')).toHaveCount(0);
+  const perClass = dialog.getByRole('table', { name: 'Per class' });
+  await expect(perClass.getByRole('row')).toHaveCount(5);
+  for (const row of await perClass
+    .getByRole('row')
+    .all()
+    .then((rows) => rows.slice(1)))
+    await expect(row.getByRole('cell').first()).toHaveText('fewer than 20 items in all');
+  await snap(page, 'model-report-too-few');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  await label(6, 24);
   await expect(status.getByTestId('labelled-count')).toHaveText('labelled 24 / total 36');
 
-  // The report: metric tiles, the confusion heatmap, the reliability diagram.
+  // The report: metric tiles, the confusion heatmap, the reliability diagram (ECharts, as SVG).
   await banner.getByRole('button', { name: 'Model report' }).click();
   dialog = page.getByRole('dialog', { name: 'Model report' });
   await expect(dialog.getByRole('definition').first()).toHaveText(/^\d+\.\d %$/);
   await expect(dialog.getByText('24 labelled utterance(s) with a prediction')).toBeVisible();
   const confusion = dialog.getByTestId('confusion');
-  await expect(confusion.getByRole('button')).toHaveCount(16);
-  await expect(dialog.getByTestId('reliability')).toBeVisible();
-  const cells = await confusion.getByRole('button').evaluateAll((els) => els.map((e) => Number(e.textContent) || 0));
+  await expect(confusion.locator('svg')).toBeVisible();
+  await expect(dialog.getByTestId('reliability').locator('svg')).toBeVisible();
+  // The heatmap's table (for the keyboard and screen readers): a button per cell, closed until asked for.
+  const shot = await snap(page, 'model-report');
+  // The README's copy is refreshed on request only (UPDATE_DOCS_SCREENSHOTS=1), so a run leaves the tree clean.
+  if (process.env.UPDATE_DOCS_SCREENSHOTS)
+    fs.copyFileSync(shot, path.join(REPO_ROOT, 'docs', 'screenshots', 'model-report.png'));
+  const confusionPanel = dialog.getByRole('region', { name: 'Confusion' });
+  const table = confusionPanel.getByRole('table');
+  await expect(table).toBeHidden();
+  await confusionPanel.getByText('Table', { exact: true }).click();
+  await expect(table.getByRole('button')).toHaveCount(16);
+  const cells = await table.getByRole('button').evaluateAll((els) => els.map((e) => Number(e.textContent) || 0));
   expect(cells.reduce((a, b) => a + b, 0)).toBe(24);
-  await snap(page, 'model-report');
+  const classNames = (await table.getByRole('columnheader').allTextContents()).slice(1);
+  expect(classNames).toHaveLength(4);
+  await snap(page, 'model-report-table');
+  await expectAccessible(page, 'model report with the confusion table open');
 
   // Both charts save as SVG, as drawn: every heatmap cell's count and every class name, well-formed XML.
   const saved: Record<string, string> = {};
@@ -80,57 +120,93 @@ test('model report: metrics, confusion heatmap that filters the list, reliabilit
       };
       walk(doc);
       const named = (tag: string) => all.filter((n) => tag in n);
-      const textOf = (n: XmlNode) =>
-        ((n[Object.keys(n).find((k) => k !== ':@')!] as XmlNode[])[0]?.['#text'] ?? '') as string;
+      const textOf = (n: XmlNode): string =>
+        (n[Object.keys(n).find((k) => k !== ':@')!] as XmlNode[])
+          .map((c) => ('#text' in c ? String(c['#text']) : 'tspan' in c ? textOf(c) : ''))
+          .join('');
+      const attrs = (n: XmlNode) => (n[':@'] ?? {}) as Record<string, string>;
       return [
         chart,
         {
           error: valid === true ? null : JSON.stringify(valid),
-          root: Object.keys(doc[0] ?? {})[0],
+          root: Object.keys(doc.find((n) => 'svg' in n) ?? {})[0],
           title: textOf(named('title')[0]!),
-          texts: named('text').map((t) => String(textOf(t))),
-          rects: named('rect').length,
-          dashed: named('line').filter((l) => (l[':@'] as Record<string, string>)['@_stroke-dasharray']).length,
+          texts: named('text').map(textOf),
+          shapes: named('path').length + named('rect').length,
+          dashed: named('path').filter((p) => attrs(p)['@_stroke-dasharray']).length,
         },
       ];
     }),
   );
-  const classNames = await confusion.locator('.col-head').allTextContents();
   expect(parsed.confusion).toMatchObject({ error: null, root: 'svg' });
   expect(parsed.confusion!.title).toMatch(/^Confusion \(counts\): rows human label, columns model · wavfusion-demo /);
-  expect(parsed.confusion!.texts).toEqual([
-    ...classNames,
-    ...classNames.flatMap((c, i) => [c, ...cells.slice(i * 4, i * 4 + 4).map(String)]),
-  ]);
-  expect(parsed.confusion!.rects).toBeGreaterThanOrEqual(1 + 16);
+  // Each class name twice (column and row), each cell's count once.
+  const texts = parsed.confusion!.texts;
+  for (const c of classNames)
+    expect(
+      texts.filter((t) => t === c),
+      c,
+    ).toHaveLength(2);
+  expect(
+    texts
+      .filter((t) => /^\d+$/.test(t))
+      .map(Number)
+      .sort((a, b) => a - b),
+  ).toEqual([...cells].sort((a, b) => a - b));
+  expect(parsed.confusion!.shapes).toBeGreaterThanOrEqual(1 + 16);
   expect(parsed.reliability).toMatchObject({ error: null, root: 'svg' });
-  // Ten bins, each with its dashed ideal line and its tick.
-  expect(parsed.reliability!.dashed).toBe(10);
-  expect(parsed.reliability!.texts.slice(0, 2)).toEqual(['0.1', expect.any(String)]);
+  expect(parsed.reliability!.title).toMatch(/^Reliability: .* \(ECE \d\.\d{3}\) · wavfusion-demo /);
+  // The dashed ideal line, its legend, and the ten bins' upper edges on the axis.
+  expect(parsed.reliability!.dashed).toBeGreaterThanOrEqual(1);
+  const edges = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '1.0'];
+  for (const e of edges) expect(parsed.reliability!.texts.join('\n')).toContain(e);
+  for (const l of ['Share correct', 'Mean confidence', 'Ideal']) expect(parsed.reliability!.texts).toContain(l);
   // What the saved file looks like, for review.
   const viewer = await page.context().newPage();
   await viewer.setContent(`<body style="margin:0">${saved.confusion}${saved.reliability}</body>`);
   await snap(viewer, 'model-report-saved-svg');
   await viewer.close();
   await dialog.getByRole('button', { name: 'Row %' }).click();
-  await expect(confusion.getByRole('button').first()).toContainText('%');
+  await expect(table.getByRole('button').first()).toContainText(/%|—/);
   await dialog.getByRole('button', { name: 'Counts' }).click();
 
-  // Clicking the fullest diagonal cell lists exactly those utterances.
+  // Clicking the fullest diagonal cell of the heatmap lists exactly those utterances. The cell is
+  // where its column's name (above the chart) and its row's name (left of it) meet.
   const best = cells.reduce((bi, v, i) => (i % 5 === 0 && v > cells[bi]! ? i : bi), 0);
-  const cell = confusion.getByRole('button').nth(best);
-  const label = (await cell.getAttribute('aria-label'))!.match(/predicted (\w+)/)![1]!;
-  await cell.click();
+  const name = classNames[best / 5]!;
+  const labels = await confusion
+    .locator('svg text')
+    .evaluateAll((els, n) => els.filter((e) => e.textContent === n).map((e) => e.getBoundingClientRect()), name)
+    .then((boxes) => boxes.map((b) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 })));
+  expect(labels).toHaveLength(2);
+  const column = labels.reduce((a, b) => (a.y < b.y ? a : b));
+  const row = labels.reduce((a, b) => (a.x < b.x ? a : b));
+  await page.mouse.click(column.x, row.y);
   await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('predicted-filter')).toContainText(`Model said ${label}`);
-  await expect(page.getByText(`${cells[best]} of 36 utterances`)).toBeVisible();
-  const shown = await options.evaluateAll((els) =>
-    els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-predicted')]),
-  );
-  expect(shown).toHaveLength(cells[best]!);
-  for (const [human, predicted] of shown) expect([human, predicted]).toEqual([label, label]);
-  await page.getByRole('button', { name: 'Clear filters' }).click();
-  await expect(page.getByText('36 utterances', { exact: true })).toBeVisible();
+  const expectFiltered = async () => {
+    await expect(page.getByTestId('predicted-filter')).toContainText(`Model said ${name}`);
+    await expect(page.getByText(`${cells[best]} of 36 utterances`)).toBeVisible();
+    const shown = await options.evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-predicted')]),
+    );
+    expect(shown).toHaveLength(cells[best]!);
+    for (const [human, predicted] of shown) expect([human, predicted]).toEqual([name, name]);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect(page.getByText('36 utterances', { exact: true })).toBeVisible();
+  };
+  await expectFiltered();
+
+  // The same from the keyboard: the table's button for that cell.
+  await banner.getByRole('button', { name: 'Model report' }).click();
+  dialog = page.getByRole('dialog', { name: 'Model report' });
+  await dialog.getByRole('region', { name: 'Confusion' }).getByText('Table', { exact: true }).click();
+  const button = dialog
+    .getByRole('region', { name: 'Confusion' })
+    .getByRole('button', { name: `${cells[best]} utterance(s) labelled ${name}, predicted ${name}` });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expectFiltered();
 
   // Bulk accept everything at or above 0.3 in the whole list: preview, accept, then one undo.
   await banner.getByRole('button', { name: 'Model report' }).click();

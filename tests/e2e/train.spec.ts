@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, expect, openStudio, snap, test } from './fixtures';
+import { XMLValidator } from 'fast-xml-parser';
+import { REPO_ROOT, expect, expectAccessible, openStudio, snap, test } from './fixtures';
 
 test('train model: fine-tune the demo model 1 epoch on the labels, see its report beside the current one, activate', async ({
   page,
@@ -28,6 +29,33 @@ test('train model: fine-tune the demo model 1 epoch on the labels, see its repor
   await expect(report).toBeVisible({ timeout: 150_000 });
   await expect(dialog.getByRole('table', { name: 'Training curve' }).getByRole('row')).toHaveCount(2);
   await expect(report).toContainText('wavfusion-demo-ft1 (new)');
+  // The curve as a chart (ECharts, SVG), an image named for assistive technology, beside its table.
+  const curve = dialog.getByTestId('training-curve');
+  await expect(curve).toHaveAttribute('role', 'img');
+  await expect(curve).toHaveAttribute('aria-label', /^Training curve: loss and validation UA over 1 epoch/);
+  await expect(curve.locator('svg')).toBeVisible();
+  await expectAccessible(page, 'train dialog with its report');
+  // It saves as SVG (well-formed, titled, with its legend) and as a PNG of twice its size.
+  const [svgFile] = await Promise.all([
+    page.waitForEvent('download'),
+    dialog.getByRole('button', { name: 'Save the training curve as SVG' }).click(),
+  ]);
+  expect(svgFile.suggestedFilename()).toBe('training-curve.svg');
+  const svg = fs.readFileSync((await svgFile.path())!, 'utf8');
+  expect(XMLValidator.validate(svg)).toBe(true);
+  expect(svg).toContain('<title>Training curve: loss and validation UA per epoch</title>');
+  for (const legend of ['>Loss<', '>Validation UA<']) expect(svg).toContain(legend);
+  const [pngFile] = await Promise.all([
+    page.waitForEvent('download'),
+    dialog.getByRole('button', { name: 'Save the training curve as PNG' }).click(),
+  ]);
+  const png = fs.readFileSync((await pngFile.path())!);
+  const box = (await curve.boundingBox())!;
+  expect(png.toString('ascii', 1, 4)).toBe('PNG');
+  expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Math.round(box.width * 2), Math.round(box.height * 2)]);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await snap(page, 'train-dialog-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   const shot = await snap(page, 'train-dialog');
   // The README's copy is refreshed on request only (UPDATE_DOCS_SCREENSHOTS=1), so a run leaves the tree clean.
   if (process.env.UPDATE_DOCS_SCREENSHOTS)
