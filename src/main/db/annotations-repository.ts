@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Annotation, AnnotationState } from '../../shared/contract';
 import type { Db } from './open-database';
 
@@ -89,22 +90,34 @@ export class AnnotationsRepository {
     at: string,
   ): void {
     if (state === null || isEmptyAnnotation(state)) {
-      this.db
-        .prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?')
-        .run(utteranceId, origin, annotator);
+      this.statements.remove.run(utteranceId, origin, annotator);
       return;
     }
-    this.db
-      .prepare(
+    this.statements.upsert.run({ utteranceId, origin, annotator, ...state, unsure: state.unsure ? 1 : 0, at });
+  }
+
+  /**
+   * The writes' statements, prepared once (on first use): preparing one compiles the tables' triggers
+   * into it (the vote tallies, migrations 014 and 016), which costs more than running it, and imports
+   * and the benchmarks write hundreds of thousands of annotations.
+   */
+  private get statements() {
+    this.prepared ??= {
+      remove: this.db.prepare('DELETE FROM annotations WHERE utterance_id = ? AND origin = ? AND annotator = ?'),
+      upsert: this.db.prepare(
         `INSERT INTO annotations (utterance_id, origin, annotator, label_id, valence, arousal, dominance, note, unsure, updated_at)
          VALUES (@utteranceId, @origin, @annotator, @labelId, @valence, @arousal, @dominance, @note, @unsure, @at)
          ON CONFLICT (utterance_id, origin, annotator) DO UPDATE SET
            label_id = excluded.label_id, valence = excluded.valence, arousal = excluded.arousal,
            dominance = excluded.dominance, note = excluded.note, unsure = excluded.unsure,
            updated_at = excluded.updated_at`,
-      )
-      .run({ utteranceId, origin, annotator, ...state, unsure: state.unsure ? 1 : 0, at });
+      ),
+    };
+    return this.prepared;
   }
+
+  private prepared:
+    { remove: Statement<[number, string, string]>; upsert: Statement<[Record<string, unknown>]> } | undefined;
 
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'batch'> & { batch?: number | null }): number {
     const info = this.db

@@ -13,6 +13,7 @@ import { migration012 } from './012-annotator-shares';
 import { migration013 } from './013-annotations-by-annotator';
 import { migration014 } from './014-vote-tallies';
 import { migration015 } from './015-predictions-by-confidence';
+import { migration016 } from './016-vote-tally-triggers';
 import type { Migration } from './types';
 
 /** Every migration, in order. Add a new file `NNN-name.ts` and list it here. */
@@ -32,6 +33,7 @@ export const migrations: readonly Migration[] = [
   migration013,
   migration014,
   migration015,
+  migration016,
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
