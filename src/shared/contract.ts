@@ -23,6 +23,7 @@ import { MergeRecord, MergeReport, MergeRequest, MergeUndoReport } from './merge
 import {
   CommitSegmentsRequest,
   CommitSegmentsResult,
+  ResizeSegmentResult,
   SegmentEditResult,
   SegmentScope,
   SegmentationResult,
@@ -566,7 +567,8 @@ export const operations = {
   /** Commits proposed segments in one undoable step; overlaps with existing utterances are skipped or refused. */
   commitSegments: op(CommitSegmentsRequest, CommitSegmentsResult),
   createSegment: op(segmentOperationInputs.createSegment, SegmentEditResult),
-  resizeSegment: op(segmentOperationInputs.resizeSegment, SegmentEditResult),
+  /** New edges for a segment; with `snap`, each moved edge is snapped (in the core, from the audio). */
+  resizeSegment: op(segmentOperationInputs.resizeSegment, ResizeSegmentResult),
   splitSegment: op(segmentOperationInputs.splitSegment, SegmentEditResult),
   mergeSegmentWithNext: op(segmentOperationInputs.mergeSegmentWithNext, SegmentEditResult),
   deleteSegment: op(segmentOperationInputs.deleteSegment, SegmentEditResult),

@@ -102,6 +102,32 @@ export const SegmentEditResult = z.object({
 });
 export type SegmentEditResult = z.infer<typeof SegmentEditResult>;
 
+/**
+ * Where the core snaps a segment edge that a resize moves: `off` (where it was put), the nearest
+ * `zero-crossing` (a sign change of the signal, so the cut does not click) or the `low-energy` point
+ * (the quietest 10 ms), within SNAP_WINDOW_MS of where it was put and never back past where it was.
+ */
+export const BoundarySnap = z.enum(['off', 'zero-crossing', 'low-energy']);
+export type BoundarySnap = z.infer<typeof BoundarySnap>;
+/** How far (ms) either side of where an edge was put the core looks for the point to snap it to. */
+export const SNAP_WINDOW_MS = 20;
+
+/** A resize: the segment's span as stored, and each moved edge, where it was put and where it went. */
+export const ResizeSegmentResult = SegmentEditResult.extend({
+  start: z.number(),
+  end: z.number(),
+  snapped: z.array(
+    z.object({
+      edge: z.enum(['start', 'end']),
+      requested: z.number(),
+      to: z.number(),
+      /** False when nothing in the window qualified (e.g. no sign change in digital silence): left as put. */
+      moved: z.boolean(),
+    }),
+  ),
+});
+export type ResizeSegmentResult = z.infer<typeof ResizeSegmentResult>;
+
 export const segmentOperationInputs = {
   createSegment: z.object({
     recordingId: Id,
@@ -110,7 +136,7 @@ export const segmentOperationInputs = {
     speaker: z.string().nullable().default(null),
     transcript: z.string().default(''),
   }),
-  resizeSegment: z.object({ utteranceId: Id, start: Seconds, end: Seconds }),
+  resizeSegment: z.object({ utteranceId: Id, start: Seconds, end: Seconds, snap: BoundarySnap.default('off') }),
   splitSegment: z.object({ utteranceId: Id, at: Seconds }),
   mergeSegmentWithNext: z.object({ utteranceId: Id }),
   deleteSegment: z.object({ utteranceId: Id }),

@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -162,6 +163,25 @@ export function writeLongWav(source: string, target: string, seconds: number): v
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(body.length, 40);
   fs.writeFileSync(target, Buffer.concat([header, body]));
+}
+
+/** The live segments of the project file, in time order (what the core stored, not what the page shows). */
+export function storedSegments(
+  file: string,
+): { id: number; start: number; end: number; label: string | null; review: number }[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare(
+        `SELECT u.id, u.start_s AS start, u.end_s AS end, u.needs_review AS review,
+                (SELECT l.name FROM annotations a JOIN labels l ON l.id = a.label_id
+                  WHERE a.utterance_id = u.id AND a.origin = 'human') AS label
+           FROM utterances u WHERE u.removed_at IS NULL ORDER BY u.start_s, u.id`,
+      )
+      .all() as { id: number; start: number; end: number; label: string | null; review: number }[];
+  } finally {
+    db.close();
+  }
 }
 
 /** A small RFC 4180 CSV reader (quotes, escaped quotes, commas and newlines in fields). */

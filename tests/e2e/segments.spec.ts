@@ -1,27 +1,7 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeLongSpeech } from '../helpers/long-speech';
-import { expect, parseCsv, snap, startHost, test, wavDuration, expectAccessible } from './fixtures';
-
-/** The live segments of the project file, in time order (what the core stored, not what the page shows). */
-function storedSegments(
-  file: string,
-): { id: number; start: number; end: number; label: string | null; review: number }[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare(
-        `SELECT u.id, u.start_s AS start, u.end_s AS end, u.needs_review AS review,
-                (SELECT l.name FROM annotations a JOIN labels l ON l.id = a.label_id
-                  WHERE a.utterance_id = u.id AND a.origin = 'human') AS label
-           FROM utterances u WHERE u.removed_at IS NULL ORDER BY u.start_s, u.id`,
-      )
-      .all() as { id: number; start: number; end: number; label: string | null; review: number }[];
-  } finally {
-    db.close();
-  }
-}
+import { expect, parseCsv, snap, startHost, storedSegments, test, wavDuration, expectAccessible } from './fixtures';
 
 test('a long recording: find speech, review, commit; split, merge, resize, create and delete with mouse and keys, each undone; label; export clips match the edited boundaries', async ({
   page,

@@ -120,3 +120,79 @@ export function boundaryScores(
   }
   return { precision: matched / (2 * found.length || 1), recall: matched / (2 * truth.length) };
 }
+
+/** A session recording: where each spoken clip lies and which pauses hold quiet noise instead of silence. */
+export interface Session extends LongSpeech {
+  /** The pauses (seconds) in order, and whether each is noise (sox's white noise) rather than silence. */
+  pauses: { start: number; end: number; noise: boolean }[];
+}
+
+/**
+ * A session of about `seconds` (e.g. 20 minutes) built cheaply, the way a corpus session is cut from:
+ * each sentence is spoken once per voice by espeak-ng (24 clips), and the clips are concatenated in a
+ * seeded order with pauses (0.7-2.5 s) between them, of silence or of quiet white noise made by sox
+ * (`noise`: its amplitude, 0.01 ≈ -43 dBFS). Clip boundaries are known to the sample.
+ */
+export function makeSession(
+  dir: string,
+  options: { seconds: number; sampleRate?: number; seed?: number; noise?: number; voices?: string[] },
+): Session {
+  const rate = options.sampleRate ?? 16000;
+  const voices = options.voices ?? ['en-us', 'en-gb'];
+  const rand = random(options.seed ?? 11);
+  const clips = SENTENCES.flatMap((text, i) =>
+    voices.map((voice, v) => speak(text, rate, dir, voice, i * voices.length + v)),
+  );
+  const lengths = [0.7, 1.0, 1.3, 1.6, 2.0, 2.5];
+  const pauseOf = (seconds: number, noise: boolean): Float32Array => {
+    const args = ['-n', '-r', String(rate), '-c', '1', '-t', 'raw', '-e', 'floating-point', '-b', '32', '-'];
+    const raw = execFileSync(
+      'sox',
+      noise
+        ? [...args, 'synth', String(seconds), 'whitenoise', 'vol', String(options.noise ?? 0.01)]
+        : [...args, 'trim', '0', String(seconds)],
+      { maxBuffer: 1 << 26 },
+    );
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  };
+  const pauses = lengths.flatMap((s) => [pauseOf(s, false), pauseOf(s, true)]);
+  const parts: Float32Array[] = [];
+  const speech: LongSpeech['speech'] = [];
+  const gaps: number[] = [];
+  const pauseSpans: Session['pauses'] = [];
+  let at = 0;
+  const addPause = () => {
+    const k = Math.floor(rand() * pauses.length);
+    const p = pauses[k]!;
+    parts.push(p);
+    gaps.push(p.length / rate);
+    pauseSpans.push({ start: at / rate, end: (at + p.length) / rate, noise: k % 2 === 1 });
+    at += p.length;
+  };
+  addPause();
+  while (at / rate < options.seconds) {
+    const clip = clips[Math.floor(rand() * clips.length)]!;
+    parts.push(clip);
+    speech.push({ start: at / rate, end: (at + clip.length) / rate });
+    at += clip.length;
+    addPause();
+  }
+  const out = new Float32Array(at);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  const file = path.join(dir, `session-${rate}.wav`);
+  fs.writeFileSync(file, encodeWav16(out, rate));
+  for (const f of fs.readdirSync(dir)) if (f.startsWith('clip-')) fs.rmSync(path.join(dir, f));
+  return {
+    file,
+    sampleRate: rate,
+    duration: at / rate,
+    speech,
+    gaps,
+    noise: options.noise ?? 0.01,
+    pauses: pauseSpans,
+  };
+}

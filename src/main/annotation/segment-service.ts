@@ -1,9 +1,15 @@
-import type {
-  CommitSegmentsRequest,
-  CommitSegmentsResult,
-  SegmentEditResult,
-  UtteranceRow,
+import {
+  SNAP_WINDOW_MS,
+  type BoundarySnap,
+  type CommitSegmentsRequest,
+  type CommitSegmentsResult,
+  type ResizeSegmentResult,
+  type SegmentEditResult,
+  type UtteranceRow,
 } from '../../shared/contract';
+import { SNAP_ENERGY_FRAME_S, snapIndex } from '../audio/boundary-snap';
+import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
+import { openSampleReader } from '../audio/sample-reader';
 import type { AnnotationRecord, SegmentOp, SegmentSnapshot, SegmentState } from '../db/segments-repository';
 import { StudioError, notFound } from '../errors';
 import type { StudioEvents } from '../events';
@@ -33,6 +39,8 @@ export class SegmentService {
     private readonly store: ProjectStore,
     private readonly annotations: AnnotationService,
     private readonly events: StudioEvents,
+    /** Where snapping reads audio that is not a PCM WAV from. */
+    private readonly audio: DecodedAudioCache,
   ) {}
 
   /**
@@ -125,13 +133,80 @@ export class SegmentService {
     return { utteranceIds: [id], removed: [], flagged: [] };
   }
 
-  /** New boundaries for a segment, inside its recording; its labels stay. */
-  resize(utteranceId: number, start: number, end: number): SegmentEditResult {
-    return this.edit('resize', [utteranceId], ([u], rec) => {
+  /**
+   * New boundaries for a segment, inside its recording; its labels stay. With `snap`, each edge that
+   * moves is snapped first, from the recording's audio (see snapEdges); the answer says where each went.
+   */
+  async resize(
+    utteranceId: number,
+    start: number,
+    end: number,
+    snap: BoundarySnap = 'off',
+  ): Promise<ResizeSegmentResult> {
+    const snapped = snap === 'off' ? [] : await this.snapEdges(utteranceId, start, end, snap);
+    for (const s of snapped) {
+      if (s.edge === 'start') start = s.to;
+      else end = s.to;
+    }
+    const result = this.edit('resize', [utteranceId], ([u], rec) => {
       checkSpan(start, end, rec.durationS, rec.fileName);
       this.setSpan(u!, start, end);
       return { utteranceIds: [u!.id], removed: [], flagged: [] };
     });
+    return { ...result, start, end, snapped };
+  }
+
+  /**
+   * Where the edges of a resize go with snapping: each edge that moves goes to the nearest zero
+   * crossing or the quietest point (`mode`) within SNAP_WINDOW_MS of where it was put, never back to
+   * or past where it was (a nudge is never undone by its snap), never across a neighbouring segment it
+   * did not overlap, the file's ends or the segment's minimum length. Nothing qualifying in the window
+   * (no sign change in digital silence): the edge stays where it was put (`moved: false`).
+   */
+  private async snapEdges(
+    utteranceId: number,
+    start: number,
+    end: number,
+    mode: Exclude<BoundarySnap, 'off'>,
+  ): Promise<ResizeSegmentResult['snapped']> {
+    const { store } = this;
+    const u = store.utterances.byId(utteranceId);
+    if (!u) throw notFound(`Utterance ${utteranceId}`);
+    const rec = store.recordings.byId(u.recordingId)!;
+    checkSpan(start, end, rec.durationS, rec.fileName);
+    const edges = (['start', 'end'] as const).filter((e) => Math.abs((e === 'start' ? start : end) - u[e]) > 1e-9);
+    if (edges.length === 0) return [];
+    const reader = await openSampleReader(rec, this.audio);
+    const sr = reader.sampleRate;
+    const window = SNAP_WINDOW_MS / 1000;
+    const others = store.utterances.ofRecording(rec.id).filter((o) => o.id !== u.id);
+    const out: ResizeSegmentResult['snapped'] = [];
+    let span = { start, end };
+    for (const edge of edges) {
+      const target = span[edge];
+      const was = u[edge];
+      let lo = Math.max(0, target - window);
+      let hi = Math.min(rec.durationS, target + window);
+      // Onward only: strictly past where the edge was, in the direction it was moved.
+      if (target > was) lo = Math.max(lo, was + 1 / sr);
+      else hi = Math.min(hi, was - 1 / sr);
+      if (edge === 'start') {
+        hi = Math.min(hi, span.end - MIN_SEGMENT_S);
+        for (const o of others) if (o.end <= target + 1e-9) lo = Math.max(lo, o.end);
+      } else {
+        lo = Math.max(lo, span.start + MIN_SEGMENT_S);
+        for (const o of others) if (o.start >= target - 1e-9) hi = Math.min(hi, o.start);
+      }
+      const from = Math.ceil(lo * sr - 1e-6);
+      const to = Math.floor(hi * sr + 1e-6);
+      const margin = Math.ceil(SNAP_ENERGY_FRAME_S * sr) + 2;
+      const samples = to >= from ? await reader.read(from - margin, to + margin) : new Float32Array(0);
+      const index = snapIndex(samples, from - margin, sr, mode, target * sr, from, to);
+      const at = index === null ? target : index / sr;
+      out.push({ edge, requested: target, to: at, moved: index !== null });
+      span = { ...span, [edge]: at };
+    }
+    return out;
   }
 
   /**

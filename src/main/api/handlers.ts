@@ -95,7 +95,7 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     }),
     commitSegments: (request) => studio.segments.commit(request),
     createSegment: (input) => studio.segments.create(input),
-    resizeSegment: ({ utteranceId, start, end }) => studio.segments.resize(utteranceId, start, end),
+    resizeSegment: ({ utteranceId, start, end, snap }) => studio.segments.resize(utteranceId, start, end, snap),
     splitSegment: ({ utteranceId, at }) => studio.segments.split(utteranceId, at),
     mergeSegmentWithNext: ({ utteranceId }) => studio.segments.mergeWithNext(utteranceId),
     deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),

@@ -67,7 +67,7 @@ export class Studio {
     this.spectrograms = new SpectrogramService(store, this.audio);
     this.predictions = new PredictionService(store, this.annotations, this.events);
     this.agreement = new AgreementService(store, this.events);
-    this.segments = new SegmentService(store, this.annotations, this.events);
+    this.segments = new SegmentService(store, this.annotations, this.events, this.audio);
     this.segmentation = new SegmentationService(store);
     this.evaluation = new EvaluationService(store, this.annotations, (id) => this.agreement.visibility(id).model);
     this.training = new TrainingService(store, this.exporter, this.predictions);

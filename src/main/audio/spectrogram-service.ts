@@ -10,7 +10,7 @@ import {
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
-import { readWavSegment } from './wav';
+import { openSampleReader } from './sample-reader';
 
 /** What the service needs of a tile request, once the contract has checked it. */
 export interface TileRequest {
@@ -32,9 +32,6 @@ const MAX_FRAMES_PER_COLUMN = 16;
 const MAX_FFT_SIZE = 4096;
 /** The highest frequency shown by default: speech has little above it, and rows stay fine below it. */
 const DEFAULT_MAX_HZ = 8000;
-
-/** Mono samples [from, to) of a recording by sample index; outside the signal reads as silence. */
-type SampleReader = (from: number, to: number) => Promise<Float32Array>;
 
 /**
  * Spectrogram tiles of a recording's time range: Hann-windowed FFTs (fft.js) with the hop taken from
@@ -68,7 +65,7 @@ export class SpectrogramService {
         `startSeconds ${start} is at or past the end of recording ${rec.fileName} (${rec.durationS.toFixed(3)} s long)`,
       );
 
-    const reader = await this.readerOf(rec);
+    const reader = await openSampleReader(rec, this.audio);
     const sr = reader.sampleRate;
     const nyquist = sr / 2;
     const minHz = request.minHz ?? defaultMinHz(scale);
@@ -185,53 +182,6 @@ export class SpectrogramService {
       this.ffts.set(size, hit);
     }
     return hit;
-  }
-
-  /** Reads a PCM/float WAV's ranges straight from the file; anything else from the decoded cache. */
-  private async readerOf(rec: {
-    path: string;
-    format: string;
-    fileName: string;
-    sampleRate: number;
-  }): Promise<{ sampleRate: number; read: SampleReader }> {
-    try {
-      if (rec.format === 'wav') {
-        const probe = await readWavSegment(rec.path, 0, 0);
-        if (probe) {
-          const sr = probe.sampleRate;
-          const read: SampleReader = async (from, to) => {
-            const out = new Float32Array(to - from);
-            const lo = Math.max(0, from);
-            if (to <= lo) return out;
-            // readWavSegment takes seconds: ask a sample more each side, then place what came by index.
-            const startS = Math.max(0, lo - 1) / sr;
-            const got = await readWavSegment(rec.path, startS, (to + 1) / sr);
-            if (!got) return out;
-            const gotFrom = Math.max(0, Math.floor(startS * sr));
-            for (let i = Math.max(lo, gotFrom); i < Math.min(to, gotFrom + got.samples.length); i++)
-              out[i - from] = got.samples[i - gotFrom]!;
-            return out;
-          };
-          return { sampleRate: sr, read };
-        }
-      }
-      const audio = await this.audio.get(rec.path);
-      const read: SampleReader = (from, to) => {
-        const out = new Float32Array(to - from);
-        const k = 1 / audio.channels.length;
-        for (const channel of audio.channels) {
-          for (let i = Math.max(0, from); i < Math.min(to, channel.length); i++) out[i - from]! += channel[i]! * k;
-        }
-        return Promise.resolve(out);
-      };
-      return { sampleRate: audio.sampleRate, read };
-    } catch (err) {
-      if (err instanceof StudioError) throw err;
-      throw new StudioError(
-        'not_found',
-        `Recording ${rec.fileName} cannot be read: ${(err as Error).message} (${rec.path})`,
-      );
-    }
   }
 }
 

@@ -8,7 +8,14 @@ import { errorMessage, formatSeconds, withAlpha } from '../util/format';
 export const DECODE_LIMIT_SECONDS = 30;
 export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 const ZOOM_STEP = 1.5;
-const MAX_PX_PER_SECOND = 4000;
+/** The deepest zoom: about 10 ms across a panel (~1000 px), samples drawn one by one. */
+export const MAX_PX_PER_SECOND = 100_000;
+/**
+ * The widest the scrolled waveform may get (CSS px): Chromium lays out nothing wider than ~33.5
+ * million px, so a long clip's deepest zoom is this over its duration (a 2-hour clip: ~3,500 px/s,
+ * about a third of a second across the panel).
+ */
+export const MAX_SCROLL_WIDTH_PX = 25_000_000;
 
 /** How one region of the waveform is drawn. */
 export interface RegionStyle {
@@ -86,6 +93,16 @@ export class PlayerState {
   canZoomOut = $derived(this.zoom > 0);
   /** What is in view now (null while no clip is drawn). */
   viewport = $state<PlayerViewport | null>(null);
+  /** The recording time in view now, from the left edge to the right (null while no clip is drawn). */
+  visibleRange = $derived.by(() => {
+    const v = this.viewport;
+    if (!v || !(v.pxPerSecond > 0)) return null;
+    const start = v.clipStart + v.scrollPx / v.pxPerSecond;
+    return { start, end: Math.min(v.clipEnd, start + v.widthPx / v.pxPerSecond) };
+  });
+  /** The deepest zoom the drawn clip allows (px per second); 0 while none is drawn. */
+  maxZoom = $state(0);
+  canZoomIn = $derived(this.maxZoom > 0 && (this.zoom === 0 || this.zoom < this.maxZoom * 0.999));
   /** The waveform is drawn as an outline over the spectrogram. */
   private overSpectrogram = false;
 
@@ -130,7 +147,10 @@ export class PlayerState {
       audioRate: this.rate,
       // With segment editing, a drag across the waveform makes a segment; a click still seeks.
       dragToSeek: !edit,
-      autoScroll: true,
+      // Not wavesurfer's: it pulls the view back to the cursor whenever the cursor is redrawn, even
+      // paused, undoing a scroll (of a long recording, to the overview's place). The view follows the
+      // cursor only while playing (timeupdate below).
+      autoScroll: false,
       autoCenter: false,
       hideScrollbar: false,
       url,
@@ -139,6 +159,16 @@ export class PlayerState {
     });
     this.ws = ws;
     this.regions = regions;
+    // Zoomed in, the waveform scrolls: its scroller takes the keyboard focus like any scrollable region.
+    const scroller = ws.getWrapper().parentElement;
+    if (scroller) {
+      scroller.tabIndex = 0;
+      scroller.setAttribute('role', 'group');
+      scroller.setAttribute('aria-label', 'Waveform view');
+    }
+    this.maxZoom = Math.min(MAX_PX_PER_SECOND, MAX_SCROLL_WIDTH_PX / Math.max(clipDuration, 1e-3));
+    // A zoom kept from a shorter clip may be deeper than this one allows.
+    if (this.zoom > this.maxZoom) this.zoom = this.maxZoom;
 
     // The waveform follows its panel: its height is the panel's, less the scrollbar a zoom adds,
     // whenever either changes (a window resize, a zoom), so it never spills over the time axis.
@@ -184,10 +214,12 @@ export class PlayerState {
       }),
       ws.on('timeupdate', (t) => {
         this.time = t + this.clipStart;
+        if (ws.isPlaying()) this.keepInView(ws, t);
         if (this.loop && ws.isPlaying() && t >= this.regionEnd) ws.setTime(this.regionStart);
       }),
       ws.on('zoom', (pxPerSec) => {
         if (this.zoom !== 0) this.zoom = pxPerSec;
+        this.restyleProposals(ws);
         fitSoon();
       }),
       ws.on('redrawcomplete', () => {
@@ -244,6 +276,7 @@ export class PlayerState {
       if (this.ws === ws) {
         this.ws = null;
         this.viewport = null;
+        this.maxZoom = 0;
         this.regions = null;
         this.ready = false;
         this.playing = false;
@@ -329,7 +362,27 @@ export class PlayerState {
   }
 
   zoomIn(): void {
-    this.applyZoom(Math.min(MAX_PX_PER_SECOND, this.currentPxPerSecond() * ZOOM_STEP));
+    if (!this.canZoomIn) return;
+    this.applyZoom(Math.min(this.maxZoom, this.currentPxPerSecond() * ZOOM_STEP));
+  }
+
+  /** Scrolls the view so that `time` (recording time, inside the clip) is in its middle; the zoom stays. */
+  centreOn(time: number): void {
+    const ws = this.ws;
+    const v = this.viewport;
+    if (!ws || !this.ready || !v) return;
+    const local = time - this.clipStart;
+    if (local < 0 || local > ws.getDuration()) return;
+    // In the pixels the viewport is measured in (the browser stops the scroll at either end).
+    ws.setScroll(Math.max(0, local * v.pxPerSecond - v.widthPx / 2));
+  }
+
+  /** While playing: when the cursor (clip time) leaves the view, the view jumps on to it. */
+  private keepInView(ws: WaveSurfer, local: number): void {
+    const v = this.viewport;
+    if (!v || !(v.pxPerSecond > 0)) return;
+    const x = local * v.pxPerSecond;
+    if (x < v.scrollPx || x > v.scrollPx + v.widthPx) ws.setScroll(x);
   }
 
   zoomOut(): void {
@@ -398,6 +451,7 @@ export class PlayerState {
     if (!regions || !ws) return;
     const duration = ws.getDuration();
     if (!duration) return;
+    const pxPerSecond = ws.getWrapper().scrollWidth / duration;
     this.proposals.forEach((p, i) => {
       const start = p.start - this.clipStart;
       const end = p.end - this.clipStart;
@@ -424,14 +478,33 @@ export class PlayerState {
         top: '18%',
         height: '64%',
         boxSizing: 'border-box',
-        borderRadius: '3px',
-        border: p.skipped ? '1px dashed var(--muted)' : '2px solid var(--proposal)',
         background: p.skipped
           ? 'repeating-linear-gradient(135deg, transparent 0 5px, color-mix(in srgb, var(--muted) 25%, transparent) 5px 7px)'
           : 'color-mix(in srgb, var(--proposal) 22%, transparent)',
         pointerEvents: 'none',
       });
+      this.proposalEdges(el, p, (end - start) * pxPerSecond);
     });
+  }
+
+  /** Proposals drawn a few pixels wide (a long recording at fit) by a 1 px left edge: their pauses show. */
+  private proposalEdges(el: HTMLElement, p: ProposedRegion, widthPx: number): void {
+    const narrow = widthPx < NARROW_PROPOSAL_PX;
+    const line = p.skipped ? 'dashed var(--muted)' : 'solid var(--proposal)';
+    el.style.border = narrow ? 'none' : `${p.skipped ? 1 : 2}px ${line}`;
+    if (narrow) el.style.borderLeft = `1px ${line}`;
+    el.style.borderRadius = narrow ? '0' : '3px';
+  }
+
+  /** After a zoom: the proposals' edges for their new width. */
+  private restyleProposals(ws: WaveSurfer): void {
+    const duration = ws.getDuration();
+    if (!this.regions || !duration || this.proposals.length === 0) return;
+    const pxPerSecond = ws.getWrapper().scrollWidth / duration;
+    for (const region of this.regions.getRegions()) {
+      const p = /^p\d+$/.test(region.id) ? this.proposals[Number(region.id.slice(1))] : undefined;
+      if (p && region.element) this.proposalEdges(region.element, p, (region.end - region.start) * pxPerSecond);
+    }
   }
 
   /** Draws the current utterance at a span not yet saved (a nudge in progress), recording time. */
@@ -519,11 +592,17 @@ export class PlayerState {
 }
 
 const MIN_WAVE_HEIGHT = 40;
-const TICK_STEPS = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200];
+/** A proposal narrower than this (px) is drawn by its left edge only, not boxed. */
+const NARROW_PROPOSAL_PX = 10;
+const TICK_STEPS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200,
+];
 /** Labelled ticks are at least this far apart, whatever the zoom. */
 const MIN_LABEL_SPACING_PX = 64;
-/** A label this close to the right edge is drawn left of its tick, so it is not cut off. */
-const LABEL_ROOM_PX = 34;
+/** About how wide a tick label's characters are (10 px digits) and its padding, to keep labels apart. */
+const LABEL_CHAR_PX = 6;
+const LABEL_PAD_PX = 4;
+const LABEL_GAP_PX = 6;
 
 /**
  * The time axis under the waveform, for what is in view: labelled ticks spaced for the current
@@ -539,23 +618,46 @@ function drawTimeline(ws: WaveSurfer, timeline: HTMLElement, clipStart: number):
   const scroll = ws.getScroll();
   const width = timeline.clientWidth;
   const ticks: HTMLElement[] = [];
-  const first = Math.max(0, Math.floor(scroll / pxPerSecond / minor));
-  const last = Math.min(Math.floor(duration / minor + 1e-6), Math.ceil((scroll + width) / pxPerSecond / minor));
+  // Where the last label drawn ends: a label that would run into it is left out (its tick stays).
+  let lastLabelRight = -Infinity;
+  // Ticks at round recording times (1:00.50, not the clip's start plus a step), for what is in view.
+  const first = Math.max(0, Math.floor((clipStart + scroll / pxPerSecond) / minor));
+  const last = Math.min(
+    Math.floor((clipStart + duration) / minor + 1e-6),
+    Math.ceil((clipStart + (scroll + width) / pxPerSecond) / minor),
+  );
   for (let i = first; i <= last; i++) {
     const t = i * minor;
-    const x = t * pxPerSecond - scroll;
+    const x = (t - clipStart) * pxPerSecond - scroll;
     if (x < 0 || x > width) continue;
-    const major = i % 5 === 0;
     const tick = document.createElement('span');
-    tick.className = major ? 'tick major' : 'tick';
+    tick.className = 'tick';
     tick.style.left = `${x}px`;
-    if (major) {
-      tick.textContent = formatSeconds(t + clipStart);
-      if (x > width - LABEL_ROOM_PX) tick.classList.add('end');
+    if (i % 5 === 0) {
+      const text = formatTick(t, step);
+      const room = text.length * LABEL_CHAR_PX + LABEL_PAD_PX;
+      // Near the right edge the label goes left of its tick, so it is not cut off.
+      const flipped = x + room > width;
+      const left = flipped ? x - room : x;
+      if (left >= lastLabelRight + LABEL_GAP_PX) {
+        tick.textContent = text;
+        tick.classList.add('major');
+        if (flipped) tick.classList.add('end');
+        lastLabelRight = left + room;
+      }
     }
     ticks.push(tick);
   }
   timeline.replaceChildren(...ticks);
+}
+
+/** A tick's time: as elsewhere (1:02.50), with milliseconds when the ticks are closer than 10 ms. */
+function formatTick(seconds: number, step: number): string {
+  if (step >= 0.01) return formatSeconds(seconds);
+  const s = Math.max(0, seconds);
+  const minutes = Math.floor(s / 60);
+  const rest = (s - minutes * 60).toFixed(3);
+  return minutes > 0 ? `${minutes}:${rest.padStart(6, '0')}` : rest;
 }
 
 /** The small name tag drawn at the top of a region (styled per label in styleRegion). */

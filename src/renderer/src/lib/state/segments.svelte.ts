@@ -1,5 +1,8 @@
 import {
+  BoundarySnap as BoundarySnapSchema,
+  SNAP_WINDOW_MS,
   VadParams as VadParamsSchema,
+  type BoundarySnap,
   type CommitSegmentsRequest,
   type ProposedSegment,
   type UtteranceRow,
@@ -15,6 +18,15 @@ const MIN_SEGMENT_S = 0.02;
 /** Nudges pressed within this long of each other are one edit (one Undo). */
 const NUDGE_SETTLE_MS = 400;
 const EPSILON = 1e-6;
+/** Where the snapping choice is kept in the browser, like the theme. */
+const SNAP_KEY = 'wavfusion.segments.snap';
+
+/** How each snap mode is named in the UI and in what the edits say. */
+export const SNAP_NAMES: Record<BoundarySnap, string> = {
+  off: 'off',
+  'zero-crossing': 'zero crossing',
+  'low-energy': 'low energy',
+};
 
 /** VAD's proposal for the recording in view, as it is being reviewed. */
 export interface Proposal {
@@ -43,6 +55,11 @@ export class SegmentsState {
   committing = $state(false);
   /** The edge of the selected segment the nudge keys move. */
   boundary = $state<'start' | 'end'>('start');
+  /**
+   * Where a dragged or nudged edge snaps (the core finds the point in the audio, within
+   * SNAP_WINDOW_MS): off by default, remembered in the browser.
+   */
+  snap = $state<BoundarySnap>(readSnap());
 
   /** A nudge being made (not sent yet): the selected segment's span as it will be. */
   private draft: { id: number; start: number; end: number } | null = null;
@@ -85,6 +102,21 @@ export class SegmentsState {
   select(id: number): void {
     void this.flushNudge();
     this.studio.select(id);
+  }
+
+  /** Chooses how moved edges snap (remembered); says so. */
+  setSnap(mode: BoundarySnap): void {
+    this.snap = mode;
+    try {
+      localStorage.setItem(SNAP_KEY, mode);
+    } catch {
+      // Storage may be unavailable; the choice still holds for this page.
+    }
+    this.studio.showNotice(
+      mode === 'off'
+        ? 'Moved edges stay where they are put'
+        : `Moved edges snap to the nearest ${SNAP_NAMES[mode]} within ${SNAP_WINDOW_MS} ms`,
+    );
   }
 
   resetParams(): void {
@@ -320,12 +352,25 @@ export class SegmentsState {
 
   private async sendResize(id: number, start: number, end: number, row: UtteranceRow | null): Promise<void> {
     if (row && Math.abs(row.start - start) < EPSILON && Math.abs(row.end - end) < EPSILON) return;
+    const snap = this.snap;
     const result = await this.studio.editSegments(
       'resize the segment',
-      () => this.studio.client.resizeSegment({ utteranceId: id, start, end }),
+      () => this.studio.client.resizeSegment({ utteranceId: id, start, end, snap }),
       row ? { ...row, start, end } : undefined,
     );
-    if (result) this.studio.showNotice(`Segment now ${formatSeconds(start)}–${formatSeconds(end)} s`);
+    if (result) {
+      // Snapped: the list shows the span the core stored (the clip reloads on the core's event).
+      if (row && (result.start !== start || result.end !== end))
+        this.studio.list.replaceRow({ ...row, start: result.start, end: result.end });
+      const how = result.snapped.map((s) =>
+        s.moved
+          ? `${s.edge} snapped to ${SNAP_NAMES[snap]} (${formatMs(s.to - s.requested)})`
+          : `no ${SNAP_NAMES[snap]} within ${SNAP_WINDOW_MS} ms: ${s.edge} left as put`,
+      );
+      this.studio.showNotice(
+        `Segment now ${formatSeconds(result.start)}–${formatSeconds(result.end)} s${how.length ? `: ${how.join('; ')}` : ''}`,
+      );
+    }
     // Refused: the waveform shows the segment where it still is.
     else if (row && this.studio.selectedId === id) this.player.previewSpan(row.start, row.end);
   }
@@ -380,4 +425,19 @@ export class SegmentsState {
       ? 'overlaps a labelled utterance: it is kept and this proposal skipped'
       : 'overlaps an existing utterance: it is kept and this proposal skipped';
   }
+}
+
+function readSnap(): BoundarySnap {
+  try {
+    const parsed = BoundarySnapSchema.safeParse(localStorage.getItem(SNAP_KEY));
+    return parsed.success ? parsed.data : 'off';
+  } catch {
+    return 'off';
+  }
+}
+
+/** A signed shift in ms, e.g. "+3.2 ms". */
+function formatMs(seconds: number): string {
+  const ms = seconds * 1000;
+  return `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(1)} ms`;
 }
