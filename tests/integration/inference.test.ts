@@ -19,8 +19,7 @@ const ok = (r: PredictResult) => {
 
 function copyBundle(): string {
   const dir = tempDir('bundle-');
-  for (const f of ['model.onnx', 'model.json', 'tokenizer.json'])
-    fs.copyFileSync(path.join(DEMO_MODEL, f), path.join(dir, f));
+  for (const f of fs.readdirSync(DEMO_MODEL)) fs.copyFileSync(path.join(DEMO_MODEL, f), path.join(dir, f));
   return dir;
 }
 

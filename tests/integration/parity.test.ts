@@ -28,6 +28,8 @@ interface Case {
   text_gate: number;
   embedding: number[];
   audio_16k_first_samples?: number[];
+  /** A speaker-normalised bundle: the outputs with the exact cases' shared speaker statistics. */
+  speaker?: { logits: number[]; probabilities: number[]; text_gate: number };
 }
 interface Fixtures {
   model: { name: string; labels: string[]; model_onnx_sha256: string };
@@ -42,6 +44,7 @@ interface Fixtures {
   };
   cases: Case[];
   batched_exact_cases: { case_ids: string[]; logits: number[][]; text_gate: number[] };
+  speaker_case?: { name: string; case_ids: string[]; statistics: number[] };
 }
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -129,6 +132,43 @@ describe('parity with the PyTorch reference', () => {
       expect(maxAbs(r.probabilities, c.probabilities), c.id).toBeLessThanOrEqual(tol.probabilities_max_abs_err);
       expect(Math.abs(r.textGate - c.text_gate), c.id).toBeLessThanOrEqual(tol.text_gate_max_abs_err);
     }
+  });
+
+  it("a speaker-normalised bundle: the same speaker statistics and outputs for one speaker's utterances", async () => {
+    const normalisation = engine.bundle.manifest.speaker_normalisation;
+    if (!normalisation) {
+      expect(fixtures.speaker_case, 'fixtures have a speaker case but the bundle is not speaker-normalised').toBe(
+        undefined,
+      );
+      return;
+    }
+    const speaker = fixtures.speaker_case!;
+    expect(speaker.case_ids.length).toBeGreaterThanOrEqual(normalisation.min_utterances);
+    const byId = new Map(fixtures.cases.map((c) => [c.id, c]));
+    const requests = speaker.case_ids.map((id) => ({
+      key: id,
+      path: path.join(FIXTURES, byId.get(id)!.wav),
+      start: null,
+      end: null,
+      text: byId.get(id)!.text,
+      speaker: speaker.name,
+    }));
+    const tol = fixtures.tolerances.exact;
+    let compared = 0;
+    for await (const chunk of engine.predict(requests)) {
+      for (const r of chunk) {
+        if (!r.ok) throw new Error(`${r.key}: ${r.error}`);
+        const ref = byId.get(r.key)!.speaker!;
+        expect(relErr(r.logits, ref.logits), `${r.key} logits`).toBeLessThanOrEqual(tol.logits_max_rel_err);
+        expect(maxAbs(r.probabilities, ref.probabilities), `${r.key} probabilities`).toBeLessThanOrEqual(
+          tol.probabilities_max_abs_err,
+        );
+        // and the speaker's statistics moved the prediction off the no-speaker one
+        expect(maxAbs(r.logits, results.get(r.key)!.logits), r.key).toBeGreaterThan(1e-3);
+        compared++;
+      }
+    }
+    expect(compared).toBe(speaker.case_ids.length);
   });
 
   it('matches the reference run of the same cases as one zero-padded batch', () => {

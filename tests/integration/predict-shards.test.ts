@@ -18,8 +18,7 @@ let corpus: string;
 beforeAll(() => {
   // a bundle with an int8 variant, made by the training package's quantizer (its accuracy guard on the parity clips)
   bundle = tempDir('shard-bundle-');
-  for (const f of ['model.onnx', 'model.json', 'tokenizer.json', 'model.pt'])
-    fs.copyFileSync(path.join(DEMO_MODEL, f), path.join(bundle, f));
+  for (const f of fs.readdirSync(DEMO_MODEL)) fs.copyFileSync(path.join(DEMO_MODEL, f), path.join(bundle, f));
   const q = spawnSync(
     '/usr/bin/python3',
     ['-m', 'wavfusion', 'quantize', '--model', bundle, '--data', path.join(REPO_ROOT, 'tests', 'fixtures', 'parity')],

@@ -24,7 +24,14 @@ function fakeBundle(int8: boolean): ModelBundle {
     pad_token_id: 1,
     variants: { fp32: { file: 'model.onnx' }, int8: { file: 'model.int8.onnx' } },
   };
-  return { dir, manifest, modelPath: path.join(dir, 'model.onnx'), tokenizerJson: {}, checksum: 'x' };
+  return {
+    dir,
+    manifest,
+    modelPath: path.join(dir, 'model.onnx'),
+    statisticsModelPath: null,
+    tokenizerJson: {},
+    checksum: 'x',
+  };
 }
 
 describe('precision selection', () => {

@@ -42,6 +42,10 @@ declare -A ROWS=(
   [baseline-loco-tess-speaker-normalised]="baseline --test-corpus tess --speaker-normalise"
   [baseline-loco-nemo-speaker-normalised]="baseline --test-corpus nemo-pl --speaker-normalise"
   [gca-mar-log-mel-stats-encoder-dropout]="train-corpora --log-mel-statistics --encoder-dropout 0.5"
+  [gca-mar-speaker-normalised]="train-corpora --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
+  [loco-ravdess-speaker-normalised]="train-corpora --test-corpus ravdess-speech --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
+  [loco-tess-speaker-normalised]="train-corpora --test-corpus tess --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
+  [loco-nemo-speaker-normalised]="train-corpora --test-corpus nemo-pl --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
 )
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
        gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling
@@ -49,7 +53,8 @@ ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo base
        gca-mar-log-mel-stats audio-only-log-mel-stats loco-ravdess-log-mel-stats loco-tess-log-mel-stats
        loco-nemo-log-mel-stats gca-mar-log-mel-stats-encoder-dropout baseline-speaker-normalised
        baseline-loco-ravdess-speaker-normalised baseline-loco-tess-speaker-normalised
-       baseline-loco-nemo-speaker-normalised)
+       baseline-loco-nemo-speaker-normalised gca-mar-speaker-normalised loco-ravdess-speaker-normalised
+       loco-tess-speaker-normalised loco-nemo-speaker-normalised)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
   args=${ROWS[$row]:?unknown row $row}

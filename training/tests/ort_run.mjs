@@ -18,7 +18,11 @@ const [modelPath, inputsPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(inputsPath, 'utf8'));
 const feeds = {};
 for (const [name, t] of Object.entries(spec)) {
-  const data = t.dtype === 'int64' ? BigInt64Array.from(t.data.map((v) => BigInt(v))) : Float32Array.from(t.data);
+  // float data: null stands for NaN (JSON has none)
+  const data =
+    t.dtype === 'int64'
+      ? BigInt64Array.from(t.data.map((v) => BigInt(v)))
+      : Float32Array.from(t.data, (v) => (v === null ? NaN : v));
   feeds[name] = new ort.Tensor(t.dtype, data, t.dims);
 }
 const session = await ort.InferenceSession.create(modelPath);

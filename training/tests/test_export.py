@@ -50,9 +50,11 @@ def test_export_checker_and_dynamic_axes(exported):
 
 
 def _spec(arrays):
-    names = ["audio", "audio_lengths", "input_ids", "attention_mask"]
+    """Inputs by the bundle contract's names, in order (a fifth array: ``speaker_statistics``; NaN is
+    written as null, which ort_run.mjs reads back as NaN)."""
+    names = ["audio", "audio_lengths", "input_ids", "attention_mask", "speaker_statistics"]
     return {n: {"dtype": "float32" if a.dtype == torch.float32 else "int64", "dims": list(a.shape),
-                "data": a.flatten().tolist()} for n, a in zip(names, arrays)}
+                "data": [None if v != v else v for v in a.flatten().tolist()]} for n, a in zip(names, arrays)}
 
 
 def run_onnxruntime_node(model_path, arrays, tmp_path):

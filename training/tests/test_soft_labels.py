@@ -56,8 +56,10 @@ def test_export_soft_labels_are_read_and_become_the_targets(espeak_corpus, tmp_p
     tok = train_bpe([it.text for it in train_items], vocab_size=300)
     soft = Batcher(train_items, corpus.labels, tok, 64, 32, train=False, soft_labels=True)
     hard = Batcher(train_items, corpus.labels, tok, 64, 32, train=False)
-    *_, labels, _present, targets = next(iter(soft))
-    *_, hard_labels, _p, hard_targets = next(iter(hard))
+    first = next(iter(soft))
+    labels, targets = first.labels, first.targets
+    second = next(iter(hard))
+    hard_labels, hard_targets = second.labels, second.targets
     assert torch.equal(labels, hard_labels)
     assert torch.equal(hard_targets, torch.nn.functional.one_hot(hard_labels, len(corpus.labels)).float())
     order = sorted(range(len(train_items)), key=lambda j: len(train_items[j].loaded_audio()))

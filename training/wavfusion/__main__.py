@@ -106,6 +106,13 @@ def main(argv=None) -> int:
     tc.add_argument("--encoder-dropout", type=float, default=None,
                     help="training-time probability that a clip is classified by the utterance-statistics path alone "
                     "(needs --log-mel-statistics)")
+    tc.add_argument("--speaker-normalise", action="store_const", const=True, default=None,
+                    help="normalise the utterance-statistics path by each speaker's own statistics (mean and "
+                    "deviation over the speaker's clips, no labels; needs --log-mel-statistics; --init-from may "
+                    "switch it on)")
+    tc.add_argument("--speaker-statistics-dropout", type=float, default=None,
+                    help="training-time probability that a clip is normalised by the training set's statistics "
+                    "instead of its speaker's (what the model does for utterances without a speaker)")
     tc.add_argument("--bundle-version", default=None, help="version written to model.json (e.g. 0.3.0)")
     tc.add_argument("--select-corpora", nargs="+", default=None, metavar="CORPUS",
                     help="choose the best epoch by validation UA on these corpora only (default: all validation "
@@ -214,7 +221,9 @@ def main(argv=None) -> int:
                                                   "log_mel_statistics": args.log_mel_statistics,
                                                   "audio.mel_warp": args.mel_warp,
                                                   "audio.mask_mel_bands": args.mask_mel_bands,
-                                                  "encoder_dropout": args.encoder_dropout},
+                                                  "encoder_dropout": args.encoder_dropout,
+                                                  "speaker_normalised_statistics": args.speaker_normalise,
+                                                  "speaker_statistics_dropout": args.speaker_statistics_dropout},
                                 device=args.device, select_corpora=args.select_corpora,
                                 bundle_version=args.bundle_version,
                                 tokenizer=init["tokenizer"] if init else None)

@@ -107,6 +107,14 @@ class WavFusionConfig:
     # utterance-statistics path must classify that row on its own (modality dropout between the two
     # paths; needs log_mel_statistics; no effect in eval mode or in the exported graph)
     encoder_dropout: float = 0.0
+    # the statistics path normalised by the speaker: each utterance's statistics are z-normalised by the
+    # mean and deviation of the statistics over its speaker's utterances (a model input the studio computes
+    # per speaker column; without one, the training set's). Needs log_mel_statistics. See training/README
+    # "Speaker-normalised statistics".
+    speaker_normalised_statistics: bool = False
+    # training-time probability that a row is normalised by the training set's statistics instead of its
+    # speaker's (so the model also serves utterances without a speaker); no effect in eval or export
+    speaker_statistics_dropout: float = 0.0
     # homogeneous feature discrepancy learning
     mar_dim: int = 256
     mar_margin: float = 0.3
@@ -161,6 +169,10 @@ class WavFusionConfig:
         if self.encoder_dropout > 0 and not self.log_mel_statistics:
             raise ValueError("encoder_dropout needs log_mel_statistics (the path that classifies a row without "
                              "the encoder)")
+        if self.speaker_normalised_statistics and not self.log_mel_statistics:
+            raise ValueError("speaker_normalised_statistics needs log_mel_statistics (it normalises that path)")
+        if not 0.0 <= self.speaker_statistics_dropout <= 1.0:
+            raise ValueError(f"speaker_statistics_dropout={self.speaker_statistics_dropout} must be in [0, 1]")
         if self.log_mel_statistics and (a.feature_encoder != "log-mel" or self.fusion == "text"):
             raise ValueError("log_mel_statistics needs the log-mel feature encoder and an audio branch "
                              f"(feature_encoder={a.feature_encoder!r}, fusion={self.fusion!r})")

@@ -20,7 +20,7 @@ import json
 import os
 import random
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -46,6 +46,9 @@ class Item:
     # the annotators' vote distribution (a studio export's soft_label column), label -> share; None: the
     # hard label only
     soft: Optional[Dict[str, float]] = None
+    # mean and standard deviation [2, 4M] of the statistics over this item's speaker (wavfusion.speakers);
+    # None: the model's training-set statistics
+    speaker_statistics: Optional[np.ndarray] = None
 
     def loaded_audio(self) -> np.ndarray:
         """``audio``, once loaded (load_audio_checked / load_audio_cache, or a reader that fills it in)."""
@@ -282,10 +285,23 @@ def speed_change(a: np.ndarray, factor: float) -> np.ndarray:
     return np.interp(np.arange(n) * factor, np.arange(len(a)), a).astype(np.float32)
 
 
+class Batch(NamedTuple):
+    """One batch. ``audio`` [B, S] float32 (zero-padded), ``lengths`` [B], ``input_ids`` and
+    ``attention_mask`` [B, N], ``labels`` [B], ``text_present`` [B] bool, ``targets`` [B, L] (each row's
+    vote distribution where it has one and soft labels are on, else the one-hot of its label),
+    ``speaker_statistics`` [B, 2, 4M] (NaN rows: no speaker statistics) or None when no item has any."""
+    audio: torch.Tensor
+    lengths: torch.Tensor
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    labels: torch.Tensor
+    text_present: torch.Tensor
+    targets: torch.Tensor
+    speaker_statistics: Optional[torch.Tensor]
+
+
 class Batcher:
-    """Length-bucketed, seeded batches: (audio, lengths, input_ids, attention_mask, labels, text_present,
-    targets). ``targets`` [B, L]: each row's vote distribution (``Item.soft``) where it has one and
-    ``soft_labels`` is on, else the one-hot of its label."""
+    """Length-bucketed, seeded :class:`Batch` es of ``items``."""
 
     def __init__(self, items: Sequence[Item], labels: Sequence[str], tokenizer: ByteLevelBPETokenizer,
                  batch_size: int, max_tokens: int, train: bool, seed: int = 0, text_dropout: float = 0.0,
@@ -369,5 +385,12 @@ class Batcher:
                     dist = torch.tensor([soft.get(l, 0.0) for l in self.label_ids], dtype=torch.float32)
                     if float(dist.sum()) > 0:
                         targets[row] = dist / dist.sum()
-        return (torch.from_numpy(audio), lengths, torch.tensor(ids, dtype=torch.long),
-                torch.tensor(mask, dtype=torch.long), labels, torch.tensor(present, dtype=torch.bool), targets)
+        speaker_statistics = None
+        given = [self.items[j].speaker_statistics for j in b]
+        shape = next((g.shape for g in given if g is not None), None)
+        if shape is not None:
+            speaker_statistics = torch.from_numpy(np.stack([g if g is not None else np.full(shape, np.nan, np.float32)
+                                                            for g in given]).astype(np.float32))
+        return Batch(torch.from_numpy(audio), lengths, torch.tensor(ids, dtype=torch.long),
+                     torch.tensor(mask, dtype=torch.long), labels, torch.tensor(present, dtype=torch.bool), targets,
+                     speaker_statistics)

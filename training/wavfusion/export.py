@@ -12,7 +12,8 @@ import torch
 
 from . import __version__
 from .config import WavFusionConfig
-from .modules import OnnxWrapper, WavFusionModel
+from .modules import (OnnxWrapper, SpeakerNormalisedOnnxWrapper, UtteranceStatisticsOnnxWrapper,
+                      WavFusionModel)
 from .tokenizer import EMPTY_TEXT_IDS, PAD_ID, ByteLevelBPETokenizer
 
 OPSET = 17
@@ -49,22 +50,51 @@ def example_inputs(batch: int = 2, samples: int = 16000, tokens: int = 7, vocab:
     return audio, lengths, ids, mask
 
 
-def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: bool = True) -> str:
-    model = model.eval()
-    wrapper = OnnxWrapper(model).eval()
-    args = example_inputs(vocab=model.config.text.vocab_size)
+SPEAKER_STATISTICS = "speaker_statistics"
+STATISTICS_MODEL = "statistics.onnx"
+
+
+def speaker_normalised(model: WavFusionModel) -> bool:
+    return bool(model.config.log_mel_statistics and model.config.speaker_normalised_statistics)
+
+
+def _export(wrapper: torch.nn.Module, args: Tuple[torch.Tensor, ...], path: str, inputs, outputs, axes,
+            opset: int, check: bool) -> str:
     extra = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         extra["dynamo"] = False  # newer torch defaults to the dynamo exporter; we use TorchScript tracing
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(wrapper, args, path, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
-                          dynamic_axes=DYNAMIC_AXES, opset_version=opset, do_constant_folding=True, **extra)
+        torch.onnx.export(wrapper, args, path, input_names=inputs, output_names=outputs,
+                          dynamic_axes=axes, opset_version=opset, do_constant_folding=True, **extra)
     if check:
         import onnx.checker
 
         onnx.checker.check_model(onnx.load(path), full_check=True)
     return path
+
+
+def export_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: bool = True) -> str:
+    """model.onnx; a speaker-normalised model takes a fifth input, ``speaker_statistics`` [B, 2, 4M]."""
+    model = model.eval()
+    args = example_inputs(vocab=model.config.text.vocab_size)
+    if not speaker_normalised(model):
+        return _export(OnnxWrapper(model).eval(), args, path, INPUT_NAMES, OUTPUT_NAMES, DYNAMIC_AXES, opset, check)
+    dim = model.log_mel_statistics.dim
+    spk = torch.stack([torch.zeros(args[0].shape[0], dim), torch.ones(args[0].shape[0], dim)], dim=1)
+    spk[-1] = float("nan")  # a row without its speaker's statistics
+    return _export(SpeakerNormalisedOnnxWrapper(model).eval(), args + (spk,), path,
+                   INPUT_NAMES + [SPEAKER_STATISTICS], OUTPUT_NAMES,
+                   {**DYNAMIC_AXES, SPEAKER_STATISTICS: {0: "batch"}}, opset, check)
+
+
+def export_statistics_onnx(model: WavFusionModel, path: str, opset: int = OPSET, check: bool = True) -> str:
+    """statistics.onnx: audio, audio_lengths -> statistics [B, 4M] (see UtteranceStatisticsOnnxWrapper)."""
+    model = model.eval()
+    audio, lengths = example_inputs()[:2]
+    return _export(UtteranceStatisticsOnnxWrapper(model).eval(), (audio, lengths), path, INPUT_NAMES[:2],
+                   ["statistics"], {"audio": DYNAMIC_AXES["audio"], "audio_lengths": DYNAMIC_AXES["audio_lengths"],
+                                    "statistics": {0: "batch"}}, opset, check)
 
 
 def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], version: str = "0.1.0",
@@ -111,6 +141,17 @@ def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], versi
         "exported_with": {"wavfusion": __version__, "torch": torch.__version__},
         "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
     }
+    if speaker_normalised(model):
+        dim = model.log_mel_statistics.dim
+        from .speakers import MIN_UTTERANCES
+
+        d["inputs"][SPEAKER_STATISTICS] = {
+            "dtype": "float32", "shape": ["batch", 2, dim],
+            "description": "per row: mean and population standard deviation, over the utterances of the row's "
+                           "speaker, of statistics.onnx's output; a row of NaN (no speaker, or fewer than "
+                           "min_utterances) uses the training set's"}
+        d["speaker_normalisation"] = {"input": SPEAKER_STATISTICS, "statistics_model": STATISTICS_MODEL,
+                                      "dimension": dim, "min_utterances": MIN_UTTERANCES}
     if disclaimer:
         d["disclaimer"] = disclaimer
     return d
@@ -128,6 +169,8 @@ def write_bundle(model: WavFusionModel, tokenizer: ByteLevelBPETokenizer, out_di
                  ) -> Dict[str, Any]:
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, os.path.join(out_dir, "model.onnx"))
+    if speaker_normalised(model):
+        export_statistics_onnx(model, os.path.join(out_dir, STATISTICS_MODEL))
     tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
     meta = model_json(model, name, training, disclaimer=disclaimer)
     if save_weights:

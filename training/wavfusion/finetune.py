@@ -48,8 +48,10 @@ def check_labels(data_labels: List[str], bundle_labels: List[str], folder: str) 
 # own initialisation (StatisticsPooling starts as the mean and LogMelStatistics at zero, so the continued
 # model starts where it was)
 # training-time settings without parameters (augmentation, path dropout): a continued run may set them
-AUGMENTATION_OPTIONS = ("audio.mel_warp", "audio.mask_mel_bands", "audio.mask_mel_width", "encoder_dropout")
-CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",), "log_mel_statistics": ("log_mel_statistics.",)}
+AUGMENTATION_OPTIONS = ("audio.mel_warp", "audio.mask_mel_bands", "audio.mask_mel_width", "encoder_dropout",
+                        "speaker_statistics_dropout")
+CONTINUABLE_OPTIONS = {"pooling": ("statistics_pooling.",), "log_mel_statistics": ("log_mel_statistics.",),
+                       "speaker_normalised_statistics": ("log_mel_statistics.fallback",)}
 
 
 def load_weights(model: WavFusionModel, weights: str, folder: str, new_prefixes: Tuple[str, ...] = ()) -> None:

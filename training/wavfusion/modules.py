@@ -96,8 +96,16 @@ class LogMelStatistics(nn.Module):
     begins exactly where that bundle was. These are the statistics the log-mel + MLP floor reads
     (without its percentiles, which have no masked ONNX form); the encoder adds what they miss."""
 
-    def __init__(self, num_mel_bins: int, hidden: int, dropout: float):
+    def __init__(self, num_mel_bins: int, hidden: int, dropout: float, speaker_normalised: bool = False,
+                 speaker_statistics_dropout: float = 0.0):
         super().__init__()
+        self.dim = 4 * num_mel_bins
+        self.speaker_normalised = speaker_normalised
+        self.speaker_statistics_dropout = speaker_statistics_dropout
+        if speaker_normalised:
+            # what a row without its speaker's statistics (a NaN row) is normalised by: mean and standard
+            # deviation of the training utterances' statistics [2, 4M], set by the trainer
+            self.register_buffer("fallback", torch.stack([torch.zeros(self.dim), torch.ones(self.dim)]))
         self.norm = nn.BatchNorm1d(4 * num_mel_bins)
         self.proj = nn.Linear(4 * num_mel_bins, hidden)
         self.dropout = nn.Dropout(dropout)
@@ -106,7 +114,10 @@ class LogMelStatistics(nn.Module):
             self.out.weight.zero_()
             self.out.bias.zero_()
 
-    def forward(self, log_mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def statistics(log_mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log-mel [B, M, T], frame mask [B, T] -> the utterance statistics [B, 4M] (band means, band
+        deviations, delta means, delta deviations)."""
         frames = log_mel.transpose(1, 2)  # [B, T, M]
         deltas = frames[:, 1:] - frames[:, :-1]
         delta_mask = mask[:, 1:] * mask[:, :-1]
@@ -114,7 +125,29 @@ class LogMelStatistics(nn.Module):
         for x, m in ((frames, mask), (deltas, delta_mask)):
             mean = masked_mean(x, m)
             stats += [mean, masked_std(x, m, mean)]
-        stats = torch.cat(stats, dim=-1)
+        return torch.cat(stats, dim=-1)
+
+    def speaker_normalise(self, stats: torch.Tensor, speaker_statistics: Optional[torch.Tensor]) -> torch.Tensor:
+        """``stats`` [B, 4M] z-normalised by ``speaker_statistics`` [B, 2, 4M] (mean and standard deviation
+        of the statistics over the speaker's utterances); a row that is NaN, or no tensor at all, uses the
+        training set's (``fallback``). In training a row falls back with probability
+        ``speaker_statistics_dropout``, so the model also knows utterances whose speaker is unknown."""
+        fallback = self.fallback.unsqueeze(0).expand(stats.shape[0], 2, self.dim)
+        if speaker_statistics is None:
+            speaker_statistics = fallback
+        else:
+            missing = torch.isnan(speaker_statistics)
+            if self.training and self.speaker_statistics_dropout > 0:
+                drop = torch.rand(stats.shape[0], 1, 1, device=stats.device) < self.speaker_statistics_dropout
+                missing = missing | drop
+            speaker_statistics = torch.where(missing, fallback, speaker_statistics)
+        return (stats - speaker_statistics[:, 0]) / speaker_statistics[:, 1].clamp(min=1e-2)
+
+    def forward(self, log_mel: torch.Tensor, mask: torch.Tensor,
+                speaker_statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+        stats = self.statistics(log_mel, mask)
+        if self.speaker_normalised:
+            stats = self.speaker_normalise(stats, speaker_statistics)
         if self.training and stats.shape[0] == 1:
             # a batch of one has no batch statistics: normalise with the running ones
             normed = F.batch_norm(stats, self.norm.running_mean, self.norm.running_var, self.norm.weight,
@@ -824,7 +857,9 @@ class WavFusionModel(nn.Module):
         if cfg.pooling == "mean-std" and self.uses_audio:
             self.statistics_pooling = StatisticsPooling(hidden)
         if cfg.log_mel_statistics:
-            self.log_mel_statistics = LogMelStatistics(cfg.audio.num_mel_bins, hidden, cfg.classifier_dropout)
+            self.log_mel_statistics = LogMelStatistics(cfg.audio.num_mel_bins, hidden, cfg.classifier_dropout,
+                                                       cfg.speaker_normalised_statistics,
+                                                       cfg.speaker_statistics_dropout)
         self.mar_encoder = nn.Linear(hidden, cfg.mar_dim)  # shared across modalities (L_mar)
         self.classifier_dropout = nn.Dropout(cfg.classifier_dropout)
         self.classifier = nn.Linear(2 * hidden if cfg.fusion == "concat" else hidden, cfg.num_labels)
@@ -850,12 +885,25 @@ class WavFusionModel(nn.Module):
         text_states = self.text_encoder(input_ids, attention_mask)
         return self.text_proj_norm(self.text_proj(text_states))
 
+    def utterance_statistics(self, audio: torch.Tensor, audio_lengths: torch.Tensor) -> torch.Tensor:
+        """[B, S] raw 16 kHz samples, valid lengths [B] -> the statistics path's raw input [B, 4M] (no
+        augmentation): what a speaker's mean and deviation are taken over (``statistics.onnx``)."""
+        front_end = self.audio_encoder.feature_extractor
+        assert isinstance(front_end, LogMelFeatureEncoder)  # config.validate
+        lengths = audio_lengths.to(torch.long)
+        samples = F.pad(self.normalise_audio(audio, lengths), (0, self.audio_encoder.receptive_field))
+        log_mel = front_end.log_mel(samples)
+        return LogMelStatistics.statistics(log_mel, lengths_to_mask(log_mel[:, 0], front_end.stft_frames(lengths)))
+
     def forward(self, audio: torch.Tensor, audio_lengths: torch.Tensor, input_ids: torch.Tensor,
-                attention_mask: torch.Tensor, text_present: Optional[torch.Tensor] = None
-                ) -> WavFusionOutput:
+                attention_mask: torch.Tensor, text_present: Optional[torch.Tensor] = None,
+                speaker_statistics: Optional[torch.Tensor] = None) -> WavFusionOutput:
         """``audio`` [B, S] raw 16 kHz samples (zero-padded), ``audio_lengths`` [B] valid samples,
         ``input_ids`` [B, N] and ``attention_mask`` [B, N] (1 valid token), ``text_present`` [B]
-        (optional, training: 0 for a row whose transcript was dropped zeroes its text gate)."""
+        (optional, training: 0 for a row whose transcript was dropped zeroes its text gate),
+        ``speaker_statistics`` [B, 2, 4M] (optional, with ``speaker_normalised_statistics``: mean and
+        standard deviation of :meth:`utterance_statistics` over each row's speaker; NaN rows or None:
+        the training set's)."""
         cfg = self.config
         text_mask = attention_mask.to(torch.float32)
         text_tokens: Optional[torch.Tensor] = None
@@ -903,7 +951,7 @@ class WavFusionModel(nn.Module):
                 if self.training and cfg.encoder_dropout > 0:
                     keep = (torch.rand(embedding.shape[0], 1, device=embedding.device) >= cfg.encoder_dropout)
                     embedding = embedding * keep.to(embedding.dtype)
-                embedding = embedding + self.log_mel_statistics(log_mel, stft_mask)
+                embedding = embedding + self.log_mel_statistics(log_mel, stft_mask, speaker_statistics)
             if cfg.fusion == "concat":
                 assert text_feat is not None  # "concat" uses text
                 embedding = torch.cat([embedding, text_feat], dim=-1)
@@ -945,3 +993,30 @@ class OnnxWrapper(nn.Module):
                 attention_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         output = self.model(audio, audio_lengths, input_ids, attention_mask)
         return output.logits, output.embedding, output.text_gate
+
+
+class SpeakerNormalisedOnnxWrapper(nn.Module):
+    """The bundle contract plus ``speaker_statistics`` [B, 2, 4M] (NaN rows: the training set's), for a
+    model with ``speaker_normalised_statistics``."""
+
+    def __init__(self, model: WavFusionModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, audio: torch.Tensor, audio_lengths: torch.Tensor, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor, speaker_statistics: torch.Tensor
+                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        output = self.model(audio, audio_lengths, input_ids, attention_mask, speaker_statistics=speaker_statistics)
+        return output.logits, output.embedding, output.text_gate
+
+
+class UtteranceStatisticsOnnxWrapper(nn.Module):
+    """``statistics.onnx``: audio [B, S], audio_lengths [B] -> statistics [B, 4M], what the studio averages
+    over a speaker's utterances to make their ``speaker_statistics``."""
+
+    def __init__(self, model: WavFusionModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, audio: torch.Tensor, audio_lengths: torch.Tensor) -> torch.Tensor:
+        return self.model.utterance_statistics(audio, audio_lengths)

@@ -55,8 +55,10 @@ def predict_items(model, tok, items: Sequence[Item], labels: Sequence[str], use_
     model.eval()
     dev = next(model.parameters()).device
     with torch.no_grad():
-        for audio, lengths, ids, mask, _labels, _present, _targets in b:
-            preds += model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)).logits.argmax(-1).tolist()
+        for batch in b:
+            spk = batch.speaker_statistics.to(dev) if batch.speaker_statistics is not None else None
+            preds += model(batch.audio.to(dev), batch.lengths.to(dev), batch.input_ids.to(dev),
+                           batch.attention_mask.to(dev), speaker_statistics=spk).logits.argmax(-1).tolist()
     out = [0] * len(items)
     for k, j in enumerate(order):
         out[j] = preds[k]
@@ -140,6 +142,12 @@ def evaluate_bundle(model_dir: str, corpora: Optional[Sequence[str]] = None, syn
     items = [it for it in items if it.label in labels]
     if not items:
         raise ValueError(f"no {split} items with the model's labels {labels}")
+    if model.config.speaker_normalised_statistics:
+        # each speaker normalised by their own utterances in this split, as the studio does in a project
+        from .speakers import assign_speaker_statistics
+
+        counts = assign_speaker_statistics(model, items, int(model.config.max_seconds * 16000))
+        log(f"speaker statistics: {counts['speakers']} speakers, {counts['fallback_items']} items without")
     rep = report(model, tok, items, labels)
     out: Dict[str, Any] = {"model": meta.get("name"), "version": meta.get("version"), "split": split,
                            "labels": labels, "report": rep}

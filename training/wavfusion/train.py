@@ -59,10 +59,12 @@ def evaluate(model: WavFusionModel, batcher: Batcher) -> Dict[str, Any]:
     gold: List[int] = []
     gates: List[float] = []
     dev = next(model.parameters()).device
-    for audio, lengths, ids, mask, labels, _present, _targets in batcher:
-        out = model(audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev))
+    for batch in batcher:
+        spk = batch.speaker_statistics.to(dev) if batch.speaker_statistics is not None else None
+        out = model(batch.audio.to(dev), batch.lengths.to(dev), batch.input_ids.to(dev),
+                    batch.attention_mask.to(dev), speaker_statistics=spk)
         preds += out.logits.argmax(-1).tolist()
-        gold += labels.tolist()
+        gold += batch.labels.tolist()
         gates += out.text_gate.tolist()
     m = classification_metrics(gold, preds, model.config.num_labels)
     m["mean_text_gate"] = float(np.mean(gates)) if gates else 0.0
@@ -199,6 +201,19 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         raise ValueError(f"{corpus.source}: after removing {len(problems)} unusable rows no train and validation "
                          f"items are left (train {len(train_items)}, validation {len(val_items)})")
 
+    speaker_info: Optional[Dict[str, Any]] = None
+    if cfg.speaker_normalised_statistics:
+        from .speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback
+
+        t_stats = time.time()
+        model.log_mel_statistics.fallback.copy_(training_fallback(model, train_items, max_samples))
+        speaker_info = {"min_utterances": MIN_UTTERANCES}
+        for split_name, split_items in (("train", train_items), ("validation", val_items), ("test", test_items)):
+            speaker_info[split_name] = assign_speaker_statistics(model, split_items, max_samples)
+        log(f"  speaker statistics ({time.time() - t_stats:.1f}s): "
+            + "; ".join(f"{k} {v['speakers']} speakers, {v['fallback_items']} items without"
+                        for k, v in speaker_info.items() if isinstance(v, dict)))
+
     use_text = model.uses_text
     crop = int(train_crop_seconds * 16000) if train_crop_seconds else max_samples
     train_b = Batcher(train_items, cfg.labels, tok, batch_size, cfg.text.max_text_tokens, train=True, seed=seed,
@@ -261,7 +276,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         tot = {"loss": 0.0, "ce": 0.0, "mar": 0.0}
         nb = 0
         report_every = max(1, len(train_b) // 4)
-        for audio, lengths, ids, mask, batch_labels, present, targets in train_b:
+        for audio, lengths, ids, mask, batch_labels, present, targets, speaker_statistics in train_b:
             set_lr(step)
             n_global = int(batch_labels.shape[0])
             keep = n_global
@@ -272,12 +287,15 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                     rows = slice(0, 1)
                 audio, lengths, ids, mask, local_labels, targets = (audio[rows], lengths[rows], ids[rows], mask[rows],
                                                                     batch_labels[rows], targets[rows])
+                if speaker_statistics is not None:
+                    speaker_statistics = speaker_statistics[rows]
             else:
                 local_labels = batch_labels
             audio, lengths, ids, mask = audio.to(dev), lengths.to(dev), ids.to(dev), mask.to(dev)
             local_labels, batch_labels, present = local_labels.to(dev), batch_labels.to(dev), present.to(dev)
             # the model sees dropped transcripts exactly as at inference: input_ids = [<s>, </s>]
-            out = train_model(audio, lengths, ids, mask)
+            spk = speaker_statistics.to(dev) if speaker_statistics is not None else None
+            out = train_model(audio, lengths, ids, mask, speaker_statistics=spk)
             # sum over this rank's rows / global batch * world: after DDP's averaging, the global mean
             weight = torch.full((len(local_labels),), 1.0 if keep else 0.0, device=dev)
             if soft_labels:  # cross-entropy against the vote distribution (one-hot where there is none)
@@ -375,7 +393,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                    "balanced_sampling": balanced, "speed_perturb": speed_perturb,
                    "train_crop_seconds": train_crop_seconds, "max_train_items": max_train_items,
                    "max_val_items": max_val_items,
-                   "selection": selection, "best_epoch": best.epoch,
+                   "selection": selection, "best_epoch": best.epoch, "speaker_statistics": speaker_info,
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
                    "seconds": round(result["seconds"], 1)},
         "rows_not_used": {"count": len(problems), "first": [str(p) for p in problems[:50]]},

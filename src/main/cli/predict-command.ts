@@ -83,9 +83,13 @@ export async function predictCommand(args: string[]): Promise<number> {
   } else if (isManifestPath(input)) {
     const { rows, problems } = readManifest(input);
     for (const p of problems) lines.push({ path: `${input}:${p.line}`, error: p.reason });
-    rows.forEach((r, i) => requests.push({ key: `${i}`, path: r.path, start: r.start, end: r.end, text: r.text }));
+    rows.forEach((r, i) =>
+      requests.push({ key: `${i}`, path: r.path, start: r.start, end: r.end, text: r.text, speaker: r.speaker }),
+    );
   } else throw new UsageError('INPUT must be a folder or a .csv/.jsonl manifest');
   const total = requests.length + lines.length;
+  // a speaker-normalised model reads each speaker's statistics from all of the input, whatever this run does
+  const statisticsPool = [...requests];
   const done = resume ? finishedKeys(values.out!) : new Set<string>();
   const todo = (key: string) => (!shard || shardOf(key, shard.count) === shard.index) && !done.has(key);
   const mine = lines.filter((l) => todo(itemKey(l)));
@@ -127,7 +131,7 @@ export async function predictCommand(args: string[]): Promise<number> {
     const labels = loaded.manifest.labels;
     const byKey = new Map(requests.map((r) => [r.key, r]));
     let done = 0;
-    for await (const results of worker.predict(requests)) {
+    for await (const results of worker.predict(requests, undefined, { statisticsPool })) {
       for (const r of results) {
         const request = byKey.get(r.key)!;
         const segment =

@@ -4,9 +4,10 @@ import { AudioFileError } from '../audio/decode';
 import { describeError } from '../errors';
 import { windowsFor } from './audio-frontend';
 import { FrontEndPool, frontEndWorkerCount, pipeline } from './frontend-pipeline';
-import { physicalCores } from './execution';
+import { createSession, physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
 import { openBundleSession, type ConcretePrecision } from './precision';
+import { speakerStatistics, type SpeakerStatistics } from './speaker-statistics';
 import { inspectAudioFile, slidingWindows, streamMonoAudio } from './streaming-audio';
 import { TextEncoder } from './text-encoder';
 
@@ -18,6 +19,28 @@ export interface PredictRequest {
   start: number | null;
   end: number | null;
   text: string | null;
+  /**
+   * Who speaks (a project's or manifest's speaker column). A speaker-normalised model normalises the
+   * utterance by the statistics of this speaker's utterances; null/absent: by the training set's.
+   */
+  speaker?: string | null;
+}
+
+/** What predict() reports before its first results: the speaker statistics pass of a speaker-normalised model. */
+export interface PredictProgress {
+  phase: 'speaker-statistics';
+  done: number;
+  total: number;
+}
+
+export interface PredictOptions {
+  signal?: AbortSignal;
+  /**
+   * More utterances of the requests' speakers, read only for their speaker statistics (a studio run
+   * over a selection still normalises each speaker by all of their utterances in the project).
+   */
+  statisticsPool?: readonly PredictRequest[];
+  onProgress?: (progress: PredictProgress) => void;
 }
 
 export type PredictResult =
@@ -68,6 +91,8 @@ interface Piece {
   item: number;
   audio: Float32Array;
   ids: number[];
+  /** [2 × dimension]: the speaker's mean then standard deviation; null: NaN (the training set's). */
+  speaker: Float32Array | null;
 }
 
 interface PieceOutput {
@@ -93,6 +118,8 @@ export class InferenceEngine {
   private constructor(
     readonly bundle: ModelBundle,
     private readonly session: ort.InferenceSession,
+    /** statistics.onnx of a speaker-normalised bundle (always float32 on the CPU: it is a log-mel and a mean). */
+    private readonly statisticsSession: ort.InferenceSession | null,
     readonly device: Exclude<Device, 'auto'>,
     readonly deviceNote: string,
     readonly threads: number,
@@ -119,17 +146,39 @@ export class InferenceEngine {
       choice.session.inputMetadata,
       choice.session.outputMetadata,
       bundle.manifest.labels.length,
+      !!bundle.manifest.speaker_normalisation,
     );
-    const engine = new InferenceEngine(bundle, choice.session, choice.device, choice.note, threads, choice.precision, {
-      // CPU: small batches stay in cache (docs/benchmarks.md: 15 s ran base 1.2-1.7x faster than 60 s, same outputs).
-      batchSeconds: options.batchSeconds ?? (choice.device === 'cpu' ? 15 : 60),
-      windowOverlap: options.windowOverlap ?? 0.25,
-      streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
-      frontEndWorkers: options.frontEndWorkers,
-      queueSeconds: options.queueSeconds,
-      // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
-      oneItemPerRun: options.oneItemPerRun === true || choice.precision === 'int8',
-    });
+    let statisticsSession: ort.InferenceSession | null = null;
+    if (bundle.statisticsModelPath) {
+      try {
+        statisticsSession = (await createSession(bundle.statisticsModelPath, 'cpu', threads)).session;
+      } catch (err) {
+        await choice.session.release();
+        throw new Error(
+          `Model bundle ${bundle.dir}: ${bundle.manifest.speaker_normalisation!.statistics_model} cannot be loaded: ${describeError(err)}`,
+          { cause: err },
+        );
+      }
+    }
+    const engine = new InferenceEngine(
+      bundle,
+      choice.session,
+      statisticsSession,
+      choice.device,
+      choice.note,
+      threads,
+      choice.precision,
+      {
+        // CPU: small batches stay in cache (docs/benchmarks.md: 15 s ran base 1.2-1.7x faster than 60 s, same outputs).
+        batchSeconds: options.batchSeconds ?? (choice.device === 'cpu' ? 15 : 60),
+        windowOverlap: options.windowOverlap ?? 0.25,
+        streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
+        frontEndWorkers: options.frontEndWorkers,
+        queueSeconds: options.queueSeconds,
+        // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
+        oneItemPerRun: options.oneItemPerRun === true || choice.precision === 'int8',
+      },
+    );
     await engine.selfCheck();
     return engine;
   }
@@ -141,7 +190,9 @@ export class InferenceEngine {
   /** One second of silence through the graph: catches a wrong label count or a broken graph at load. */
   private async selfCheck(): Promise<void> {
     const sr = this.bundle.manifest.sample_rate;
-    const [out] = await this.runPieces([{ item: 0, audio: new Float32Array(sr), ids: this.text.encode(null).ids }]);
+    const [out] = await this.runPieces([
+      { item: 0, audio: new Float32Array(sr), ids: this.text.encode(null).ids, speaker: null },
+    ]);
     if (!out || out.logits.length !== this.labels.length) {
       throw new Error(
         `Model bundle ${this.bundle.dir} does not fit the WavFusion bundle contract: logits has ${out?.logits.length} classes but model.json lists ${this.labels.length} labels`,
@@ -153,7 +204,16 @@ export class InferenceEngine {
    * Predicts every request, yielding results chunk by chunk (in request order within a chunk).
    * A request that fails (missing file, bad audio, too short) yields an error result; the rest go on.
    */
-  async *predict(requests: readonly PredictRequest[], signal?: AbortSignal): AsyncGenerator<PredictResult[]> {
+  async *predict(
+    requests: readonly PredictRequest[],
+    options: PredictOptions | AbortSignal = {},
+  ): AsyncGenerator<PredictResult[]> {
+    const { signal, statisticsPool, onProgress } = options instanceof AbortSignal ? { signal: options } : options;
+    const speakers = this.statisticsSession
+      ? await this.speakerStatistics([...requests, ...(statisticsPool ?? [])], signal, onProgress)
+      : new Map<string, SpeakerStatistics>();
+    if (signal?.aborted) return;
+    const speakerOf = (r: PredictRequest) => (r.speaker ? (speakers.get(r.speaker) ?? null) : null);
     const sr = this.bundle.manifest.sample_rate;
     const minSamples = this.bundle.manifest.min_samples;
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
@@ -180,7 +240,12 @@ export class InferenceEngine {
       chunk.forEach((c, item) => {
         if (!c.audio) return;
         for (const w of windowsFor(c.audio.length, maxSamples, this.options.windowOverlap)) {
-          pieces.push({ item, audio: c.audio.subarray(w.offset, w.offset + w.length), ids: c.ids! });
+          pieces.push({
+            item,
+            audio: c.audio.subarray(w.offset, w.offset + w.length),
+            ids: c.ids!,
+            speaker: speakerOf(c.request),
+          });
         }
       });
       const outputs = await this.runBatched(pieces, signal);
@@ -210,7 +275,7 @@ export class InferenceEngine {
           if (!results) return;
           yield results;
         }
-        const result = await this.predictStreamed(request, signal);
+        const result = await this.predictStreamed(request, speakerOf(request), signal);
         if (signal?.aborted) return;
         yield [result];
         continue;
@@ -246,7 +311,11 @@ export class InferenceEngine {
   }
 
   /** A long file as a stream of windows, run in batches as they come; only pooled outputs are kept. */
-  private async predictStreamed(request: PredictRequest, signal?: AbortSignal): Promise<PredictResult> {
+  private async predictStreamed(
+    request: PredictRequest,
+    speaker: Float32Array | null,
+    signal?: AbortSignal,
+  ): Promise<PredictResult> {
     const sr = this.bundle.manifest.sample_rate;
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
     const perBatch = this.options.oneItemPerRun
@@ -262,7 +331,7 @@ export class InferenceEngine {
       for await (const w of windows) {
         if (signal?.aborted) break;
         if (w.total !== undefined) total = w.total;
-        pending.push({ item: 0, audio: w.audio, ids });
+        pending.push({ item: 0, audio: w.audio, ids, speaker });
         if (pending.length >= perBatch) {
           outputs.push(...(await this.runPieces(pending)));
           pending = [];
@@ -323,12 +392,20 @@ export class InferenceEngine {
         mask[i * l + j] = 1n;
       });
     });
-    const out = await this.session.run({
+    const feeds: Record<string, ort.Tensor> = {
       audio: new ort.Tensor('float32', audio, [b, t]),
       audio_lengths: new ort.Tensor('int64', lengths, [b]),
       input_ids: new ort.Tensor('int64', ids, [b, l]),
       attention_mask: new ort.Tensor('int64', mask, [b, l]),
-    });
+    };
+    const normalisation = this.bundle.manifest.speaker_normalisation;
+    if (normalisation) {
+      const width = 2 * normalisation.dimension;
+      const speaker = new Float32Array(b * width).fill(NaN);
+      pieces.forEach((p, i) => p.speaker && speaker.set(p.speaker, i * width));
+      feeds.speaker_statistics = new ort.Tensor('float32', speaker, [b, 2, normalisation.dimension]);
+    }
+    const out = await this.session.run(feeds);
     const logits = out.logits!.data as Float32Array;
     const embedding = out.embedding!.data as Float32Array;
     const gate = out.text_gate!.data as Float32Array;
@@ -342,10 +419,94 @@ export class InferenceEngine {
     }));
   }
 
+  /**
+   * The statistics pass of a speaker-normalised model: statistics.onnx over every utterance that has a
+   * speaker (each read as the model reads it, its first max_seconds), then per speaker the mean and
+   * standard deviation of them (speaker-statistics.ts). Utterances that cannot be read or are whole
+   * files streamed in windows are left out of their speaker's statistics; they still get predicted.
+   */
+  private async speakerStatistics(
+    requests: readonly PredictRequest[],
+    signal?: AbortSignal,
+    onProgress?: (progress: PredictProgress) => void,
+  ): Promise<Map<string, SpeakerStatistics>> {
+    const normalisation = this.bundle.manifest.speaker_normalisation!;
+    const seen = new Set<string>();
+    const withSpeaker = requests.filter((r) => {
+      if (!r.speaker) return false;
+      const id = `${r.path}\u0000${r.start}\u0000${r.end}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    const counts = new Map<string, number>();
+    for (const r of withSpeaker) counts.set(r.speaker!, (counts.get(r.speaker!) ?? 0) + 1);
+    const todo = withSpeaker.filter((r) => counts.get(r.speaker!)! >= normalisation.min_utterances);
+    const sr = this.bundle.manifest.sample_rate;
+    const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
+    const jobs = todo.map((r) => ({
+      path: r.path,
+      start: r.start,
+      end: r.end,
+      sampleRate: sr,
+      streamAboveBytes: this.options.streamAboveBytes,
+    }));
+    const pool = this.frontEnd();
+    const prepared = pipeline(jobs, pool.prepare, {
+      boundSeconds: this.options.queueSeconds ?? 120,
+      concurrency: Math.max(2, 2 * pool.size),
+      signal,
+    });
+    const perUtterance: { speaker: string; statistics: Float32Array }[] = [];
+    let batch: { speaker: string; audio: Float32Array }[] = [];
+    let done = 0;
+    onProgress?.({ phase: 'speaker-statistics', done, total: todo.length });
+    const flush = async () => {
+      if (!batch.length) return;
+      const rows = await this.runStatistics(batch.map((x) => x.audio));
+      batch.forEach((x, i) => perUtterance.push({ speaker: x.speaker, statistics: rows[i]! }));
+      done += batch.length;
+      batch = [];
+      onProgress?.({ phase: 'speaker-statistics', done, total: todo.length });
+    };
+    for await (const [index, p] of prepared) {
+      if (signal?.aborted) return new Map();
+      if (p.kind !== 'audio' || p.audio.length < this.bundle.manifest.min_samples) {
+        done++;
+        continue;
+      }
+      batch.push({ speaker: todo[index]!.speaker!, audio: p.audio.subarray(0, maxSamples) });
+      if (batch.reduce((n, x) => Math.max(n, x.audio.length), 0) * batch.length >= this.options.batchSeconds * sr)
+        await flush();
+    }
+    await flush();
+    return speakerStatistics(perUtterance, normalisation.dimension, normalisation.min_utterances);
+  }
+
+  /** statistics.onnx over clips (raw 16 kHz samples) → one [dimension] row each. */
+  private async runStatistics(clips: Float32Array[]): Promise<Float32Array[]> {
+    const b = clips.length;
+    const t = Math.max(...clips.map((c) => c.length));
+    const audio = new Float32Array(b * t);
+    const lengths = new BigInt64Array(b);
+    clips.forEach((c, i) => {
+      audio.set(c, i * t);
+      lengths[i] = BigInt(c.length);
+    });
+    const out = await this.statisticsSession!.run({
+      audio: new ort.Tensor('float32', audio, [b, t]),
+      audio_lengths: new ort.Tensor('int64', lengths, [b]),
+    });
+    const data = out.statistics!.data as Float32Array;
+    const d = data.length / b;
+    return clips.map((_, i) => data.slice(i * d, (i + 1) * d));
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
     this.pool = null;
     await this.session.release();
+    await this.statisticsSession?.release();
   }
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { APP_ROOT } from '../paths';
-import type { EngineOptions, PredictRequest, PredictResult } from './engine';
+import type { EngineOptions, PredictProgress, PredictRequest, PredictResult } from './engine';
 import type { ModelManifest } from './model-bundle';
 
 export type WorkerReply =
@@ -17,6 +17,7 @@ export type WorkerReply =
       dir: string;
     }
   | { type: 'results'; id: number; results: PredictResult[] }
+  | { type: 'progress'; id: number; progress: PredictProgress }
   | { type: 'done'; id: number; cancelled: boolean }
   | { type: 'error'; id: number; message: string };
 
@@ -42,7 +43,12 @@ export class InferenceWorker {
   private pendingLoad: { resolve: (m: LoadedModel) => void; reject: (e: Error) => void } | null = null;
   private readonly streams = new Map<
     number,
-    { push: (r: PredictResult[]) => void; end: (cancelled: boolean) => void; fail: (e: Error) => void }
+    {
+      push: (r: PredictResult[]) => void;
+      progress: (p: PredictProgress) => void;
+      end: (cancelled: boolean) => void;
+      fail: (e: Error) => void;
+    }
   >();
   private exitError: Error | null = null;
 
@@ -60,6 +66,7 @@ export class InferenceWorker {
       this.pendingLoad?.resolve(message);
       this.pendingLoad = null;
     } else if (message.type === 'results') this.streams.get(message.id)?.push(message.results);
+    else if (message.type === 'progress') this.streams.get(message.id)?.progress(message.progress);
     else if (message.type === 'done') this.streams.get(message.id)?.end(message.cancelled);
     else if (message.type === 'error') {
       const err = new Error(message.message);
@@ -85,7 +92,15 @@ export class InferenceWorker {
     });
   }
 
-  async *predict(requests: PredictRequest[], signal?: AbortSignal): AsyncGenerator<PredictResult[]> {
+  /**
+   * `statisticsPool`: more utterances of the requests' speakers, read for a speaker-normalised model's
+   * speaker statistics only; `onProgress`: that pass's progress (engine.ts PredictOptions).
+   */
+  async *predict(
+    requests: PredictRequest[],
+    signal?: AbortSignal,
+    options: { statisticsPool?: PredictRequest[]; onProgress?: (p: PredictProgress) => void } = {},
+  ): AsyncGenerator<PredictResult[]> {
     if (this.exitError) throw this.exitError;
     const id = this.nextId++;
     const queue: PredictResult[][] = [];
@@ -101,6 +116,7 @@ export class InferenceWorker {
         queue.push(r);
         notify();
       },
+      progress: (p) => options.onProgress?.(p),
       end: () => {
         finished = true;
         notify();
@@ -112,7 +128,7 @@ export class InferenceWorker {
     });
     const onAbort = () => this.worker.postMessage({ type: 'cancel', id });
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.worker.postMessage({ type: 'predict', id, requests });
+    this.worker.postMessage({ type: 'predict', id, requests, statisticsPool: options.statisticsPool });
     try {
       for (;;) {
         if (queue.length) {

@@ -9,7 +9,7 @@ import type { WorkerReply } from './inference-worker-client';
 
 type Command =
   | { type: 'load'; bundleDir: string; options: EngineOptions }
-  | { type: 'predict'; id: number; requests: PredictRequest[] }
+  | { type: 'predict'; id: number; requests: PredictRequest[]; statisticsPool?: PredictRequest[] }
   | { type: 'cancel'; id: number }
   | { type: 'close' };
 
@@ -46,7 +46,12 @@ async function handle(command: Command): Promise<void> {
       const controller = new AbortController();
       running.set(command.id, controller);
       try {
-        for await (const results of engine.predict(command.requests, controller.signal)) {
+        const run = engine.predict(command.requests, {
+          signal: controller.signal,
+          statisticsPool: command.statisticsPool,
+          onProgress: (progress) => reply({ type: 'progress', id: command.id, progress }),
+        });
+        for await (const results of run) {
           const buffers = results.flatMap((r) => (r.ok ? [r.embedding.buffer as ArrayBuffer] : []));
           reply({ type: 'results', id: command.id, results }, buffers);
         }

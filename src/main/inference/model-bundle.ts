@@ -18,6 +18,19 @@ export const ModelManifest = z.looseObject({
   max_text_tokens: z.number().int().positive().default(128),
   empty_text_ids: z.array(z.number().int().nonnegative()).min(1),
   pad_token_id: z.number().int().nonnegative().default(1),
+  /**
+   * A model whose utterance statistics are normalised by the speaker (training/wavfusion/speakers.py):
+   * `statistics_model` gives each utterance's statistics, a speaker's mean and standard deviation of
+   * them (from `min_utterances` utterances on) go into the graph's extra input, NaN for none.
+   */
+  speaker_normalisation: z
+    .strictObject({
+      input: z.literal('speaker_statistics'),
+      statistics_model: z.string().min(1),
+      dimension: z.number().int().positive(),
+      min_utterances: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 
@@ -25,6 +38,8 @@ export interface ModelBundle {
   dir: string;
   manifest: ModelManifest;
   modelPath: string;
+  /** statistics.onnx of a speaker-normalised bundle (manifest.speaker_normalisation); null otherwise. */
+  statisticsModelPath: string | null;
   tokenizerJson: Record<string, unknown>;
   /** SHA-256 of model.onnx: identifies the model version together with name and version. */
   checksum: string;
@@ -68,6 +83,13 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
     throw bundleError(dir, 'model.json: labels are not unique');
   const modelPath = insideBundle(dir, manifest.model, 'model');
   const tokenizerPath = insideBundle(dir, manifest.tokenizer, 'tokenizer');
+  const normalisation = manifest.speaker_normalisation;
+  const statisticsModelPath = normalisation
+    ? insideBundle(dir, normalisation.statistics_model, 'speaker_normalisation.statistics_model')
+    : null;
+  if (statisticsModelPath && !(await fs.stat(statisticsModelPath).catch(() => null))?.isFile()) {
+    throw bundleError(dir, `no ${normalisation!.statistics_model} in the folder (model.json's speaker_normalisation)`);
+  }
   let checksum: string;
   try {
     checksum = await sha256File(modelPath);
@@ -83,7 +105,7 @@ export async function readModelBundle(folder: string): Promise<ModelBundle> {
   if (typeof tokenizerJson.model !== 'object' || tokenizerJson.model === null) {
     throw bundleError(dir, `${manifest.tokenizer} is not a Hugging Face tokenizers file (no "model")`);
   }
-  return { dir, manifest, modelPath, tokenizerJson, checksum };
+  return { dir, manifest, modelPath, statisticsModelPath, tokenizerJson, checksum };
 }
 
 /**
@@ -123,12 +145,19 @@ interface ValueMeta {
   shape?: readonly (number | string)[];
 }
 
-/** Checks a loaded graph's inputs and outputs against the contract; one error lists every mismatch. */
+/** The extra input of a speaker-normalised graph: [batch, 2, dimension] float32. */
+export const SPEAKER_STATISTICS_INPUT = { speaker_statistics: ['float32', 3] } as const;
+
+/**
+ * Checks a loaded graph's inputs and outputs against the contract; one error lists every mismatch.
+ * `speakerNormalised`: the graph also takes `speaker_statistics` (model.json's speaker_normalisation).
+ */
 export function checkGraphInterface(
   dir: string,
   inputs: readonly ValueMeta[],
   outputs: readonly ValueMeta[],
   labelCount: number,
+  speakerNormalised = false,
 ): void {
   const problems: string[] = [];
   const check = (kind: string, actual: readonly ValueMeta[], required: Record<string, readonly [string, number]>) => {
@@ -150,7 +179,7 @@ export function checkGraphInterface(
       for (const m of actual) if (!(m.name in required)) problems.push(`unexpected input "${m.name}"`);
     }
   };
-  check('input', inputs, REQUIRED_INPUTS);
+  check('input', inputs, speakerNormalised ? { ...REQUIRED_INPUTS, ...SPEAKER_STATISTICS_INPUT } : REQUIRED_INPUTS);
   check('output', outputs, REQUIRED_OUTPUTS);
   const logits = outputs.find((o) => o.name === 'logits');
   const classes = logits?.shape?.[1];

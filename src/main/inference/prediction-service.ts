@@ -7,6 +7,7 @@ import type {
   Prediction,
   PredictionReport,
   UtteranceFilter,
+  UtteranceRow,
 } from '../../shared/contract';
 import type { AnnotationService } from '../annotation/annotation-service';
 import type { ModelRecord } from '../db/models-repository';
@@ -15,7 +16,7 @@ import type { StudioEvents } from '../events';
 import type { JobContext } from '../jobs/job-runner';
 import { RESOURCES_DIR } from '../paths';
 import type { ProjectStore } from '../project/project-store';
-import { normalisedEntropy, type PredictRequest } from './engine';
+import { normalisedEntropy, type PredictProgress, type PredictRequest } from './engine';
 import { InferenceWorker, type LoadedModel } from './inference-worker-client';
 import { readModelBundle } from './model-bundle';
 
@@ -210,15 +211,19 @@ export class PredictionService {
       realtimeFactor: 0,
       cancelled: false,
     };
+    const request = (r: (typeof rows)[number]): PredictRequest => ({
+      key: String(r.id),
+      path: recordings.get(r.recordingId)!.path,
+      start: r.start,
+      end: r.end,
+      text: r.transcript,
+      speaker: r.speaker,
+    });
     const requests: PredictRequest[] = todo
-      .map((r) => ({
-        key: String(r.id),
-        path: recordings.get(r.recordingId)!.path,
-        start: r.start,
-        end: r.end,
-        text: r.transcript,
-      }))
+      .map(request)
       .sort((a, b) => a.path.localeCompare(b.path) || a.start! - b.start!);
+    // a speaker-normalised model reads each speaker's statistics from all of their utterances in the project
+    const statisticsPool = loaded.manifest.speaker_normalisation ? this.sameSpeakers(todo).map(request) : undefined;
     const started = Date.now();
     let processed = 0;
     ctx.progress(0, requests.length, `Running ${model.name} on ${loaded.device}`, {
@@ -226,7 +231,13 @@ export class PredictionService {
       audioSeconds: 0,
       realtimeFactor: 0,
     });
-    for await (const results of this.worker!.predict(requests, ctx.signal)) {
+    const onProgress = (p: PredictProgress) =>
+      ctx.progress(p.done, p.total, `Measuring each speaker's voice: ${p.done} of ${p.total} utterances`, {
+        device: loaded.device,
+        audioSeconds: 0,
+        realtimeFactor: 0,
+      });
+    for await (const results of this.worker!.predict(requests, ctx.signal, { statisticsPool, onProgress })) {
       const createdAt = new Date().toISOString();
       store.transaction(() => {
         for (const r of results) {
@@ -269,6 +280,14 @@ export class PredictionService {
     }
     report.cancelled = ctx.signal.aborted;
     return report;
+  }
+
+  /** The project's utterances, not among `rows`, whose speaker is one of theirs. */
+  private sameSpeakers(rows: readonly UtteranceRow[]): UtteranceRow[] {
+    const speakers = new Set(rows.flatMap((r) => (r.speaker ? [r.speaker] : [])));
+    if (!speakers.size) return [];
+    const ids = new Set(rows.map((r) => r.id));
+    return this.store.rows({}).filter((r) => r.speaker !== null && speakers.has(r.speaker) && !ids.has(r.id));
   }
 
   prediction(utteranceId: number): Prediction | null {
