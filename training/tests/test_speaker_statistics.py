@@ -2,6 +2,7 @@
 per-speaker statistics the trainer computes, the exported graphs and a continued run."""
 import json
 import os
+from typing import cast
 
 import numpy as np
 import torch
@@ -10,16 +11,20 @@ from conftest import tiny_cfg
 from test_export import run_onnxruntime_node
 from wavfusion.data import Batcher, Item
 from wavfusion.export import SPEAKER_STATISTICS, STATISTICS_MODEL, write_bundle
-from wavfusion.modules import WavFusionModel
+from wavfusion.modules import LogMelStatistics, WavFusionModel
 from wavfusion.speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback
 from wavfusion.tokenizer import train_bpe
+
+
+def _path(m: WavFusionModel) -> LogMelStatistics:
+    return cast(LogMelStatistics, m.log_mel_statistics)
 
 
 def _model(seed: int, dropout: float = 0.0) -> WavFusionModel:
     torch.manual_seed(seed)
     m = WavFusionModel(tiny_cfg(log_mel_statistics=True, speaker_normalised_statistics=True,
                                 speaker_statistics_dropout=dropout, **{"audio.feature_encoder": "log-mel"}))
-    path = m.log_mel_statistics
+    path = _path(m)
     with torch.no_grad():
         path.out.weight.normal_(std=0.3)
         path.fallback[0].normal_(std=1.0)
@@ -40,7 +45,7 @@ def _inputs(seed: int, batch: int = 3, samples: int = 12000):
 
 def _speaker(m: WavFusionModel, batch: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    dim = m.log_mel_statistics.dim
+    dim = _path(m).dim
     return torch.stack([torch.randn(batch, dim, generator=g), torch.rand(batch, dim, generator=g) + 0.5], dim=1)
 
 
@@ -51,7 +56,7 @@ def test_a_nan_row_or_no_input_uses_the_training_fallback_and_a_speaker_changes_
     with torch.no_grad():
         none = m(audio, lengths, ids, mask).logits
         fallback = m(audio, lengths, ids, mask,
-                     speaker_statistics=m.log_mel_statistics.fallback.expand(3, 2, -1).clone()).logits
+                     speaker_statistics=_path(m).fallback.expand(3, 2, -1).clone()).logits
         nan = spk.clone()
         nan[1] = float("nan")
         mixed = m(audio, lengths, ids, mask, speaker_statistics=nan).logits
@@ -81,14 +86,14 @@ def test_speaker_statistics_dropout_only_in_training():
         fallback = m(audio, lengths, ids, mask).logits
         evaluated = m(audio, lengths, ids, mask, speaker_statistics=spk).logits
         m.train()
-        m.log_mel_statistics.norm.eval()  # keep BatchNorm's running statistics (the rest: dropout off below)
+        _path(m).norm.eval()  # keep BatchNorm's running statistics (the rest: dropout off below)
         torch.manual_seed(0)
         for mod in m.modules():
             if isinstance(mod, torch.nn.Dropout):
                 mod.p = 0.0
         stats = m.utterance_statistics(audio, lengths)
-        dropped = m.log_mel_statistics.speaker_normalise(stats, spk)
-        expected = m.log_mel_statistics.speaker_normalise(stats, None)
+        dropped = _path(m).speaker_normalise(stats, spk)
+        expected = _path(m).speaker_normalise(stats, None)
     assert torch.allclose(dropped, expected)  # probability 1: every row falls back in training
     assert (evaluated - fallback).abs().max().item() > 1e-2  # and never in eval
 
@@ -116,7 +121,7 @@ def test_each_speaker_gets_the_mean_and_deviation_of_its_own_utterances():
                for it in items]
     a = torch.stack(raw[:MIN_UTTERANCES + 1]).numpy()
     got = items[0].speaker_statistics
-    assert got is not None and got.shape == (2, m.log_mel_statistics.dim)
+    assert got is not None and got.shape == (2, _path(m).dim)
     np.testing.assert_allclose(got[0], a.mean(0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got[1], a.std(0), rtol=1e-4, atol=1e-4)
     assert all(it.speaker_statistics is None for it in items[2 * MIN_UTTERANCES + 1:])  # too few, or no speaker
@@ -135,8 +140,8 @@ def test_bundle_exports_both_graphs_and_they_match_onnxruntime_node(tmp_path):
     tok = train_bpe(["hello"], vocab_size=300)
     meta = write_bundle(m, tok, str(tmp_path), "spk", {})
     assert meta["speaker_normalisation"] == {"input": SPEAKER_STATISTICS, "statistics_model": STATISTICS_MODEL,
-                                             "dimension": m.log_mel_statistics.dim, "min_utterances": MIN_UTTERANCES}
-    assert meta["inputs"][SPEAKER_STATISTICS]["shape"] == ["batch", 2, m.log_mel_statistics.dim]
+                                             "dimension": _path(m).dim, "min_utterances": MIN_UTTERANCES}
+    assert meta["inputs"][SPEAKER_STATISTICS]["shape"] == ["batch", 2, _path(m).dim]
     audio, lengths, ids, mask = _inputs(5, batch=3, samples=17000)
     spk = _speaker(m, 3, 5)
     spk[2] = float("nan")

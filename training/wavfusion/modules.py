@@ -96,6 +96,8 @@ class LogMelStatistics(nn.Module):
     begins exactly where that bundle was. These are the statistics the log-mel + MLP floor reads
     (without its percentiles, which have no masked ONNX form); the encoder adds what they miss."""
 
+    fallback: torch.Tensor  # [2, 4M] the training set's statistics (buffer, with speaker_normalised)
+
     def __init__(self, num_mel_bins: int, hidden: int, dropout: float, speaker_normalised: bool = False,
                  speaker_statistics_dropout: float = 0.0):
         super().__init__()

@@ -10,7 +10,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union, cast
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from .distributed import gather_rows, init_from_env, local_rows, shutdown
 from .data import Batcher, Corpus, RowProblem, load_audio_checked, load_corpus
 from .losses import margin_loss
 from .metrics import classification_metrics
-from .modules import WavFusionModel
+from .modules import LogMelStatistics, WavFusionModel
 from .tokenizer import ByteLevelBPETokenizer, train_bpe
 
 
@@ -206,7 +206,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         from .speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback
 
         t_stats = time.time()
-        model.log_mel_statistics.fallback.copy_(training_fallback(model, train_items, max_samples))
+        cast(LogMelStatistics, model.log_mel_statistics).fallback.copy_(training_fallback(model, train_items,
+                                                                                         max_samples))
         speaker_info = {"min_utterances": MIN_UTTERANCES}
         for split_name, split_items in (("train", train_items), ("validation", val_items), ("test", test_items)):
             speaker_info[split_name] = assign_speaker_statistics(model, split_items, max_samples)
