@@ -23,11 +23,20 @@ export interface Assignee {
 
 /** FNV-1a over the UTF-16 code units, then murmur3's finaliser: a well-mixed 32-bit hash. */
 function hash32(text: string): number {
-  let h = 0x811c9dc5;
+  return finalise(fnv1a(0x811c9dc5, text));
+}
+
+/** FNV-1a's state after `text`, from state `h` (so a common prefix is hashed once). */
+function fnv1a(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+/** murmur3's finaliser, as an unsigned 32-bit number. */
+function finalise(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -64,6 +73,9 @@ export function assignees(
   return [...full.map((a) => a.name), ...ranked.slice(0, open).map((a) => a.name)];
 }
 
+/** `unitHash(utteranceId, name)` from the FNV-1a state of `${utteranceId}\u0000` (no string built per name). */
+const unitHashAfter = (prefix: number, name: string): number => (finalise(fnv1a(prefix, name)) + 0.5) / 4294967296;
+
 /**
  * Whether `name` is among `assignees(utteranceId, annotators, labelsPerUtterance, calibrationShare)`,
  * without building the list: the same draw, counting only the annotators that outrank `name`. The
@@ -83,13 +95,13 @@ export function isAssigned(
   for (const a of annotators) if (a.share >= 1) full++;
   const open = labelsPerUtterance - full;
   if (open <= 0) return unitHash('extra', utteranceId, name) < me.share;
-  const score = (a: Assignee) => -a.share / Math.log(unitHash(utteranceId, a.name));
-  const mine = score(me);
+  const prefix = fnv1a(0x811c9dc5, `${utteranceId}\u0000`);
+  const mine = -me.share / Math.log(unitHashAfter(prefix, me.name));
   let ahead = 0;
   for (const a of annotators) {
     if (a.share >= 1 || a === me) continue;
-    const s = score(a);
-    if (s > mine || (s === mine && a.name < name)) ahead++;
+    const score = -a.share / Math.log(unitHashAfter(prefix, a.name));
+    if (score > mine || (score === mine && a.name < name)) ahead++;
   }
   return ahead < open;
 }
