@@ -2,6 +2,7 @@ import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { readWavSegment } from '../../src/main/audio/wav';
 import { boundaryScores, makeSession } from '../helpers/long-speech';
 import { expect, expectAccessible, parseCsv, snap, startHost, storedSegments, test, wavDuration } from './fixtures';
@@ -17,6 +18,51 @@ function watchErrors(page: Page): { console: string[]; failed: { path: string; b
     if (r.status() >= 400) seen.failed.push({ path: new URL(r.url()).pathname, body: r.request().postData() ?? '' });
   });
   return seen;
+}
+
+/**
+ * The share of a PNG screenshot's pixels drawn darker than the panel's light background (the waveform,
+ * even a flat line in silence; 0 when nothing is drawn). 8-bit RGB/RGBA, not interlaced: what Chromium
+ * writes.
+ */
+function inkShare(png: Buffer): number {
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const channels = png[25] === 6 ? 4 : 3;
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length;) {
+    const size = png.readUInt32BE(at);
+    if (png.toString('ascii', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + size));
+    at += 12 + size;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  let previous = Buffer.alloc(stride);
+  let ink = 0;
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let i = 0; i < stride; i++) {
+      const a = i >= channels ? line[i - channels]! : 0;
+      const b = previous[i]!;
+      const c = i >= channels ? previous[i - channels]! : 0;
+      const p = a + b - c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
+      const add = [0, a, b, (a + b) >> 1, paeth][filter]!;
+      line[i] = (line[i]! + add) & 0xff;
+    }
+    for (let x = 0; x < width; x++) {
+      const o = x * channels;
+      if (line[o]! + line[o + 1]! + line[o + 2]! < 600) ink++;
+    }
+    previous = line;
+  }
+  return ink / (width * height);
 }
 
 /** Imports the folder through the Import dialog and waits for the one recording's waveform. */
@@ -384,6 +430,9 @@ test('a 2-hour recording: zoomed from the whole session to the deepest zoom and 
   }
   // The deepest zoom of a 2-hour clip: under half a second across the panel.
   expect(span).toBeLessThan(0.5);
+  /** The waveform is drawn in view (Chromium drew nothing past 2^24 px of scroll width). */
+  const expectDrawn = async () => expect(inkShare(await wave.screenshot())).toBeGreaterThan(0.002);
+  await expectDrawn();
   test
     .info()
     .annotations.push({ type: 'zoom', description: `${steps} steps to ${(span * 1000).toFixed(0)} ms per screen` });
@@ -398,12 +447,14 @@ test('a 2-hour recording: zoomed from the whole session to the deepest zoom and 
   await expect
     .poll(async () => Math.abs(((await view()).start + (await view()).end) / 2 - DURATION / 2))
     .toBeLessThan(DURATION / strip.width);
+  await expectDrawn();
   await snap(page, 'long-2h-deepest-zoom-middle');
   await page.mouse.move(strip.x + strip.width + 40, y, { steps: 5 });
   await page.mouse.up();
   await expect.poll(async () => (await view()).end).toBeCloseTo(DURATION, 2);
   const atEnd = await expectFramed();
   expect(atEnd.end - atEnd.start).toBeCloseTo(span, 3);
+  await expectDrawn();
   await snap(page, 'long-2h-deepest-zoom-at-end');
 
   // One step out, then back to the whole session at once.

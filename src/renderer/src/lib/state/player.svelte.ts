@@ -11,11 +11,12 @@ const ZOOM_STEP = 1.5;
 /** The deepest zoom: about 10 ms across a panel (~1000 px), samples drawn one by one. */
 export const MAX_PX_PER_SECOND = 100_000;
 /**
- * The widest the scrolled waveform may get (CSS px): Chromium lays out nothing wider than ~33.5
- * million px, so a long clip's deepest zoom is this over its duration (a 2-hour clip: ~3,500 px/s,
- * about a third of a second across the panel).
+ * The widest the scrolled waveform may get (CSS px): Chromium stops drawing wavesurfer's canvases
+ * placed past 2^24 px (16.8 million; a 2-hour clip at 25 M px showed a blank waveform in its second
+ * half), so a long clip's deepest zoom is this over its duration (a 2-hour clip: ~2,200 px/s, under
+ * half a second across the panel).
  */
-export const MAX_SCROLL_WIDTH_PX = 25_000_000;
+export const MAX_SCROLL_WIDTH_PX = 16_000_000;
 
 /** How one region of the waveform is drawn. */
 export interface RegionStyle {
