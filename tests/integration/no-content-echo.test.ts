@@ -7,10 +7,11 @@ import { DEMO_MODEL, tempDir } from '../helpers/fixtures';
 
 const SECRET = 'root:x:0:0:TOP-SECRET-CONTENT:/root:/bin/bash';
 
-/** A copy of the demo bundle (model.onnx linked) with model.json changed by `edit`. */
+/** A copy of the demo bundle (its graphs linked) with model.json changed by `edit`. */
 function bundle(edit: (manifest: Record<string, unknown>) => void): string {
   const dir = tempDir();
-  fs.symlinkSync(path.join(DEMO_MODEL, 'model.onnx'), path.join(dir, 'model.onnx'));
+  for (const f of fs.readdirSync(DEMO_MODEL).filter((n) => n.endsWith('.onnx')))
+    fs.symlinkSync(path.join(DEMO_MODEL, f), path.join(dir, f));
   fs.copyFileSync(path.join(DEMO_MODEL, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
   const manifest = JSON.parse(fs.readFileSync(path.join(DEMO_MODEL, 'model.json'), 'utf8'));
   edit(manifest);
