@@ -18,6 +18,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine, type PredictRequest, type PredictResult } from '../src/main/inference/engine';
 import { readModelBundle } from '../src/main/inference/model-bundle';
+import { timeMatmul } from './lib/matmul-peak';
 
 interface PredictJob {
   mode: 'predict';
@@ -157,34 +158,8 @@ function summariseProfile(file: string) {
 
 async function matmul(job: MatmulJob) {
   const results = [];
-  for (const g of job.graphs) {
-    const session = await ort.InferenceSession.create(g.path, {
-      intraOpNumThreads: job.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-    });
-    const a = new Float32Array(g.m * g.k).map(() => Math.random() - 0.5);
-    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', a, [g.m, g.k]) };
-    await session.run(feeds);
-    const times: number[] = [];
-    const deadline = performance.now() + job.seconds * 1000;
-    while (performance.now() < deadline || times.length < 3) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push((performance.now() - t0) / 1000);
-    }
-    times.sort((x, y) => x - y);
-    const flop = 2 * g.m * g.k * g.n;
-    results.push({
-      shape: [g.m, g.k, g.n],
-      bestS: times[0]!,
-      gflops: flop / times[0]! / 1e9,
-      medianGflops: flop / times[times.length >> 1]! / 1e9,
-    });
-    await session.release();
-  }
+  for (const g of job.graphs)
+    results.push({ shape: [g.m, g.k, g.n], ...(await timeMatmul(g, job.threads, job.seconds)) });
   return { side: 'onnxruntime', onnxruntime: ort.env.versions.node, threads: job.threads, results };
 }
 

@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine, type PredictRequest } from '../src/main/inference/engine';
+import { timeMatmul } from './lib/matmul-peak';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'benchmarks', '.work', 'precision');
@@ -214,31 +215,8 @@ async function childPredict(job: Extract<Child, { mode: 'predict' }>) {
 async function childMatmul(job: Extract<Child, { mode: 'matmul' }>) {
   const results = [];
   for (const g of job.graphs) {
-    const session = await ort.InferenceSession.create(g.path, {
-      intraOpNumThreads: job.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-    });
-    const a = new Float32Array(g.m * g.k).map(() => Math.random() - 0.5);
-    const feeds = { a: new ort.Tensor('float32', a, [g.m, g.k]) };
-    await session.run(feeds);
-    const times: number[] = [];
-    const deadline = performance.now() + job.seconds * 1000;
-    while (performance.now() < deadline || times.length < 3) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push((performance.now() - t0) / 1000);
-    }
-    times.sort((x, y) => x - y);
-    const flop = 2 * g.m * g.k * g.n;
-    results.push({
-      graph: path.basename(g.path),
-      gflops: flop / times[0]! / 1e9,
-      medianGflops: flop / times[times.length >> 1]! / 1e9,
-    });
-    await session.release();
+    const { gflops, medianGflops } = await timeMatmul(g, job.threads, job.seconds);
+    results.push({ graph: path.basename(g.path), gflops, medianGflops });
   }
   return { results };
 }
