@@ -282,12 +282,11 @@ export class PredictionService {
     return report;
   }
 
-  /** The project's utterances, not among `rows`, whose speaker is one of theirs. */
+  /** The project's utterances, not among `rows`, whose speaker is one of theirs (one list query per speaker). */
   private sameSpeakers(rows: readonly UtteranceRow[]): UtteranceRow[] {
     const speakers = new Set(rows.flatMap((r) => (r.speaker ? [r.speaker] : [])));
-    if (!speakers.size) return [];
     const ids = new Set(rows.map((r) => r.id));
-    return this.store.rows({}).filter((r) => r.speaker !== null && speakers.has(r.speaker) && !ids.has(r.id));
+    return [...speakers].flatMap((speaker) => this.store.rows({ speaker }).filter((r) => !ids.has(r.id)));
   }
 
   prediction(utteranceId: number): Prediction | null {
