@@ -219,19 +219,7 @@ export class InferenceEngine {
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
     // Chunks of a few batches, so the front end works on the next chunk while the model runs this one.
     const chunkSeconds = Math.min(CHUNK_AUDIO_SECONDS, Math.max(60, 4 * this.options.batchSeconds));
-    const pool = this.frontEnd();
-    const jobs = requests.map((r) => ({
-      path: r.path,
-      start: r.start,
-      end: r.end,
-      sampleRate: sr,
-      streamAboveBytes: this.options.streamAboveBytes,
-    }));
-    const prepared = pipeline(jobs, pool.prepare, {
-      boundSeconds: this.options.queueSeconds ?? 2 * chunkSeconds,
-      concurrency: Math.max(2, 2 * pool.size),
-      signal,
-    });
+    const prepared = this.prepareAudio(requests, 2 * chunkSeconds, signal);
     type Entry = { request: PredictRequest; audio?: Float32Array; error?: string; ids?: number[]; textUsed?: boolean };
     let chunk: Entry[] = [];
     let seconds = 0;
@@ -302,6 +290,26 @@ export class InferenceEngine {
       const results = await run();
       if (results) yield results;
     }
+  }
+
+  /**
+   * The requests' audio, decoded and resampled on the front-end workers, in request order through a
+   * queue bounded in audio-seconds (`queueSeconds`, else `boundSeconds`).
+   */
+  private prepareAudio(requests: readonly PredictRequest[], boundSeconds: number, signal?: AbortSignal) {
+    const pool = this.frontEnd();
+    const jobs = requests.map((r) => ({
+      path: r.path,
+      start: r.start,
+      end: r.end,
+      sampleRate: this.bundle.manifest.sample_rate,
+      streamAboveBytes: this.options.streamAboveBytes,
+    }));
+    return pipeline(jobs, pool.prepare, {
+      boundSeconds: this.options.queueSeconds ?? boundSeconds,
+      concurrency: Math.max(2, 2 * pool.size),
+      signal,
+    });
   }
 
   /** The front-end workers, started on first use and kept until close(). */
@@ -378,23 +386,17 @@ export class InferenceEngine {
   private async runPieces(pieces: Piece[]): Promise<PieceOutput[]> {
     const { pad_token_id: pad } = this.bundle.manifest;
     const b = pieces.length;
-    const t = Math.max(...pieces.map((p) => p.audio.length));
     const l = Math.max(...pieces.map((p) => p.ids.length));
-    const audio = new Float32Array(b * t);
-    const lengths = new BigInt64Array(b);
     const ids = new BigInt64Array(b * l).fill(BigInt(pad));
     const mask = new BigInt64Array(b * l);
     pieces.forEach((p, i) => {
-      audio.set(p.audio, i * t);
-      lengths[i] = BigInt(p.audio.length);
       p.ids.forEach((id, j) => {
         ids[i * l + j] = BigInt(id);
         mask[i * l + j] = 1n;
       });
     });
     const feeds: Record<string, ort.Tensor> = {
-      audio: new ort.Tensor('float32', audio, [b, t]),
-      audio_lengths: new ort.Tensor('int64', lengths, [b]),
+      ...audioFeeds(pieces.map((p) => p.audio)),
       input_ids: new ort.Tensor('int64', ids, [b, l]),
       attention_mask: new ort.Tensor('int64', mask, [b, l]),
     };
@@ -444,21 +446,10 @@ export class InferenceEngine {
     const todo = withSpeaker.filter((r) => counts.get(r.speaker!)! >= normalisation.min_utterances);
     const sr = this.bundle.manifest.sample_rate;
     const maxSamples = Math.round(this.bundle.manifest.max_seconds * sr);
-    const jobs = todo.map((r) => ({
-      path: r.path,
-      start: r.start,
-      end: r.end,
-      sampleRate: sr,
-      streamAboveBytes: this.options.streamAboveBytes,
-    }));
-    const pool = this.frontEnd();
-    const prepared = pipeline(jobs, pool.prepare, {
-      boundSeconds: this.options.queueSeconds ?? 120,
-      concurrency: Math.max(2, 2 * pool.size),
-      signal,
-    });
+    const prepared = this.prepareAudio(todo, 120, signal);
     const perUtterance: { speaker: string; statistics: Float32Array }[] = [];
     let batch: { speaker: string; audio: Float32Array }[] = [];
+    let longest = 0;
     let done = 0;
     onProgress?.({ phase: 'speaker-statistics', done, total: todo.length });
     const flush = async () => {
@@ -467,6 +458,7 @@ export class InferenceEngine {
       batch.forEach((x, i) => perUtterance.push({ speaker: x.speaker, statistics: rows[i]! }));
       done += batch.length;
       batch = [];
+      longest = 0;
       onProgress?.({ phase: 'speaker-statistics', done, total: todo.length });
     };
     for await (const [index, p] of prepared) {
@@ -475,9 +467,10 @@ export class InferenceEngine {
         done++;
         continue;
       }
-      batch.push({ speaker: todo[index]!.speaker!, audio: p.audio.subarray(0, maxSamples) });
-      if (batch.reduce((n, x) => Math.max(n, x.audio.length), 0) * batch.length >= this.options.batchSeconds * sr)
-        await flush();
+      const audio = p.audio.subarray(0, maxSamples);
+      batch.push({ speaker: todo[index]!.speaker!, audio });
+      longest = Math.max(longest, audio.length);
+      if (longest * batch.length >= this.options.batchSeconds * sr) await flush();
     }
     await flush();
     return speakerStatistics(perUtterance, normalisation.dimension, normalisation.min_utterances);
@@ -485,20 +478,9 @@ export class InferenceEngine {
 
   /** statistics.onnx over clips (raw 16 kHz samples) → one [dimension] row each. */
   private async runStatistics(clips: Float32Array[]): Promise<Float32Array[]> {
-    const b = clips.length;
-    const t = Math.max(...clips.map((c) => c.length));
-    const audio = new Float32Array(b * t);
-    const lengths = new BigInt64Array(b);
-    clips.forEach((c, i) => {
-      audio.set(c, i * t);
-      lengths[i] = BigInt(c.length);
-    });
-    const out = await this.statisticsSession!.run({
-      audio: new ort.Tensor('float32', audio, [b, t]),
-      audio_lengths: new ort.Tensor('int64', lengths, [b]),
-    });
+    const out = await this.statisticsSession!.run(audioFeeds(clips));
     const data = out.statistics!.data as Float32Array;
-    const d = data.length / b;
+    const d = data.length / clips.length;
     return clips.map((_, i) => data.slice(i * d, (i + 1) * d));
   }
 
@@ -508,6 +490,22 @@ export class InferenceEngine {
     await this.session.release();
     await this.statisticsSession?.release();
   }
+}
+
+/** Clips (raw samples) as the graphs' `audio` [b, longest] zero-padded and `audio_lengths` [b]. */
+function audioFeeds(clips: readonly Float32Array[]): { audio: ort.Tensor; audio_lengths: ort.Tensor } {
+  const b = clips.length;
+  const t = Math.max(...clips.map((c) => c.length));
+  const audio = new Float32Array(b * t);
+  const lengths = new BigInt64Array(b);
+  clips.forEach((c, i) => {
+    audio.set(c, i * t);
+    lengths[i] = BigInt(c.length);
+  });
+  return {
+    audio: new ort.Tensor('float32', audio, [b, t]),
+    audio_lengths: new ort.Tensor('int64', lengths, [b]),
+  };
 }
 
 /** Length-weighted mean of window logits, embeddings and gates; softmax of the pooled logits. */
