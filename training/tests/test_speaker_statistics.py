@@ -12,7 +12,7 @@ from test_export import run_onnxruntime_node
 from wavfusion.data import Batcher, Item
 from wavfusion.export import SPEAKER_STATISTICS, STATISTICS_MODEL, write_bundle
 from wavfusion.modules import LogMelStatistics, WavFusionModel
-from wavfusion.speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback
+from wavfusion.speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback, utterance_statistics
 from wavfusion.tokenizer import train_bpe
 
 
@@ -125,7 +125,7 @@ def test_each_speaker_gets_the_mean_and_deviation_of_its_own_utterances():
     np.testing.assert_allclose(got[0], a.mean(0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got[1], a.std(0), rtol=1e-4, atol=1e-4)
     assert all(it.speaker_statistics is None for it in items[2 * MIN_UTTERANCES + 1:])  # too few, or no speaker
-    fb = training_fallback(m, items, max_samples=160000)
+    fb = training_fallback(utterance_statistics(m, items, max_samples=160000))
     np.testing.assert_allclose(fb[0].numpy(), torch.stack(raw).numpy().mean(0), rtol=1e-4, atol=1e-4)
     # the batcher carries them, NaN where there are none
     tok = train_bpe(["x"], vocab_size=300)

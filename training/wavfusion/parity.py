@@ -31,6 +31,7 @@ import torch
 from .audio import load_audio, read_wav, write_wav16
 from .corpus import synth
 from .export import load_bundle
+from .speakers import mean_and_deviation
 from .tokenizer import EMPTY_TEXT_IDS
 
 CASES = [
@@ -135,8 +136,7 @@ def write_parity_fixtures(model_dir: str, out: str, corpus: Optional[str] = None
             rows = [model.utterance_statistics(torch.from_numpy(a[:max_samples]).unsqueeze(0),
                                                torch.tensor([min(len(a), max_samples)]))[0].numpy()
                     for a in batch_audio]
-        stats = np.stack(rows)
-        pair = np.stack([stats.mean(0), stats.std(0)]).astype(np.float32)
+        pair = mean_and_deviation(np.stack(rows))
         for r, a, i in zip(exact, batch_audio, batch_ids):
             ref = _ref(model, a, i, pair)
             r["speaker"] = {"logits": ref["logits"], "probabilities": ref["probabilities"],

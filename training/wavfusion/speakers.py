@@ -54,11 +54,19 @@ def speaker_key(it: Item) -> Optional[Tuple[str, str]]:
     return (it.corpus, it.speaker)
 
 
+def mean_and_deviation(stats: np.ndarray) -> np.ndarray:
+    """[N, 4M] statistics -> [2, 4M] float32: their mean and population standard deviation."""
+    return np.stack([stats.mean(0), stats.std(0)]).astype(np.float32)
+
+
 def assign_speaker_statistics(model, items: Sequence[Item], max_samples: int,
-                              min_utterances: int = MIN_UTTERANCES) -> Dict[str, int]:
+                              min_utterances: int = MIN_UTTERANCES,
+                              stats: Optional[np.ndarray] = None) -> Dict[str, int]:
     """Sets ``Item.speaker_statistics`` ([2, 4M] float32, or None) for every item; returns counts
-    (speakers normalised, items normalised, items left to the training set's statistics)."""
-    stats = utterance_statistics(model, items, max_samples)
+    (speakers normalised, items normalised, items left to the training set's statistics). ``stats``:
+    the items' :func:`utterance_statistics` when the caller has them already."""
+    if stats is None:
+        stats = utterance_statistics(model, items, max_samples)
     groups: Dict[Tuple[str, str], List[int]] = {}
     for i, it in enumerate(items):
         key = speaker_key(it)
@@ -70,8 +78,7 @@ def assign_speaker_statistics(model, items: Sequence[Item], max_samples: int,
     for rows in groups.values():
         if len(rows) < min_utterances:
             continue
-        s = stats[rows]
-        pair = np.stack([s.mean(0), s.std(0)]).astype(np.float32)
+        pair = mean_and_deviation(stats[rows])
         for i in rows:
             items[i].speaker_statistics = pair
         speakers += 1
@@ -79,8 +86,7 @@ def assign_speaker_statistics(model, items: Sequence[Item], max_samples: int,
     return {"speakers": speakers, "items": normalised, "fallback_items": len(items) - normalised}
 
 
-def training_fallback(model, train_items: Sequence[Item], max_samples: int) -> torch.Tensor:
-    """Mean and standard deviation [2, 4M] of the training items' statistics: what rows without a speaker
-    are normalised by."""
-    s = utterance_statistics(model, train_items, max_samples)
-    return torch.from_numpy(np.stack([s.mean(0), s.std(0)]).astype(np.float32))
+def training_fallback(train_stats: np.ndarray) -> torch.Tensor:
+    """Mean and standard deviation [2, 4M] of the training items' statistics (:func:`utterance_statistics`):
+    what rows without a speaker are normalised by."""
+    return torch.from_numpy(mean_and_deviation(train_stats))

@@ -203,14 +203,15 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
 
     speaker_info: Optional[Dict[str, Any]] = None
     if cfg.speaker_normalised_statistics:
-        from .speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback
+        from .speakers import MIN_UTTERANCES, assign_speaker_statistics, training_fallback, utterance_statistics
 
         t_stats = time.time()
-        cast(LogMelStatistics, model.log_mel_statistics).fallback.copy_(training_fallback(model, train_items,
-                                                                                         max_samples))
+        train_stats = utterance_statistics(model, train_items, max_samples)  # once: fallback and train speakers
+        cast(LogMelStatistics, model.log_mel_statistics).fallback.copy_(training_fallback(train_stats))
         speaker_info = {"min_utterances": MIN_UTTERANCES}
         for split_name, split_items in (("train", train_items), ("validation", val_items), ("test", test_items)):
-            speaker_info[split_name] = assign_speaker_statistics(model, split_items, max_samples)
+            speaker_info[split_name] = assign_speaker_statistics(
+                model, split_items, max_samples, stats=train_stats if split_name == "train" else None)
         log(f"  speaker statistics ({time.time() - t_stats:.1f}s): "
             + "; ".join(f"{k} {v['speakers']} speakers, {v['fallback_items']} items without"
                         for k, v in speaker_info.items() if isinstance(v, dict)))
