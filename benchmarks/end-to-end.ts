@@ -2,8 +2,9 @@
  * End-to-end section of `npm run bench:inference` (issue 16): `wavfusion predict FOLDER` (the built
  * CLI, one process per run: model load, front end, model, JSONL out) on the same utterances as
  * 16 kHz WAV, 44.1 kHz WAV, 48 kHz FLAC, MP3 (44.1 kHz, 128 kbit/s) and Opus (48 kHz, 48 kbit/s),
- * for the current tree ("after") and the commit before the pipelined front end ("before",
- * E2E_BEFORE_COMMIT, checked out as a git worktree under benchmarks/.work and built there), runs
+ * for the current tree ("after") and an earlier commit ("before", E2E_BEFORE_COMMIT: by default the
+ * last one with the Speex resampler; 4e4100b is the one before the pipelined front end), checked
+ * out as a git worktree under benchmarks/.work and built there; runs
  * interleaved (before, after, after, before, …) so both see the same machine load. Beside them the
  * engine-only rate: InferenceEngine.predict in-process on the 16 kHz WAVs with the front end
  * in-process (a WAV read, no resampling), timed after load.
@@ -22,7 +23,13 @@ export interface E2EUtterance {
   durationS: number;
 }
 
-export const E2E_BEFORE_COMMIT = process.env.E2E_BEFORE_COMMIT ?? '4e4100b';
+/** The tree to compare with, and what its front end was (E2E_BEFORE_COMMIT, E2E_BEFORE_NOTE). */
+export const E2E_BEFORE_COMMIT = process.env.E2E_BEFORE_COMMIT ?? 'b2c91a7';
+const E2E_BEFORE_NOTE =
+  process.env.E2E_BEFORE_NOTE ??
+  (E2E_BEFORE_COMMIT === 'b2c91a7'
+    ? 'pipelined front end with the Speex resampler'
+    : 'see docs/benchmarks.md for what that tree ran');
 
 const FORMATS = [
   { name: '16 kHz WAV', ext: 'wav', convert: (i: string, o: string) => ['cp', [i, o]] as const },
@@ -183,7 +190,7 @@ export async function endToEnd(options: {
   const engineS = med(engineOnly.map((e) => e.seconds));
   const loadS = med(engineOnly.map((e) => e.loadS));
   const md: string[] = [
-    `End to end: \`wavfusion predict FOLDER --threads ${threads}\` (built CLI, one process per run), ${utterances.length} utterances (${audio.toFixed(0)} s of audio) per format, demo bundle; before = ${E2E_BEFORE_COMMIT} (libsamplerate medium, front end in series on the engine's thread), after = this tree; ${reps} runs each, interleaved; medians. Engine-only: InferenceEngine.predict in-process on the 16 kHz WAVs, after load: ${(audio / engineS).toFixed(1)}× RT.`,
+    `End to end: \`wavfusion predict FOLDER --threads ${threads}\` (built CLI, one process per run), ${utterances.length} utterances (${audio.toFixed(0)} s of audio) per format, demo bundle; before = ${E2E_BEFORE_COMMIT} (${E2E_BEFORE_NOTE}), after = this tree; ${reps} runs each, interleaved; medians. Engine-only: InferenceEngine.predict in-process on the 16 kHz WAVs, after load: ${(audio / engineS).toFixed(1)}× RT.`,
     '',
     '| input | before × RT | after × RT | after / before | after, % of its 16 kHz WAV rate | front-end share before → after | wall before → after | peak RSS before → after |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -1,8 +1,9 @@
 /**
  * Resampler comparison (issue 16): today's libsamplerate converter (SRC_SINC_MEDIUM_QUALITY) against
  * libsamplerate's other converters, the Speex resampler (WebAssembly SIMD, `@echogarden/speex-resampler-wasm`;
- * quality 7 is src/main/audio/speex-resampler.ts, the one chosen) and a polyphase windowed-sinc FIR in
- * plain JS (benchmarks/lib/polyphase-resampler.ts).
+ * quality 7 is src/main/audio/speex-resampler.ts, the fallback) and the polyphase windowed-sinc FIR,
+ * its inner loop in WebAssembly SIMD (src/main/audio/polyphase-resampler.ts, the one chosen) and the
+ * same table in plain JS (benchmarks/lib/polyphase-resampler.ts).
  *
  *   node --import tsx benchmarks/resampler.bench.ts            # quality + speed
  *   RESAMPLER_MODEL=1 node --import tsx benchmarks/resampler.bench.ts   # + effect on model outputs
@@ -14,7 +15,7 @@
  * time on 30 s of speech-band noise, median of interleaved repetitions (the machine is shared: compare
  * rows of one run). Model effect: real clips (tests/fixtures/audio, the demo corpus upsampled with sox
  * to 44.1 and 48 kHz) through each resampler to 16 kHz float WAVs, predicted by the demo bundle; max
- * |Δ probability| and top-label agreement against libsamplerate medium.
+ * |Δ probability| and top-label agreement against the training package's torchaudio front end.
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeAudioFile } from '../src/main/audio/decode';
 import { downmix } from '../src/main/audio/signal';
-import { DEFAULT_RESAMPLER_DESIGN, PolyphaseResampler, type ResamplerDesign } from './lib/polyphase-resampler';
+import { JsPolyphaseResampler } from './lib/polyphase-resampler';
+import {
+  DEFAULT_RESAMPLER_DESIGN,
+  PolyphaseResampler as WasmPolyphase,
+  type ResamplerDesign,
+} from '../src/main/audio/polyphase-resampler';
+import type { StreamResampler } from '../src/main/audio/resampler';
 import { SpeexResampler } from '../src/main/audio/speex-resampler';
 
 const { ConverterType, create } = libsamplerate;
@@ -45,55 +52,29 @@ const src =
 const fir =
   (design: ResamplerDesign): Resample =>
   (x, from, to) =>
-    Promise.resolve(PolyphaseResampler.resample(x, from, to, design));
+    Promise.resolve(whole(new JsPolyphaseResampler(from, to, design), x));
 
-interface SpeexModule {
-  _malloc(n: number): number;
-  _free(p: number): void;
-  _speex_resampler_init(ch: number, inRate: number, outRate: number, q: number, err: number): number;
-  _speex_resampler_process_float(
-    st: number,
-    ch: number,
-    inp: number,
-    inLen: number,
-    out: number,
-    outLen: number,
-  ): number;
-  _speex_resampler_skip_zeros(st: number): number;
-  _speex_resampler_get_input_latency(st: number): number;
-  _speex_resampler_destroy(st: number): void;
-  HEAPF32: Float32Array;
-  HEAPU32: Uint32Array;
-}
-async function speex(quality: number): Promise<Resample> {
-  const factory = (await import('@echogarden/speex-resampler-wasm/simd')) as {
-    default: () => Promise<SpeexModule>;
-  };
-  const m = await factory.default();
-  return async (x, from, to) => {
-    const err = m._malloc(4);
-    const st = m._speex_resampler_init(1, from, to, quality, err);
-    const latency = m._speex_resampler_get_input_latency(st);
-    // Feed the signal plus `latency` zeros, drop the first latency·to/from outputs (compensated delay).
-    const input = new Float32Array(x.length + latency);
-    input.set(x);
-    const want = Math.ceil((x.length * to) / from);
-    const skip = Math.round((latency * to) / from);
-    const outCap = want + skip + 64;
-    const inPtr = m._malloc(input.length * 4);
-    const outPtr = m._malloc(outCap * 4);
-    const lens = m._malloc(8);
-    m.HEAPF32.set(input, inPtr >> 2);
-    m.HEAPU32[lens >> 2] = input.length;
-    m.HEAPU32[(lens >> 2) + 1] = outCap;
-    m._speex_resampler_process_float(st, 0, inPtr, lens, outPtr, lens + 4);
-    const produced = m.HEAPU32[(lens >> 2) + 1]!;
-    const out = m.HEAPF32.slice((outPtr >> 2) + skip, (outPtr >> 2) + Math.min(produced, skip + want));
-    m._speex_resampler_destroy(st);
-    for (const p of [err, inPtr, outPtr, lens]) m._free(p);
+/** A whole signal through one stream resampler. */
+function whole(r: StreamResampler, x: Float32Array): Float32Array {
+  try {
+    const body = r.process(x);
+    const tail = r.flush();
+    const out = new Float32Array(body.length + tail.length);
+    out.set(body);
+    out.set(tail, body.length);
     return out;
-  };
+  } finally {
+    r.destroy();
+  }
 }
+const speex =
+  (quality: number): Resample =>
+  async (x, from, to) =>
+    whole(await SpeexResampler.create(from, to, quality), x);
+const wasmFir =
+  (design: ResamplerDesign): Resample =>
+  (x, from, to) =>
+    Promise.resolve(whole(WasmPolyphase.create(from, to, design)!, x));
 
 function tone(freq: number, rate: number, seconds: number, amp = 0.5): Float32Array {
   const x = new Float32Array(Math.round(rate * seconds));
@@ -181,14 +162,16 @@ function floatWav(samples: Float32Array, rate: number): Buffer {
 
 async function main() {
   const candidates: [string, Resample][] = [
-    ['libsamplerate SINC_MEDIUM (today)', src(ConverterType.SRC_SINC_MEDIUM_QUALITY)],
+    ['libsamplerate SINC_MEDIUM (before Speex)', src(ConverterType.SRC_SINC_MEDIUM_QUALITY)],
     ['libsamplerate SINC_FASTEST', src(ConverterType.SRC_SINC_FASTEST)],
     ['libsamplerate LINEAR', src(ConverterType.SRC_LINEAR)],
-    ['Speex q7 (src/main/audio/speex-resampler.ts) — chosen', (x, f, t) => SpeexResampler.resample(x, f, t)],
-    ['polyphase FIR in JS (0.9/1.0, 100 dB)', fir(DEFAULT_RESAMPLER_DESIGN)],
-    ['polyphase FIR (0.9/1.0, 80 dB)', fir({ passband: 0.9, stopband: 1.0, attenuationDb: 80 })],
+    ['Speex q7 (src/main/audio/speex-resampler.ts; the fallback)', speex(7)],
+    ['Speex q5', speex(5)],
+    ['Speex q3', speex(3)],
+    ['polyphase FIR, wasm SIMD (src/main/audio/polyphase-resampler.ts) — chosen', wasmFir(DEFAULT_RESAMPLER_DESIGN)],
+    ['polyphase FIR, wasm SIMD, 80 dB', wasmFir({ passband: 0.9, stopband: 1.0, attenuationDb: 80 })],
+    ['polyphase FIR in plain JS (same table)', fir(DEFAULT_RESAMPLER_DESIGN)],
   ];
-  for (const q of [3, 5]) candidates.push([`Speex q${q} (wasm SIMD)`, await speex(q)]);
   const ratios: [number, number][] = [
     [44100, 16000],
     [48000, 16000],
@@ -253,38 +236,93 @@ async function modelEffect(candidates: [string, Resample][]): Promise<string[]> 
       }
     }
   }
+  const fixturesAndDemo = clips.length;
+  // Real acted speech without transcripts, where the corpora are present: RAVDESS actors 01 and 15
+  // (held out from the demo bundle's training), 16 kHz Opus converted to 44.1 kHz WAV by ffmpeg.
+  const ravdess = path.join(ROOT, '..', 'shared', 'corpora', 'ravdess-speech');
+  if (fs.existsSync(path.join(ravdess, 'manifest.csv'))) {
+    const rows = fs
+      .readFileSync(path.join(ravdess, 'manifest.csv'), 'utf8')
+      .split('\n')
+      .filter((l) => /^audio\/Actor_(01|15)\//.test(l));
+    for (const row of rows) {
+      const rel = row.split(',')[0]!;
+      const out = path.join(up, `ravdess_${path.basename(rel, '.opus')}_44100.wav`);
+      if (!fs.existsSync(out)) spawnSync('ffmpeg', ['-v', 'error', '-i', path.join(ravdess, rel), '-ar', '44100', out]);
+      clips.push(out);
+    }
+  }
   const texts = clips.map((c) => {
     const m = /(spk_[a-d])_(spk_[a-d]_\d+)_\d+\.wav$/.exec(c);
     return m ? fs.readFileSync(path.join(corpus, m[1]!, `${m[2]}.txt`), 'utf8') : null;
   });
   const engine = await InferenceEngine.load(path.join(ROOT, 'resources/models/wavfusion-demo'), { device: 'cpu' });
   const probs = new Map<string, number[][]>();
+  const predict = async (files: string[]) => {
+    const requests = files.map((file, i) => ({
+      key: String(i),
+      path: file,
+      start: null,
+      end: null,
+      text: texts[i] ?? null,
+    }));
+    const p: number[][] = [];
+    for await (const chunk of engine.predict(requests))
+      for (const res of chunk) if (res.ok) p[Number(res.key)] = res.probabilities;
+    return p;
+  };
+  // The reference: the training package's front end (wavfusion.audio.load_audio: mean downmix +
+  // torchaudio.functional.resample), i.e. what the PyTorch reference feeds model.pt on these files.
+  const REFERENCE = 'torchaudio (training/wavfusion/audio.py; the PyTorch reference)';
+  const torchDir = path.join(WORK, 'model-inputs', 'torchaudio');
+  fs.mkdirSync(torchDir, { recursive: true });
+  const torchFiles = clips.map((_, i) => path.join(torchDir, `${i}.wav`));
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      [
+        'import json, sys, numpy as np',
+        'from wavfusion.audio import load_audio',
+        'for src, dst in json.load(sys.stdin):',
+        '    x = load_audio(src).astype("<f4")',
+        '    head = b"RIFF" + (36 + 4 * len(x)).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")',
+        '    head += (3).to_bytes(2, "little") + (1).to_bytes(2, "little") + (16000).to_bytes(4, "little")',
+        '    head += (64000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (32).to_bytes(2, "little")',
+        '    open(dst, "wb").write(head + b"data" + (4 * len(x)).to_bytes(4, "little") + x.tobytes())',
+      ].join('\n'),
+    ],
+    {
+      input: JSON.stringify(clips.map((c, i) => [c, torchFiles[i]])),
+      env: { ...process.env, PYTHONPATH: path.join(ROOT, 'training') },
+      encoding: 'utf8',
+    },
+  );
+  if (py.status !== 0) throw new Error(`torchaudio reference failed: ${py.stderr}`);
+  probs.set(REFERENCE, await predict(torchFiles));
   for (const [name, r] of candidates) {
     const dir = path.join(WORK, 'model-inputs', name.replace(/[^a-z0-9]+/gi, '_'));
     fs.mkdirSync(dir, { recursive: true });
-    const requests = [];
+    const files = [];
     for (const [i, clip] of clips.entries()) {
       const audio = await decodeAudioFile(clip);
       const x = await r(downmix(audio.channels), audio.sampleRate, 16000);
       const file = path.join(dir, `${i}.wav`);
       fs.writeFileSync(file, floatWav(x, 16000));
-      requests.push({ key: String(i), path: file, start: null, end: null, text: texts[i] ?? null });
+      files.push(file);
     }
-    const p: number[][] = [];
-    for await (const chunk of engine.predict(requests))
-      for (const res of chunk) if (res.ok) p[Number(res.key)] = res.probabilities;
-    probs.set(name, p);
+    probs.set(name, await predict(files));
   }
   await engine.close();
-  const ref = probs.get(candidates[0]![0])!;
+  const ref = probs.get(REFERENCE)!;
   const argmax = (p: number[]) => p.indexOf(Math.max(...p));
   const rows = [
-    `Model effect: ${clips.length} clips (1 fixture at 44.1 kHz stereo; ${clips.length - 1} demo-corpus clips upsampled to 44.1/48 kHz), demo bundle, against libsamplerate medium`,
+    `Model effect: ${clips.length} clips (1 fixture at 44.1 kHz stereo; ${fixturesAndDemo - 1} demo-corpus clips upsampled to 44.1/48 kHz; ${clips.length - fixturesAndDemo} RAVDESS clips at 44.1 kHz, no transcripts), demo bundle, against ${REFERENCE}`,
     '',
     '| resampler | max abs Δ probability | mean abs Δ probability | same top label |',
     '| --- | --- | --- | --- |',
   ];
-  for (const [name] of candidates.slice(1)) {
+  for (const [name] of candidates) {
     const p = probs.get(name)!;
     let max = 0,
       sum = 0,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SpeexResampler } from '../../src/main/audio/speex-resampler';
+import { execFileSync } from 'node:child_process';
+import { PolyphaseResampler } from '../../src/main/audio/polyphase-resampler';
+import { createResampler, resample } from '../../src/main/audio/resampler';
 
 /**
- * Quality bounds of the model front end's resampler, measured on synthetic tones (the numbers behind
+ * Quality bounds of the studio's resampler (resampler.ts: the polyphase wasm resampler, and Speex
+ * for 44 057 Hz (a clock off by 57 Hz), a ratio whose polyphase table would be too big), measured on synthetic tones (the numbers behind
  * docs/benchmarks.md "Resampler"): passband ripple up to 0.9 × the output Nyquist frequency, alias
  * attenuation for tones between the output and the input Nyquist frequencies, timing, length and
  * chunked = whole.
@@ -40,13 +43,14 @@ describe.each([
   [48000, 16000],
   [22050, 16000],
   [32000, 16000],
-])('Speex resampler %i Hz → %i Hz', (from, to) => {
+  [44057, 16000],
+])('resampler %i Hz → %i Hz', (from, to) => {
   const nyquist = to / 2;
 
   it('passband ripple ≤ 0.01 dB from 50 Hz to 0.9 × the output Nyquist frequency', async () => {
     let ripple = 0;
     for (let f = 50; f <= 0.9 * nyquist; f += (0.9 * nyquist) / 12) {
-      const y = await SpeexResampler.resample(tone(f, from, 1), from, to);
+      const y = await resample(tone(f, from, 1), from, to);
       ripple = Math.max(ripple, Math.abs(20 * Math.log10(gain(y, f, to))));
     }
     expect(ripple).toBeLessThan(0.01);
@@ -55,7 +59,7 @@ describe.each([
   it('attenuates tones above the output Nyquist frequency by ≥ 95 dB (no aliasing)', async () => {
     let worst = Infinity;
     for (let f = nyquist; f <= 0.95 * (from / 2); f += (0.95 * (from / 2) - nyquist) / 10) {
-      const y = await SpeexResampler.resample(tone(f, from, 1), from, to);
+      const y = await resample(tone(f, from, 1), from, to);
       worst = Math.min(worst, -20 * Math.log10(rmsMiddle(y) / (AMP / Math.SQRT2)));
     }
     expect(worst).toBeGreaterThan(95);
@@ -63,13 +67,13 @@ describe.each([
 
   it('has no delay, gives ceil(N·to/from) samples, and chunked equals whole', async () => {
     const x = tone(440, from, 2);
-    const whole = await SpeexResampler.resample(x, from, to);
+    const whole = await resample(x, from, to);
     expect(whole.length).toBe(Math.ceil((x.length * to) / from));
     let err = 0;
     for (let i = 200; i < whole.length - 200; i++)
       err = Math.max(err, Math.abs(whole[i]! - AMP * Math.sin((2 * Math.PI * 440 * i) / to)));
     expect(err).toBeLessThan(1e-4);
-    const r = await SpeexResampler.create(from, to);
+    const r = await createResampler(from, to);
     const parts: number[] = [];
     for (let at = 0; at < x.length; at += 4099) parts.push(...r.process(x.subarray(at, at + 4099)));
     parts.push(...r.flush());
@@ -83,9 +87,22 @@ describe.each([
 
 it('upsamples 8 kHz to 16 kHz with ≤ 0.01 dB ripple and leaves equal rates alone', async () => {
   for (const f of [100, 1000, 3000, 3600]) {
-    const y = await SpeexResampler.resample(tone(f, 8000, 1), 8000, 16000);
+    const y = await resample(tone(f, 8000, 1), 8000, 16000);
     expect(Math.abs(20 * Math.log10(gain(y, f, 16000))), `${f} Hz`).toBeLessThan(0.01);
   }
   const x = tone(300, 16000, 0.1);
-  expect(await SpeexResampler.resample(x, 16000, 16000)).toBe(x);
+  expect(await resample(x, 16000, 16000)).toBe(x);
+});
+
+it('uses the polyphase kernel for the common rates and Speex where its table would be too big', () => {
+  for (const from of [8000, 11025, 22050, 32000, 44100, 48000, 96000])
+    expect(PolyphaseResampler.create(from, 16000)).not.toBeNull();
+  expect(PolyphaseResampler.create(44057, 16000)).toBeNull();
+});
+
+it('the committed kernel bytes are the compiled polyphase-kernel.wat', () => {
+  // exits 1 (and the call throws) when polyphase-kernel.wasm.ts is stale
+  expect(execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { encoding: 'utf8' })).toContain(
+    'up to date',
+  );
 });

@@ -1,5 +1,3 @@
-import { SpeexResampler } from './speex-resampler';
-
 /** Averages channels into one. */
 export function downmix(channels: readonly Float32Array[]): Float32Array {
   if (channels.length === 1) return channels[0]!;
@@ -45,9 +43,4 @@ export function computePeaks(channels: readonly Float32Array[], sampleRate: numb
     }
   }
   return peaks;
-}
-
-/** High-quality mono resampling (the Speex resampler at quality 7, src/main/audio/speex-resampler.ts). */
-export function resample(mono: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
-  return SpeexResampler.resample(mono, fromRate, toRate);
 }

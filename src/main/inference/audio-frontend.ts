@@ -1,8 +1,9 @@
 import type { DecodedAudio } from '../audio/decode';
-import { monoSegment, resample } from '../audio/signal';
+import { resample } from '../audio/resampler';
+import { monoSegment } from '../audio/signal';
 
 /**
- * Decoded audio → the model's input: averaged to mono and resampled (Speex, src/main/audio/speex-resampler.ts) to the
+ * Decoded audio → the model's input: averaged to mono and resampled (src/main/audio/resampler.ts) to the
  * model's rate. The graph normalises each utterance itself, so raw samples go in.
  */
 export async function modelInput(

@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry of the audio front end (frontend-pipeline.ts): prepares one job at a time per
- * message, keeping the last decoded file and one Speex wasm instance for the thread's lifetime.
+ * message, keeping the last decoded file and its resamplers' wasm instances for the thread's lifetime.
  */
 import { parentPort } from 'node:worker_threads';
 import { newDecodeCache, prepareAudio, type AudioJob } from './frontend';

@@ -2,11 +2,11 @@
  * The model's audio front end for one request: file → mono → the model's rate. Runs on the front-end
  * workers (frontend-worker.ts) or in-process. PCM WAV frames are read straight from the file (only
  * the segment's bytes); other formats are decoded whole once per file and kept while that file's
- * segments follow; resampling is the Speex resampler (src/main/audio/speex-resampler.ts).
+ * segments follow; resampling is src/main/audio/resampler.ts.
  */
 import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
 import { monoSegment } from '../audio/signal';
-import { SpeexResampler } from '../audio/speex-resampler';
+import { resample } from '../audio/resampler';
 import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
 import { inspectAudioFile } from './streaming-audio';
@@ -46,8 +46,7 @@ export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<P
     const end = job.end ?? Number.POSITIVE_INFINITY;
     if (format === 'wav') {
       const pcm = await readPcmWavMono(job.path, start, end);
-      if (pcm)
-        return { kind: 'audio', audio: await SpeexResampler.resample(pcm.samples, pcm.sampleRate, job.sampleRate) };
+      if (pcm) return { kind: 'audio', audio: await resample(pcm.samples, pcm.sampleRate, job.sampleRate) };
     }
     if (cache.path !== job.path || !cache.audio) {
       cache.path = job.path;
@@ -55,7 +54,7 @@ export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<P
     }
     const audio = await cache.audio;
     const mono = monoSegment(audio, start, Math.min(end, audio.durationS));
-    return { kind: 'audio', audio: await SpeexResampler.resample(mono, audio.sampleRate, job.sampleRate) };
+    return { kind: 'audio', audio: await resample(mono, audio.sampleRate, job.sampleRate) };
   } catch (err) {
     return { kind: 'error', error: err instanceof AudioFileError ? err.message : describeError(err) };
   }

@@ -2,7 +2,7 @@ import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from '../audio/decode';
 import { downmix } from '../audio/signal';
-import { SpeexResampler } from '../audio/speex-resampler';
+import { createResampler, type StreamResampler } from '../audio/resampler';
 
 /** audio-decode's chunked decoder names, by our container names. */
 const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | 'm4a'> = {
@@ -38,20 +38,20 @@ export async function inspectAudioFile(file: string): Promise<{ format: string; 
 }
 
 /**
- * Decodes a file chunk by chunk, yielding mono audio resampled (Speex, stateful across
+ * Decodes a file chunk by chunk, yielding mono audio resampled (resampler.ts, stateful across
  * chunks) to `sampleRate`: a long recording never sits in memory whole.
  */
 export async function* streamMonoAudio(file: string, format: string, sampleRate: number): AsyncGenerator<Float32Array> {
   const chunked = CHUNKED_FORMAT[format];
   if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
-  let converter: SpeexResampler | null = null;
+  let converter: StreamResampler | null = null;
   let produced = 0;
   try {
     for await (const chunk of decodeAudio(fs.createReadStream(file, { highWaterMark: 1 << 20 }), chunked)) {
       const mono = downmix(chunk.channelData);
       if (mono.length === 0) continue;
       if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
-        converter = await SpeexResampler.create(chunk.sampleRate, sampleRate);
+        converter = await createResampler(chunk.sampleRate, sampleRate);
       }
       const out = converter ? converter.process(mono) : mono;
       produced += out.length;
