@@ -17,7 +17,8 @@
  *  6. INFER_WHATIFS=1: onnxruntime session options, batchSeconds and an operator profile on `base`;
  *  7. end to end (benchmarks/end-to-end.ts; INFER_E2E=0 skips it, INFER_E2E_ONLY=1 runs only inputs + it):
  *     `wavfusion predict` on INFER_E2E_UTTERANCES (100) utterances as 16 kHz WAV, 44.1 kHz WAV, 48 kHz
- *     FLAC, MP3 and Opus, before/after the pipelined front end, interleaved, INFER_E2E_REPS (2) each.
+ *     FLAC, MP3 and Opus, before/after (E2E_BEFORE_COMMIT), interleaved, INFER_E2E_REPS (2) each;
+ *     INFER_E2E_LONG_HOURS=10 adds a 10-hour Opus file streamed through the CLI (peak RSS).
  *
  * The reference runs twice over where possible: with Debian's torch as installed (its libblas.so.3 is
  * netlib's reference BLAS: unoptimised, single-threaded) and with the same torch loading OpenBLAS
@@ -37,7 +38,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom as prng } from '../src/main/export/split';
-import { endToEnd } from './end-to-end';
+import { endToEnd, longStream } from './end-to-end';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'benchmarks', '.work', 'inference');
@@ -70,6 +71,7 @@ const CFG = {
   e2eOnly: env.INFER_E2E_ONLY === '1',
   e2eUtterances: int('INFER_E2E_UTTERANCES', 100, 24),
   e2eReps: int('INFER_E2E_REPS', 2, 1),
+  e2eLongHours: int('INFER_E2E_LONG_HOURS', 0, 0),
   python: env.INFER_PYTHON ?? '/usr/bin/python3',
 };
 
@@ -549,7 +551,18 @@ const runEndToEnd = async () => {
     log,
   });
   fs.writeFileSync(path.join(ROOT, 'benchmarks', '.work', 'inference-e2e.json'), JSON.stringify(e2e, null, 2));
-  return e2e.markdown;
+  if (!CFG.e2eLongHours) return e2e.markdown;
+  const long = await longStream({
+    root: ROOT,
+    work: path.join(WORK, 'e2e'),
+    sourceWav: longFile,
+    sourceSeconds: CFG.longSeconds,
+    hours: CFG.e2eLongHours,
+    model: DEMO_BUNDLE,
+    threads: Math.max(...CFG.threads),
+    log,
+  });
+  return [...e2e.markdown, '', ...long];
 };
 if (CFG.e2eOnly) {
   const section = (await runEndToEnd()).join('\n');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -206,6 +207,65 @@ describe('a long file through the pipeline', () => {
       // Decoded whole: ≥ 236 MB more. Streamed: the decoder's and onnxruntime's working memory only.
       const growthMb = (peak - before) / 2 ** 20;
       console.log(`long file: RSS growth ${growthMb.toFixed(0)} MiB (before ${(before / 2 ** 20).toFixed(0)} MiB)`);
+      expect(growthMb).toBeLessThan(120);
+    } finally {
+      await engine.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('streams a compressed whole file by the audio it holds, not its bytes (a 20-minute 24 kbit/s Opus)', async () => {
+    const dir = tempDir('long-opus-');
+    const file = path.join(dir, 'long.opus');
+    // 3.6 MB of Opus: under the WAV threshold's 48 MiB (and its former fifth), but 20 minutes of
+    // audio: decoded whole it would take ≥ 230 MB of float samples at 48 kHz.
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=180:sample_rate=48000:duration=1200',
+      '-af',
+      'volume=0.3',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '24k',
+      file,
+    ]);
+    const engine = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
+    try {
+      const warm = path.join(dir, 'warm.opus');
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=180:sample_rate=48000:duration=40',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '24k',
+        warm,
+      ]);
+      for await (const _ of engine.predict([{ key: 'warm', path: warm, start: null, end: null, text: null }]));
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const results = [];
+      for await (const chunk of engine.predict([{ key: 'long', path: file, start: null, end: null, text: null }]))
+        results.push(...chunk);
+      clearInterval(timer);
+      const r = results[0]!;
+      expect(r.ok, r.ok ? '' : r.error).toBe(true);
+      expect(r.durationS).toBeCloseTo(1200, 0);
+      const growthMb = (peak - before) / 2 ** 20;
+      console.log(
+        `long Opus file: RSS growth ${growthMb.toFixed(0)} MiB (before ${(before / 2 ** 20).toFixed(0)} MiB)`,
+      );
       expect(growthMb).toBeLessThan(120);
     } finally {
       await engine.close();

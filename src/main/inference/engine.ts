@@ -68,7 +68,8 @@ export interface EngineOptions {
   /** Fraction of overlap between windows of utterances longer than the model's max_seconds. */
   windowOverlap?: number;
   /**
-   * Whole files larger than this (bytes; a fifth of it for compressed formats) are decoded and run
+   * Whole files larger than this (WAV bytes; compressed files by the audio they may hold,
+   * streaming-audio.ts streamsWhole) are decoded and run
    * as a stream of windows, so memory stays bounded on hour-long recordings.
    */
   streamAboveBytes?: number;

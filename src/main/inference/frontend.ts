@@ -9,7 +9,7 @@ import { monoSegment } from '../audio/signal';
 import { resample } from '../audio/resampler';
 import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
-import { inspectAudioFile } from './streaming-audio';
+import { inspectAudioFile, streamsWhole } from './streaming-audio';
 
 export interface AudioJob {
   path: string;
@@ -17,7 +17,7 @@ export interface AudioJob {
   start: number | null;
   end: number | null;
   sampleRate: number;
-  /** A whole file bigger than this (bytes; a fifth for compressed formats) is not read: `long`. */
+  /** A whole file bigger than this (WAV bytes; compressed files by streamsWhole) is not read: `long`. */
   streamAboveBytes: number;
 }
 
@@ -37,8 +37,8 @@ export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<P
     try {
       const info = await inspectAudioFile(job.path);
       format = info.format;
-      const limit = format === 'wav' ? job.streamAboveBytes : job.streamAboveBytes / 5;
-      if (job.start === null && job.end === null && info.size > limit) return { kind: 'long' };
+      if (job.start === null && job.end === null && streamsWhole(format, info.size, job.streamAboveBytes))
+        return { kind: 'long' };
     } catch {
       // decodeAudioFile below reports the problem with its own wording
     }

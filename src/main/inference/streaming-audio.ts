@@ -14,6 +14,23 @@ const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | '
   m4a: 'm4a',
 };
 
+/**
+ * How many bytes of 16-bit 48 kHz stereo PCM one byte of a format can stand for, at the lowest
+ * bitrates in common use (FLAC about half of PCM, MP3/AAC 32 kbit/s, Opus/Vorbis 16 kbit/s). A whole
+ * file is decoded at once only when even that much audio stays under the WAV limit; a 10-minute
+ * 24 kbit/s Opus file (1.8 MB) would otherwise be decoded whole into ~230 MB of float samples.
+ */
+const EXPANSION: Record<string, number> = { wav: 1, flac: 2, mp3: 48, m4a: 48, ogg: 96, opus: 96 };
+
+/** Whether a whole file of this format and size should be streamed rather than decoded at once. */
+export function streamsWhole(format: string, size: number, streamAboveBytes: number): boolean {
+  return size * (EXPANSION[format] ?? 48) > streamAboveBytes;
+}
+
+/** Bytes read per decoding step: a few seconds to a minute of audio whatever the format. */
+const READ_BYTES: Record<string, number> = { wav: 1 << 20, flac: 1 << 19 };
+const COMPRESSED_READ_BYTES = 1 << 16;
+
 /** Checks the file (as decodeAudioFile would) and returns its format and size, without reading it all. */
 export async function inspectAudioFile(file: string): Promise<{ format: string; size: number }> {
   let handle;
@@ -47,7 +64,8 @@ export async function* streamMonoAudio(file: string, format: string, sampleRate:
   let converter: StreamResampler | null = null;
   let produced = 0;
   try {
-    for await (const chunk of decodeAudio(fs.createReadStream(file, { highWaterMark: 1 << 20 }), chunked)) {
+    const source = fs.createReadStream(file, { highWaterMark: READ_BYTES[format] ?? COMPRESSED_READ_BYTES });
+    for await (const chunk of decodeAudio(source, chunked)) {
       const mono = downmix(chunk.channelData);
       if (mono.length === 0) continue;
       if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
