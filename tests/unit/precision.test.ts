@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SessionChoice } from '../../src/main/inference/execution';
+import { cpuThreading, type SessionChoice } from '../../src/main/inference/execution';
 import type { ModelBundle } from '../../src/main/inference/model-bundle';
 import { bundleVariants, choosePrecision, openBundleSession } from '../../src/main/inference/precision';
 import { tempDir } from '../helpers/fixtures';
+
+const CPU = { threads: 2, spinning: true };
 
 function fakeBundle(int8: boolean): ModelBundle {
   const dir = tempDir('precision-');
@@ -70,13 +72,13 @@ describe('precision selection', () => {
         note: lands,
       } as unknown as SessionChoice;
     };
-    expect((await openBundleSession(b, 'cpu', 2, 'auto', open('cpu'))).precision).toBe('int8');
-    expect((await openBundleSession(b, 'cuda', 2, 'auto', open('cuda'))).precision).toBe('fp32');
-    expect((await openBundleSession(b, 'cpu', 2, 'fp32', open('cpu'))).precision).toBe('fp32');
+    expect((await openBundleSession(b, 'cpu', CPU, 'auto', open('cpu'))).precision).toBe('int8');
+    expect((await openBundleSession(b, 'cuda', CPU, 'auto', open('cuda'))).precision).toBe('fp32');
+    expect((await openBundleSession(b, 'cpu', CPU, 'fp32', open('cpu'))).precision).toBe('fp32');
     expect(opened).toEqual(['model.int8.onnx', 'model.onnx', 'model.onnx']);
     // `auto` device guessed as a GPU but fell back to the CPU: the int8 graph is opened instead
     opened.length = 0;
-    const r = await openBundleSession(b, 'cuda', 2, 'auto', async (file, device) => {
+    const r = await openBundleSession(b, 'cuda', CPU, 'auto', async (file, device) => {
       opened.push(path.basename(file));
       return {
         session: { release: async () => void released++ },
@@ -87,5 +89,13 @@ describe('precision selection', () => {
     expect(r.precision).toBe('int8');
     expect(opened).toEqual(['model.onnx', 'model.int8.onnx']);
     expect(released).toBe(1);
+  });
+});
+
+describe('cpuThreading', () => {
+  it('stops idle model threads spinning only when front-end workers share their cores', () => {
+    expect(cpuThreading(2, 1, 2)).toEqual({ threads: 2, spinning: false });
+    expect(cpuThreading(8, 4, 16)).toEqual({ threads: 8, spinning: true });
+    expect(cpuThreading(2, 0, 2)).toEqual({ threads: 2, spinning: true });
   });
 });

@@ -4,7 +4,7 @@ import { AudioFileError } from '../audio/decode';
 import { describeError } from '../errors';
 import { windowsFor } from './audio-frontend';
 import { FrontEndPool, frontEndWorkerCount, pipeline } from './frontend-pipeline';
-import { createSession, physicalCores } from './execution';
+import { cpuThreading, createSession, physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
 import { openBundleSession, type ConcretePrecision } from './precision';
 import { speakerStatistics, type SpeakerStatistics } from './speaker-statistics';
@@ -136,9 +136,10 @@ export class InferenceEngine {
   static async load(bundleDir: string, options: EngineOptions = {}): Promise<InferenceEngine> {
     const bundle = await readModelBundle(bundleDir);
     const threads = options.threads ?? physicalCores();
+    const cpu = cpuThreading(threads, options.frontEndWorkers ?? frontEndWorkerCount(threads));
     let choice;
     try {
-      choice = await openBundleSession(bundle, options.device ?? 'auto', threads, options.precision ?? 'auto');
+      choice = await openBundleSession(bundle, options.device ?? 'auto', cpu, options.precision ?? 'auto');
     } catch (err) {
       throw new Error(`Model bundle ${bundle.dir}: model.onnx cannot be loaded: ${describeError(err)}`, { cause: err });
     }
@@ -152,7 +153,7 @@ export class InferenceEngine {
     let statisticsSession: ort.InferenceSession | null = null;
     if (bundle.statisticsModelPath) {
       try {
-        statisticsSession = (await createSession(bundle.statisticsModelPath, 'cpu', threads)).session;
+        statisticsSession = (await createSession(bundle.statisticsModelPath, 'cpu', cpu)).session;
       } catch (err) {
         await choice.session.release();
         throw new Error(

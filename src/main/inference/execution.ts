@@ -52,16 +52,39 @@ export function gpuPresent(): boolean {
   }
 }
 
+/** How a session uses the CPU's cores. */
+export interface CpuThreading {
+  /** Intra-op threads. */
+  threads: number;
+  /**
+   * Whether idle intra-op threads spin waiting for the next run (onnxruntime's default). Spinning
+   * saves a little latency per run but burns the cores that the front-end workers decode and
+   * resample on: off when they share the cores (docs/benchmarks.md "End to end": 44.1 kHz WAV
+   * +20 %, MP3 and Opus +15-19 %, 16 kHz WAV -4 %).
+   */
+  spinning: boolean;
+}
+
+/** Threading for `threads` model threads beside `frontEndWorkers` front-end workers on `cores` cores. */
+export function cpuThreading(
+  threads: number,
+  frontEndWorkers: number,
+  cores = os.availableParallelism(),
+): CpuThreading {
+  return { threads, spinning: frontEndWorkers === 0 || threads + frontEndWorkers <= cores };
+}
+
 /**
  * Opens the graph on the requested device. `auto` tries CUDA (when installed), then WebGPU (when a
  * GPU is present), then the CPU; an explicit device that cannot start is an error, not a fallback.
  */
-export async function createSession(modelPath: string, device: Device, threads: number): Promise<SessionChoice> {
+export async function createSession(modelPath: string, device: Device, cpu: CpuThreading): Promise<SessionChoice> {
   const common: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
+    intraOpNumThreads: cpu.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(cpu.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
   const open = (provider: 'cpu' | 'cuda' | 'webgpu') =>
     ort.InferenceSession.create(modelPath, { ...common, executionProviders: [provider] });
@@ -87,5 +110,5 @@ export async function createSession(modelPath: string, device: Device, threads: 
       skipped.push(`WebGPU failed: ${(err as Error).message.split('\n')[0]}`);
     }
   } else skipped.push('no GPU for WebGPU');
-  return { session: await open('cpu'), device: 'cpu', note: `${skipped.join('; ')}; CPU with ${threads} threads` };
+  return { session: await open('cpu'), device: 'cpu', note: `${skipped.join('; ')}; CPU with ${cpu.threads} threads` };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { Precision, type Device } from '../../shared/contract';
-import { createSession, cudaInstalled, gpuPresent, type SessionChoice } from './execution';
+import { createSession, cudaInstalled, gpuPresent, type CpuThreading, type SessionChoice } from './execution';
 import type { ModelBundle } from './model-bundle';
 
 export type ConcretePrecision = Exclude<Precision, 'auto'>;
@@ -49,15 +49,15 @@ function expectedDevice(device: Device): Exclude<Device, 'auto'> {
 export async function openBundleSession(
   bundle: ModelBundle,
   device: Device,
-  threads: number,
+  cpu: CpuThreading,
   requested: Precision = 'auto',
-  open: (modelPath: string, device: Device, threads: number) => Promise<SessionChoice> = createSession,
+  open: (modelPath: string, device: Device, cpu: CpuThreading) => Promise<SessionChoice> = createSession,
 ): Promise<SessionChoice & { precision: ConcretePrecision }> {
   const variants = bundleVariants(bundle);
   const first = choosePrecision(requested, expectedDevice(device), !!variants.int8);
-  const choice = await open(variants[first]!, device, threads);
+  const choice = await open(variants[first]!, device, cpu);
   const final = choosePrecision(requested, choice.device, !!variants.int8);
   if (final === first) return { ...choice, precision: first };
   await (choice.session as ort.InferenceSession).release();
-  return { ...(await open(variants[final]!, choice.device, threads)), precision: final };
+  return { ...(await open(variants[final]!, choice.device, cpu)), precision: final };
 }
