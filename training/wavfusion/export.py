@@ -134,8 +134,9 @@ def model_json(model: WavFusionModel, name: str, training: Dict[str, Any], versi
             "text_gate": {"dtype": "float32", "shape": ["batch"], "description": "mean GCA gate over valid frames (0 = audio only)"},
         },
         "front_end": {"channels": "average to mono",
-                      "resampler": "torchaudio.functional.resample defaults (sinc, Hann, width 6, rolloff 0.99) in the "
-                                   "reference; any good band-limited resampler is fine"},
+                      "resampler": "polyphase Kaiser-windowed sinc (passband 0.9, stopband 1.0 of the lower Nyquist "
+                                   "frequency, 100 dB): training/wavfusion/audio.py resample, the studio's "
+                                   "src/main/audio/polyphase-resampler.ts"},
         "config": cfg.to_dict(),
         "training": training,
         "exported_with": {"wavfusion": __version__, "torch": torch.__version__},
