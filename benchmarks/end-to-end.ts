@@ -192,7 +192,7 @@ export async function endToEnd(options: {
   const engineS = med(engineOnly.map((e) => e.seconds));
   const loadS = med(engineOnly.map((e) => e.loadS));
   const md: string[] = [
-    `End to end: \`wavfusion predict FOLDER --threads ${threads}\` (built CLI, one process per run), ${utterances.length} utterances (${audio.toFixed(0)} s of audio) per format, demo bundle; before = ${E2E_BEFORE_COMMIT} (${E2E_BEFORE_NOTE}), after = this tree; ${reps} runs each, interleaved; medians. Engine-only: InferenceEngine.predict in-process on the 16 kHz WAVs, after load: ${(audio / engineS).toFixed(1)}× RT.`,
+    `End to end: \`wavfusion predict FOLDER --threads ${threads}\` (built CLI, one process per run), ${utterances.length} utterances (${audio.toFixed(0)} s of audio) per format, ${path.basename(model)} bundle; before = ${E2E_BEFORE_COMMIT} (${E2E_BEFORE_NOTE}), after = this tree; ${reps} runs each, interleaved; medians. Engine-only: InferenceEngine.predict in-process on the 16 kHz WAVs, after load: ${(audio / engineS).toFixed(1)}× RT.`,
     '',
     '| input | before × RT | after × RT | after / before | after, % of its 16 kHz WAV rate | front-end share before → after | wall before → after | peak RSS before → after |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -256,7 +256,7 @@ export async function longStream(options: {
     rows.push({ name, r });
   }
   return [
-    `Long recording streamed: \`wavfusion predict\` on one 48 kHz Opus file (the bench's speech looped), demo bundle, ${threads} threads.`,
+    `Long recording streamed: \`wavfusion predict\` on one 48 kHz Opus file (the bench's speech looped), ${path.basename(model)} bundle, ${threads} threads.`,
     '',
     '| file | audio | × RT | wall | peak RSS |',
     '| --- | --- | --- | --- | --- |',

@@ -18,7 +18,8 @@
  *  7. end to end (benchmarks/end-to-end.ts; INFER_E2E=0 skips it, INFER_E2E_ONLY=1 runs only inputs + it):
  *     `wavfusion predict` on INFER_E2E_UTTERANCES (100) utterances as 16 kHz WAV, 44.1 kHz WAV, 48 kHz
  *     FLAC, MP3 and Opus, before/after (E2E_BEFORE_COMMIT), interleaved, INFER_E2E_REPS (2) each;
- *     INFER_E2E_LONG_HOURS=10 adds a 10-hour Opus file streamed through the CLI (peak RSS).
+ *     INFER_E2E_LONG_HOURS=10 adds a 10-hour Opus file streamed through the CLI (peak RSS);
+ *     INFER_E2E_MODEL=base runs it with the base-shaped bundle instead of the demo bundle (tiny).
  *
  * The reference runs twice over where possible: with Debian's torch as installed (its libblas.so.3 is
  * netlib's reference BLAS: unoptimised, single-threaded) and with the same torch loading OpenBLAS
@@ -72,6 +73,7 @@ const CFG = {
   e2eUtterances: int('INFER_E2E_UTTERANCES', 100, 24),
   e2eReps: int('INFER_E2E_REPS', 2, 1),
   e2eLongHours: int('INFER_E2E_LONG_HOURS', 0, 0),
+  e2eModel: env.INFER_E2E_MODEL ?? 'tiny',
   python: env.INFER_PYTHON ?? '/usr/bin/python3',
 };
 
@@ -545,7 +547,11 @@ const runEndToEnd = async () => {
     root: ROOT,
     work: path.join(WORK, 'e2e'),
     utterances: utterances.slice(0, CFG.e2eUtterances),
-    model: DEMO_BUNDLE,
+    model:
+      CFG.e2eModel === 'tiny'
+        ? DEMO_BUNDLE
+        : ((await makeBundles(transcripts))[CFG.e2eModel] as { dir: string } | undefined)?.dir ??
+          `no ${CFG.e2eModel} bundle`,
     threads: Math.max(...CFG.threads),
     reps: CFG.e2eReps,
     log,

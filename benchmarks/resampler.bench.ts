@@ -15,7 +15,8 @@
  * time on 30 s of speech-band noise, median of interleaved repetitions (the machine is shared: compare
  * rows of one run). Model effect: real clips (tests/fixtures/audio, the demo corpus upsampled with sox
  * to 44.1 and 48 kHz) through each resampler to 16 kHz float WAVs, predicted by the demo bundle; max
- * |Δ probability| and top-label agreement against the training package's torchaudio front end.
+ * |Δ probability| and top-label agreement against the training package's front end (and torchaudio's
+ * default resampler beside them, which that front end used before).
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { spawnSync } from 'node:child_process';
@@ -271,35 +272,43 @@ async function modelEffect(candidates: [string, Resample][]): Promise<string[]> 
       for (const res of chunk) if (res.ok) p[Number(res.key)] = res.probabilities;
     return p;
   };
-  // The reference: the training package's front end (wavfusion.audio.load_audio: mean downmix +
-  // torchaudio.functional.resample), i.e. what the PyTorch reference feeds model.pt on these files.
-  const REFERENCE = 'torchaudio (training/wavfusion/audio.py; the PyTorch reference)';
-  const torchDir = path.join(WORK, 'model-inputs', 'torchaudio');
-  fs.mkdirSync(torchDir, { recursive: true });
-  const torchFiles = clips.map((_, i) => path.join(torchDir, `${i}.wav`));
-  const py = spawnSync(
-    '/usr/bin/python3',
-    [
-      '-c',
+  // The reference: the training package's front end (wavfusion.audio.load_audio: mean downmix + its
+  // resample), i.e. what the PyTorch reference feeds model.pt on these files; beside it torchaudio's
+  // default resampler, which that front end used before it took the studio's design.
+  const REFERENCE = 'training/wavfusion/audio.py (the PyTorch reference front end)';
+  const pythonFrontEnd = async (name: string, resampleExpr: string) => {
+    const dir = path.join(WORK, 'model-inputs', name.replace(/[^a-z0-9]+/gi, '_'));
+    fs.mkdirSync(dir, { recursive: true });
+    const files = clips.map((_, i) => path.join(dir, `${i}.wav`));
+    const py = spawnSync(
+      '/usr/bin/python3',
       [
-        'import json, sys, numpy as np',
-        'from wavfusion.audio import load_audio',
-        'for src, dst in json.load(sys.stdin):',
-        '    x = load_audio(src).astype("<f4")',
-        '    head = b"RIFF" + (36 + 4 * len(x)).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")',
-        '    head += (3).to_bytes(2, "little") + (1).to_bytes(2, "little") + (16000).to_bytes(4, "little")',
-        '    head += (64000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (32).to_bytes(2, "little")',
-        '    open(dst, "wb").write(head + b"data" + (4 * len(x)).to_bytes(4, "little") + x.tobytes())',
-      ].join('\n'),
-    ],
-    {
-      input: JSON.stringify(clips.map((c, i) => [c, torchFiles[i]])),
-      env: { ...process.env, PYTHONPATH: path.join(ROOT, 'training') },
-      encoding: 'utf8',
-    },
-  );
-  if (py.status !== 0) throw new Error(`torchaudio reference failed: ${py.stderr}`);
-  probs.set(REFERENCE, await predict(torchFiles));
+        '-c',
+        [
+          'import json, sys, numpy as np, torch, torchaudio',
+          'from wavfusion.audio import read_wav, resample',
+          'for src, dst in json.load(sys.stdin):',
+          '    x, sr = read_wav(src)',
+          '    mono = x.mean(0)',
+          `    y = np.asarray(${resampleExpr}, dtype="<f4")`,
+          '    head = b"RIFF" + (36 + 4 * len(y)).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")',
+          '    head += (3).to_bytes(2, "little") + (1).to_bytes(2, "little") + (16000).to_bytes(4, "little")',
+          '    head += (64000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (32).to_bytes(2, "little")',
+          '    open(dst, "wb").write(head + b"data" + (4 * len(y)).to_bytes(4, "little") + y.tobytes())',
+        ].join('\n'),
+      ],
+      {
+        input: JSON.stringify(clips.map((c, i) => [c, files[i]])),
+        env: { ...process.env, PYTHONPATH: path.join(ROOT, 'training') },
+        encoding: 'utf8',
+      },
+    );
+    if (py.status !== 0) throw new Error(`${name} failed: ${py.stderr}`);
+    probs.set(name, await predict(files));
+  };
+  await pythonFrontEnd(REFERENCE, 'resample(mono, sr, 16000)');
+  const TORCHAUDIO = 'torchaudio.functional.resample defaults (the training front end before 2026-11-27)';
+  await pythonFrontEnd(TORCHAUDIO, 'torchaudio.functional.resample(torch.from_numpy(mono), sr, 16000).numpy()');
   for (const [name, r] of candidates) {
     const dir = path.join(WORK, 'model-inputs', name.replace(/[^a-z0-9]+/gi, '_'));
     fs.mkdirSync(dir, { recursive: true });
@@ -319,15 +328,16 @@ async function modelEffect(candidates: [string, Resample][]): Promise<string[]> 
   const rows = [
     `Model effect: ${clips.length} clips (1 fixture at 44.1 kHz stereo; ${fixturesAndDemo - 1} demo-corpus clips upsampled to 44.1/48 kHz; ${clips.length - fixturesAndDemo} RAVDESS clips at 44.1 kHz, no transcripts), demo bundle, against ${REFERENCE}`,
     '',
-    '| resampler | max abs Δ probability | mean abs Δ probability | same top label |',
-    '| --- | --- | --- | --- |',
+    '| resampler | max abs Δ probability | mean abs Δ probability | same top label | of them RAVDESS |',
+    '| --- | --- | --- | --- | --- |',
   ];
-  for (const [name] of candidates) {
+  for (const name of [TORCHAUDIO, ...candidates.map(([n]) => n)]) {
     const p = probs.get(name)!;
     let max = 0,
       sum = 0,
       n = 0,
-      same = 0;
+      same = 0,
+      sameRavdess = 0;
     ref.forEach((r, i) => {
       const q = p[i]!;
       r.forEach((v, k) => {
@@ -336,9 +346,14 @@ async function modelEffect(candidates: [string, Resample][]): Promise<string[]> 
         sum += d;
         n++;
       });
-      if (argmax(r) === argmax(q)) same++;
+      if (argmax(r) === argmax(q)) {
+        same++;
+        if (i >= fixturesAndDemo) sameRavdess++;
+      }
     });
-    rows.push(`| ${name} | ${max.toExponential(2)} | ${(sum / n).toExponential(2)} | ${same}/${ref.length} |`);
+    rows.push(
+      `| ${name} | ${max.toExponential(2)} | ${(sum / n).toExponential(2)} | ${same}/${ref.length} | ${sameRavdess}/${ref.length - fixturesAndDemo} |`,
+    );
   }
   return rows;
 }

