@@ -550,8 +550,8 @@ const runEndToEnd = async () => {
     model:
       CFG.e2eModel === 'tiny'
         ? DEMO_BUNDLE
-        : ((await makeBundles(transcripts))[CFG.e2eModel] as { dir: string } | undefined)?.dir ??
-          `no ${CFG.e2eModel} bundle`,
+        : (((await makeBundles(transcripts))[CFG.e2eModel] as { dir: string } | undefined)?.dir ??
+          `no ${CFG.e2eModel} bundle`),
     threads: Math.max(...CFG.threads),
     reps: CFG.e2eReps,
     log,
