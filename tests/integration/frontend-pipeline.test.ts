@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../../src/main/audio/decode';
 import { resample } from '../../src/main/audio/resampler';
 import { monoSegment } from '../../src/main/audio/signal';
-import type { AudioJob, Prepared } from '../../src/main/inference/frontend';
+import { newDecodeCache, prepareAudio, type AudioJob, type Prepared } from '../../src/main/inference/frontend';
 import { FrontEndPool, pipeline, type Prepare } from '../../src/main/inference/frontend-pipeline';
 import { InferenceEngine } from '../../src/main/inference/engine';
 import { AUDIO_FIXTURES, DEMO_MODEL, tempDir } from '../helpers/fixtures';
@@ -118,6 +118,38 @@ describe('front-end pipeline', () => {
       }
       expect(out.at(-1)).toEqual({ kind: 'error', error: 'file not found' });
     });
+
+    it('reads segments of a long compressed file by decoding forward: the same samples as cutting the whole decode', async () => {
+      // streamAboveBytes 1: every compressed file counts as long, so its segments go through the cursor
+      const cache = newDecodeCache();
+      for (const f of ['speech.mp3', 'speech.opus', 'speech.flac', 'speech.ogg']) {
+        const file = path.join(AUDIO_FIXTURES, f);
+        const audio = await decodeAudioFile(file);
+        // in order, overlapping, back to an earlier start (the decoder restarts), past the end
+        for (const [start, end] of [
+          [0.1, 0.4],
+          [0.3, 0.9],
+          [0.9, 1.2],
+          [0.05, 0.2],
+          [1.1, 5],
+          [3, 4],
+        ] as const) {
+          const got = await prepareAudio({ ...job(file, start, end), streamAboveBytes: 1 }, cache);
+          const want = await resample(
+            monoSegment(audio, start, Math.min(end, audio.durationS)),
+            audio.sampleRate,
+            16000,
+          );
+          expect(got.kind, `${f} ${start}-${end}`).toBe('audio');
+          if (got.kind !== 'audio') continue;
+          expect(got.audio.length, `${f} ${start}-${end}`).toBe(want.length);
+          let diff = 0;
+          want.forEach((v, k) => (diff = Math.max(diff, Math.abs(v - got.audio[k]!))));
+          expect(diff, `${f} ${start}-${end}`).toBe(0);
+        }
+      }
+      expect(cache.cursor, 'the cursor was used').not.toBeNull();
+    });
   });
 
   it('cancels a prediction run mid-way: no more results, and the engine stays usable', async () => {
@@ -207,6 +239,69 @@ describe('a long file through the pipeline', () => {
       // Decoded whole: ≥ 236 MB more. Streamed: the decoder's and onnxruntime's working memory only.
       const growthMb = (peak - before) / 2 ** 20;
       console.log(`long file: RSS growth ${growthMb.toFixed(0)} MiB (before ${(before / 2 ** 20).toFixed(0)} MiB)`);
+      expect(growthMb).toBeLessThan(120);
+    } finally {
+      await engine.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('predicts segments of a long compressed file with bounded RSS (60 segments of a 20-minute Opus)', async () => {
+    const dir = tempDir('long-opus-segments-');
+    const file = path.join(dir, 'long.opus');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=180:sample_rate=48000:duration=1200',
+      '-af',
+      'volume=0.3',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '24k',
+      file,
+    ]);
+    const engine = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
+    try {
+      const segment = (i: number, of = file) => ({
+        key: String(i),
+        path: of,
+        start: 20 * i + 1,
+        end: 20 * i + 5,
+        text: null,
+      });
+      // warm up on another (short) file, so that the long one is first read while measuring
+      const warm = path.join(dir, 'warm.opus');
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=180:sample_rate=48000:duration=60',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '24k',
+        warm,
+      ]);
+      for await (const _ of engine.predict([0, 1, 2].map((i) => segment(i, warm))));
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const results = [];
+      for await (const chunk of engine.predict(Array.from({ length: 60 }, (_, i) => segment(i))))
+        results.push(...chunk);
+      clearInterval(timer);
+      expect(results.map((r) => r.ok)).toEqual(Array(60).fill(true));
+      expect(results.every((r) => Math.abs(r.durationS - 4) < 0.01)).toBe(true);
+      // decoded whole (as before) the file alone is 230 MB of float samples at 48 kHz
+      const growthMb = (peak - before) / 2 ** 20;
+      console.log(`long Opus segments: RSS growth ${growthMb.toFixed(0)} MiB`);
       expect(growthMb).toBeLessThan(120);
     } finally {
       await engine.close();

@@ -2,14 +2,15 @@
  * The model's audio front end for one request: file → mono → the model's rate. Runs on the front-end
  * workers (frontend-worker.ts) or in-process. PCM WAV frames are read straight from the file (only
  * the segment's bytes); other formats are decoded whole once per file and kept while that file's
- * segments follow; resampling is src/main/audio/resampler.ts.
+ * segments follow, except long compressed files, whose segments are decoded forward by a
+ * SegmentCursor (streaming-audio.ts); resampling is src/main/audio/resampler.ts.
  */
 import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
 import { monoSegment } from '../audio/signal';
 import { resample } from '../audio/resampler';
 import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
-import { inspectAudioFile, streamsWhole } from './streaming-audio';
+import { inspectAudioFile, SegmentCursor, streamsWhole } from './streaming-audio';
 
 export interface AudioJob {
   path: string;
@@ -23,22 +24,36 @@ export interface AudioJob {
 
 export type Prepared = { kind: 'audio'; audio: Float32Array } | { kind: 'long' } | { kind: 'error'; error: string };
 
-/** The last file decoded, kept while its next segments come (one per worker). */
+/**
+ * The last file read, kept while its next segments come (one per worker): decoded whole, or, for a
+ * long compressed file, a cursor that decodes forward segment by segment.
+ */
 export interface DecodeCache {
   path: string | null;
   audio: Promise<DecodedAudio> | null;
+  cursor: SegmentCursor | null;
 }
 
-export const newDecodeCache = (): DecodeCache => ({ path: null, audio: null });
+export const newDecodeCache = (): DecodeCache => ({ path: null, audio: null, cursor: null });
+
+/** Points the cache at `path`, letting go of the previous file's decoded audio or cursor. */
+function useFile(cache: DecodeCache, path: string): void {
+  if (cache.path === path) return;
+  void cache.cursor?.close();
+  cache.path = path;
+  cache.audio = null;
+  cache.cursor = null;
+}
 
 export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<Prepared> {
   try {
     let format: string | null = null;
+    let long = false;
     try {
       const info = await inspectAudioFile(job.path);
       format = info.format;
-      if (job.start === null && job.end === null && streamsWhole(format, info.size, job.streamAboveBytes))
-        return { kind: 'long' };
+      long = streamsWhole(format, info.size, job.streamAboveBytes);
+      if (job.start === null && job.end === null && long) return { kind: 'long' };
     } catch {
       // decodeAudioFile below reports the problem with its own wording
     }
@@ -48,10 +63,14 @@ export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<P
       const pcm = await readPcmWavMono(job.path, start, end);
       if (pcm) return { kind: 'audio', audio: await resample(pcm.samples, pcm.sampleRate, job.sampleRate) };
     }
-    if (cache.path !== job.path || !cache.audio) {
-      cache.path = job.path;
-      cache.audio = decodeAudioFile(job.path);
+    useFile(cache, job.path);
+    if (long && format !== 'wav') {
+      // a segment of a long compressed file: decode forward to it, never the whole file at once
+      cache.cursor ??= new SegmentCursor(job.path, format!);
+      const { samples, sampleRate } = await cache.cursor.read(start, end);
+      return { kind: 'audio', audio: await resample(samples, sampleRate, job.sampleRate) };
     }
+    cache.audio ??= decodeAudioFile(job.path);
     const audio = await cache.audio;
     const mono = monoSegment(audio, start, Math.min(end, audio.durationS));
     return { kind: 'audio', audio: await resample(mono, audio.sampleRate, job.sampleRate) };

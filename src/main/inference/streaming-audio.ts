@@ -54,23 +54,35 @@ export async function inspectAudioFile(file: string): Promise<{ format: string; 
   }
 }
 
+/** Decodes a file chunk by chunk as mono samples at the file's own rate. */
+export async function* decodeMonoChunks(
+  file: string,
+  format: string,
+): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
+  const chunked = CHUNKED_FORMAT[format];
+  if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
+  try {
+    const source = fs.createReadStream(file, { highWaterMark: READ_BYTES[format] ?? COMPRESSED_READ_BYTES });
+    for await (const chunk of decodeAudio(source, chunked)) {
+      const mono = downmix(chunk.channelData);
+      if (mono.length) yield { mono, sampleRate: chunk.sampleRate };
+    }
+  } catch (err) {
+    if (err instanceof AudioFileError) throw err;
+    throw new AudioFileError(file, 'corrupt', `cannot decode ${format.toUpperCase()}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Decodes a file chunk by chunk, yielding mono audio resampled (resampler.ts, stateful across
  * chunks) to `sampleRate`: a long recording never sits in memory whole.
  */
 export async function* streamMonoAudio(file: string, format: string, sampleRate: number): AsyncGenerator<Float32Array> {
-  const chunked = CHUNKED_FORMAT[format];
-  if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
   let converter: StreamResampler | null = null;
   let produced = 0;
   try {
-    const source = fs.createReadStream(file, { highWaterMark: READ_BYTES[format] ?? COMPRESSED_READ_BYTES });
-    for await (const chunk of decodeAudio(source, chunked)) {
-      const mono = downmix(chunk.channelData);
-      if (mono.length === 0) continue;
-      if (!converter && produced === 0 && chunk.sampleRate !== sampleRate) {
-        converter = await createResampler(chunk.sampleRate, sampleRate);
-      }
+    for await (const { mono, sampleRate: rate } of decodeMonoChunks(file, format)) {
+      if (!converter && produced === 0 && rate !== sampleRate) converter = await createResampler(rate, sampleRate);
       const out = converter ? converter.process(mono) : mono;
       produced += out.length;
       if (out.length) yield out;
@@ -80,14 +92,96 @@ export async function* streamMonoAudio(file: string, format: string, sampleRate:
       produced += tail.length;
       yield tail;
     }
-  } catch (err) {
-    if (err instanceof AudioFileError) throw err;
-    throw new AudioFileError(file, 'corrupt', `cannot decode ${format.toUpperCase()}: ${(err as Error).message}`);
   } finally {
     converter?.destroy();
   }
   if (produced === 0)
     throw new AudioFileError(file, 'corrupt', `no audio samples in this ${format.toUpperCase()} file`);
+}
+
+/** Seconds of decoded audio a SegmentCursor keeps before its last read's start. */
+const KEEP_SECONDS = 60;
+
+/**
+ * Segments of one long compressed file, read by decoding forward: a read continues where the last
+ * one stopped (the studio's and VAD's segments come in time order), and only the samples from a
+ * minute before the last read's start on are kept; a read that starts earlier restarts the decoder. Gives what
+ * decoding the whole file and cutting it (`monoSegment`) gives, without the whole file in memory.
+ * Reads are serialised.
+ */
+export class SegmentCursor {
+  private chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }> | null = null;
+  private parts: Float32Array[] = [];
+  /** Absolute sample index of parts[0][0], and the number of samples held. */
+  private partsStart = 0;
+  private held = 0;
+  private rate = 0;
+  private ended = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    readonly format: string,
+  ) {}
+
+  /** Mono samples of [start, end) seconds at the file's rate (clamped to the signal). */
+  read(start: number, end: number): Promise<{ samples: Float32Array; sampleRate: number }> {
+    const run = this.queue.then(() => this.readNow(start, end));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.chunks?.return(undefined);
+    this.chunks = null;
+  }
+
+  private async readNow(start: number, end: number): Promise<{ samples: Float32Array; sampleRate: number }> {
+    if (!this.chunks || (this.rate && Math.max(0, Math.floor(start * this.rate)) < this.partsStart)) {
+      await this.chunks?.return(undefined);
+      this.chunks = decodeMonoChunks(this.file, this.format);
+      this.parts = [];
+      this.partsStart = 0;
+      this.held = 0;
+      this.ended = false;
+    }
+    const from = () => Math.max(0, Math.floor(start * this.rate));
+    while (!this.ended && (this.rate === 0 || this.partsStart + this.held < Math.ceil(end * this.rate))) {
+      const next = await this.chunks.next();
+      if (next.done) {
+        this.ended = true;
+        break;
+      }
+      this.rate ||= next.value.sampleRate;
+      this.parts.push(next.value.mono);
+      this.held += next.value.mono.length;
+      // drop whole chunks that end more than KEEP_SECONDS before this read's start (reads of the
+      // same file can arrive a little out of order: the front end prepares several at once)
+      const keepFrom = from() - KEEP_SECONDS * this.rate;
+      while (this.parts.length > 1 && this.partsStart + this.parts[0]!.length <= keepFrom) {
+        this.partsStart += this.parts[0]!.length;
+        this.held -= this.parts.shift()!.length;
+      }
+    }
+    if (this.rate === 0)
+      throw new AudioFileError(this.file, 'corrupt', `no audio samples in this ${this.format.toUpperCase()} file`);
+    const a = from();
+    const b = Math.max(a, Math.min(this.partsStart + this.held, Math.ceil(end * this.rate)));
+    const samples = new Float32Array(Math.max(0, b - Math.max(a, this.partsStart)));
+    let at = this.partsStart;
+    let written = 0;
+    for (const part of this.parts) {
+      const lo = Math.max(a, at);
+      const hi = Math.min(b, at + part.length);
+      if (hi > lo) {
+        samples.set(part.subarray(lo - at, hi - at), written);
+        written += hi - lo;
+      }
+      at += part.length;
+    }
+    return { samples, sampleRate: this.rate };
+  }
 }
 
 /**
