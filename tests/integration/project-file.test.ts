@@ -4,7 +4,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Studio } from '../../src/main/api/studio';
 import { main } from '../../src/main/cli/main';
-import { APPLICATION_ID, LATEST_SCHEMA_VERSION, backupDir, integrityCheck } from '../../src/main/db/open-database';
+import {
+  APPLICATION_ID,
+  LATEST_SCHEMA_VERSION,
+  backupDir,
+  backupProject,
+  integrityCheck,
+} from '../../src/main/db/open-database';
 import { migration001 } from '../../src/main/db/migrations/001-initial';
 import { copyInto, demoClips, runImport, tempDir } from '../helpers/fixtures';
 
@@ -77,6 +83,24 @@ describe('project file identity', () => {
     expect(backup.pragma('user_version', { simple: true })).toBe(1);
     expect(backup.prepare("SELECT value FROM project_meta WHERE key = 'name'").get()).toEqual({ value: 'kept' });
     backup.close();
+  });
+
+  it('gives backups made at the same moment different names (hosts opening one project at once)', async () => {
+    // Two processes opening a project in the same millisecond both make the daily backup; with one
+    // name for both, the second VACUUM INTO wrote into the first one's half-made file ("table
+    // project_meta already exists") and that host could not open the project.
+    const file = path.join(tempDir(), 'same-moment.sqlite');
+    const studio = Studio.open(file);
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-27T12:00:00.000Z') });
+    try {
+      const first = backupProject(studio.store.db, file, 'daily');
+      const second = backupProject(studio.store.db, file, 'daily');
+      expect(second).not.toBe(first);
+      expect(fs.readdirSync(backupDir(file)).sort()).toEqual([path.basename(first), path.basename(second)].sort());
+    } finally {
+      vi.useRealTimers();
+      await studio.close();
+    }
   });
 
   it('refuses a project with a damaged page, naming the file, the problem and what to do, untouched', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -201,7 +202,9 @@ export function backupProject(db: Db, file: string, reason: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const stem = path.basename(file).replace(/\.(sqlite|db)$/i, '');
-  const target = path.join(dir, `${stem}-${stamp}-${reason}.sqlite`);
+  // Unique even when several processes open the project in the same millisecond: VACUUM INTO a
+  // name another process is still writing would add its tables to that half-made copy.
+  const target = path.join(dir, `${stem}-${stamp}-${reason}-${process.pid}-${randomBytes(3).toString('hex')}.sqlite`);
   db.prepare('VACUUM INTO ?').run(target);
   const old = fs
     .readdirSync(dir)
