@@ -204,7 +204,8 @@ export function backupProject(db: Db, file: string, reason: string): string {
   const stem = path.basename(file).replace(/\.(sqlite|db)$/i, '');
   // Unique even when several processes open the project in the same millisecond: VACUUM INTO a
   // name another process is still writing would add its tables to that half-made copy.
-  const target = path.join(dir, `${stem}-${stamp}-${reason}-${process.pid}-${randomBytes(3).toString('hex')}.sqlite`);
+  const unique = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const target = path.join(dir, `${stem}-${stamp}-${unique}-${reason}.sqlite`);
   db.prepare('VACUUM INTO ?').run(target);
   const old = fs
     .readdirSync(dir)
