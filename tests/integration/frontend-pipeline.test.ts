@@ -6,7 +6,7 @@ import { decodeAudioFile } from '../../src/main/audio/decode';
 import { resample } from '../../src/main/audio/resampler';
 import { monoSegment } from '../../src/main/audio/signal';
 import { newDecodeCache, prepareAudio, type AudioJob, type Prepared } from '../../src/main/inference/frontend';
-import { FrontEndPool, pipeline, type Prepare } from '../../src/main/inference/frontend-pipeline';
+import { FrontEndPool, frontEndWorkerCount, pipeline, type Prepare } from '../../src/main/inference/frontend-pipeline';
 import { InferenceEngine } from '../../src/main/inference/engine';
 import { AUDIO_FIXTURES, DEMO_MODEL, tempDir } from '../helpers/fixtures';
 
@@ -29,6 +29,13 @@ function timedPreparer(delays: number[], seconds: number, log: { running: number
     return { kind: 'audio', audio: new Float32Array(seconds * j.sampleRate).fill(i) };
   };
 }
+
+it('starts at least two front-end workers, more for the cores the model leaves, at most four', () => {
+  expect(frontEndWorkerCount(2, 2)).toBe(2);
+  expect(frontEndWorkerCount(1, 2)).toBe(2);
+  expect(frontEndWorkerCount(4, 8)).toBe(4);
+  expect(frontEndWorkerCount(8, 32)).toBe(4);
+});
 
 describe('front-end pipeline', () => {
   it('yields in request order whatever order the jobs finish in, with bounded concurrency', async () => {
