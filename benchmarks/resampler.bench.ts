@@ -31,7 +31,7 @@ import {
   PolyphaseResampler as WasmPolyphase,
   type ResamplerDesign,
 } from '../src/main/audio/polyphase-resampler';
-import type { StreamResampler } from '../src/main/audio/resampler';
+import { resampleWhole } from '../src/main/audio/resampler';
 import { SpeexResampler } from '../src/main/audio/speex-resampler';
 
 const { ConverterType, create } = libsamplerate;
@@ -53,29 +53,16 @@ const src =
 const fir =
   (design: ResamplerDesign): Resample =>
   (x, from, to) =>
-    Promise.resolve(whole(new JsPolyphaseResampler(from, to, design), x));
+    Promise.resolve(resampleWhole(new JsPolyphaseResampler(from, to, design), x));
 
-/** A whole signal through one stream resampler. */
-function whole(r: StreamResampler, x: Float32Array): Float32Array {
-  try {
-    const body = r.process(x);
-    const tail = r.flush();
-    const out = new Float32Array(body.length + tail.length);
-    out.set(body);
-    out.set(tail, body.length);
-    return out;
-  } finally {
-    r.destroy();
-  }
-}
 const speex =
   (quality: number): Resample =>
   async (x, from, to) =>
-    whole(await SpeexResampler.create(from, to, quality), x);
+    resampleWhole(await SpeexResampler.create(from, to, quality), x);
 const wasmFir =
   (design: ResamplerDesign): Resample =>
   (x, from, to) =>
-    Promise.resolve(whole(WasmPolyphase.create(from, to, design)!, x));
+    Promise.resolve(resampleWhole(WasmPolyphase.create(from, to, design)!, x));
 
 function tone(freq: number, rate: number, seconds: number, amp = 0.5): Float32Array {
   const x = new Float32Array(Math.round(rate * seconds));

@@ -7,7 +7,7 @@ import { resample } from '../../src/main/audio/resampler';
 import { monoSegment } from '../../src/main/audio/signal';
 import { newDecodeCache, prepareAudio, type AudioJob, type Prepared } from '../../src/main/inference/frontend';
 import { FrontEndPool, frontEndWorkerCount, pipeline, type Prepare } from '../../src/main/inference/frontend-pipeline';
-import { InferenceEngine } from '../../src/main/inference/engine';
+import { InferenceEngine, type PredictRequest, type PredictResult } from '../../src/main/inference/engine';
 import { AUDIO_FIXTURES, DEMO_MODEL, tempDir } from '../helpers/fixtures';
 
 const job = (p: string, start: number | null = null, end: number | null = null): AudioJob => ({
@@ -17,6 +17,32 @@ const job = (p: string, start: number | null = null, end: number | null = null):
   sampleRate: 16000,
   streamAboveBytes: 48 * 1024 * 1024,
 });
+
+/** Runs `requests` after a GC and returns the results and the largest RSS growth seen meanwhile (MiB). */
+async function rssGrowthOver(
+  engine: InferenceEngine,
+  requests: PredictRequest[],
+): Promise<{ results: PredictResult[]; growthMb: number }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const results: PredictResult[] = [];
+  try {
+    for await (const chunk of engine.predict(requests)) results.push(...chunk);
+  } finally {
+    clearInterval(timer);
+  }
+  return { results, growthMb: (peak - before) / 2 ** 20 };
+}
+
+/** `seconds` of a 180 Hz tone as 48 kHz, 24 kbit/s Opus (ffmpeg). */
+function sineOpus(file: string, seconds: number): void {
+  execFileSync('ffmpeg', [
+    ...['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=180:sample_rate=48000:duration=${seconds}`],
+    ...['-af', 'volume=0.3', '-c:a', 'libopus', '-b:a', '24k', file],
+  ]);
+}
 
 /** A preparer that answers after a given delay with `seconds` of audio, recording what runs when. */
 function timedPreparer(delays: number[], seconds: number, log: { running: number; maxRunning: number }): Prepare {
@@ -256,21 +282,7 @@ describe('a long file through the pipeline', () => {
   it('predicts segments of a long compressed file with bounded RSS (60 segments of a 20-minute Opus)', async () => {
     const dir = tempDir('long-opus-segments-');
     const file = path.join(dir, 'long.opus');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=180:sample_rate=48000:duration=1200',
-      '-af',
-      'volume=0.3',
-      '-c:a',
-      'libopus',
-      '-b:a',
-      '24k',
-      file,
-    ]);
+    sineOpus(file, 1200);
     const engine = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
     try {
       const segment = (i: number, of = file) => ({
@@ -282,34 +294,18 @@ describe('a long file through the pipeline', () => {
       });
       // warm up on another (short) file, so that the long one is first read while measuring
       const warm = path.join(dir, 'warm.opus');
-      execFileSync('ffmpeg', [
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=180:sample_rate=48000:duration=60',
-        '-c:a',
-        'libopus',
-        '-b:a',
-        '24k',
-        warm,
-      ]);
+      sineOpus(warm, 60);
       for await (const _ of engine.predict([0, 1, 2].map((i) => segment(i, warm))));
-      global.gc?.();
-      const before = process.memoryUsage().rss;
-      let peak = before;
-      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      const results = [];
-      for await (const chunk of engine.predict(Array.from({ length: 60 }, (_, i) => segment(i))))
-        results.push(...chunk);
-      clearInterval(timer);
+      const { results, growthMb } = await rssGrowthOver(
+        engine,
+        Array.from({ length: 60 }, (_, i) => segment(i)),
+      );
       expect(results.map((r) => r.ok)).toEqual(Array(60).fill(true));
       expect(results.every((r) => Math.abs(r.durationS - 4) < 0.01)).toBe(true);
       // decoded whole (as before) the file alone is 230 MB of float samples at 48 kHz
-      const growthMb = (peak - before) / 2 ** 20;
       console.log(`long Opus segments: RSS growth ${growthMb.toFixed(0)} MiB`);
-      expect(growthMb).toBeLessThan(120);
+      // measured: 686 MiB before the segment cursor, 63-89 MiB with it (GC lags on a loaded machine)
+      expect(growthMb).toBeLessThan(200);
     } finally {
       await engine.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -321,54 +317,21 @@ describe('a long file through the pipeline', () => {
     const file = path.join(dir, 'long.opus');
     // 3.6 MB of Opus: under the WAV threshold's 48 MiB (and its former fifth), but 20 minutes of
     // audio: decoded whole it would take ≥ 230 MB of float samples at 48 kHz.
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=180:sample_rate=48000:duration=1200',
-      '-af',
-      'volume=0.3',
-      '-c:a',
-      'libopus',
-      '-b:a',
-      '24k',
-      file,
-    ]);
+    sineOpus(file, 1200);
     const engine = await InferenceEngine.load(DEMO_MODEL, { device: 'cpu' });
     try {
       const warm = path.join(dir, 'warm.opus');
-      execFileSync('ffmpeg', [
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=180:sample_rate=48000:duration=40',
-        '-c:a',
-        'libopus',
-        '-b:a',
-        '24k',
-        warm,
-      ]);
+      sineOpus(warm, 40);
       for await (const _ of engine.predict([{ key: 'warm', path: warm, start: null, end: null, text: null }]));
-      global.gc?.();
-      const before = process.memoryUsage().rss;
-      let peak = before;
-      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      const results = [];
-      for await (const chunk of engine.predict([{ key: 'long', path: file, start: null, end: null, text: null }]))
-        results.push(...chunk);
-      clearInterval(timer);
+      const { results, growthMb } = await rssGrowthOver(engine, [
+        { key: 'long', path: file, start: null, end: null, text: null },
+      ]);
       const r = results[0]!;
       expect(r.ok, r.ok ? '' : r.error).toBe(true);
       expect(r.durationS).toBeCloseTo(1200, 0);
-      const growthMb = (peak - before) / 2 ** 20;
-      console.log(
-        `long Opus file: RSS growth ${growthMb.toFixed(0)} MiB (before ${(before / 2 ** 20).toFixed(0)} MiB)`,
-      );
-      expect(growthMb).toBeLessThan(120);
+      console.log(`long Opus file: RSS growth ${growthMb.toFixed(0)} MiB`);
+      // measured: 887 MiB when it was decoded whole, 36-61 MiB streamed
+      expect(growthMb).toBeLessThan(200);
     } finally {
       await engine.close();
       fs.rmSync(dir, { recursive: true, force: true });

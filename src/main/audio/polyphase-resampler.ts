@@ -15,6 +15,7 @@
  * stream go through `process`, then `flush`; chunked = whole, to the bit.
  */
 import { POLYPHASE_KERNEL_WASM } from './polyphase-kernel.wasm';
+import { concatSamples } from './signal';
 
 export interface ResamplerDesign {
   /** Passband edge as a fraction of the lower of the two Nyquist frequencies. */
@@ -206,7 +207,7 @@ export class PolyphaseResampler {
     const parts: Float32Array[] = [];
     for (let at = 0; at < input.length; at += BLOCK)
       parts.push(this.run(input.subarray(at, Math.min(input.length, at + BLOCK)), Number.POSITIVE_INFINITY));
-    return concat(parts);
+    return concatSamples(parts);
   }
 
   /** Ends the stream: the outputs up to ceil(N·up/down), reading zeros past the end. */
@@ -258,15 +259,4 @@ export class PolyphaseResampler {
     }
     return result;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -7,6 +7,7 @@
  * (tests/unit/resampler.test.ts); numbers in docs/benchmarks.md "Resampler".
  */
 import { PolyphaseResampler } from './polyphase-resampler';
+import { concatSamples } from './signal';
 import { SpeexResampler } from './speex-resampler';
 
 /** A stateful mono resampler: the chunks of a stream go through `process`, then `flush`, then `destroy`. */
@@ -27,15 +28,13 @@ export async function createResampler(fromRate: number, toRate: number): Promise
 /** Resamples a whole mono signal (the input itself when the rates are equal). */
 export async function resample(input: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
   if (fromRate === toRate) return input;
-  const r = await createResampler(fromRate, toRate);
+  return resampleWhole(await createResampler(fromRate, toRate), input);
+}
+
+/** A whole signal through one stream resampler, which is then destroyed. */
+export function resampleWhole(r: StreamResampler, input: Float32Array): Float32Array {
   try {
-    const body = r.process(input);
-    const tail = r.flush();
-    if (!tail.length) return body;
-    const out = new Float32Array(body.length + tail.length);
-    out.set(body);
-    out.set(tail, body.length);
-    return out;
+    return concatSamples([r.process(input), r.flush()]);
   } finally {
     r.destroy();
   }

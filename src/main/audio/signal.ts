@@ -44,3 +44,15 @@ export function computePeaks(channels: readonly Float32Array[], sampleRate: numb
   }
   return peaks;
 }
+
+/** The parts one after the other in one array (the part itself when there is one). */
+export function concatSamples(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

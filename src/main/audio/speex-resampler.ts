@@ -14,6 +14,7 @@
  * shared by every resampler on it.
  */
 import SpeexResamplerModule from '@echogarden/speex-resampler-wasm/simd';
+import { concatSamples } from './signal';
 
 export const SPEEX_QUALITY = 7;
 
@@ -76,17 +77,6 @@ export class SpeexResampler {
     return new SpeexResampler(m, st, scratch, fromRate, toRate, latency);
   }
 
-  /** Resamples a whole mono signal. */
-  static async resample(input: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
-    if (fromRate === toRate) return input;
-    const r = await SpeexResampler.create(fromRate, toRate);
-    try {
-      return concat([r.process(input), r.flush()]);
-    } finally {
-      r.destroy();
-    }
-  }
-
   /** Feeds input; returns the output samples it gave. */
   process(input: Float32Array): Float32Array {
     if (this.done) throw new Error('resampler already flushed or destroyed');
@@ -121,7 +111,7 @@ export class SpeexResampler {
       at += consumed;
       if (consumed === 0 && produced === 0) break;
     }
-    return concat(parts);
+    return concatSamples(parts);
   }
 
   destroy(): void {
@@ -134,15 +124,4 @@ export class SpeexResampler {
     m._free(scratch.lengths);
     this.st = 0;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
