@@ -105,9 +105,9 @@ const KEEP_SECONDS = 60;
 /**
  * Segments of one long compressed file, read by decoding forward: a read continues where the last
  * one stopped (the studio's and VAD's segments come in time order), and only the samples from a
- * minute before the last read's start on are kept; a read that starts earlier restarts the decoder. Gives what
- * decoding the whole file and cutting it (`monoSegment`) gives, without the whole file in memory.
- * Reads are serialised.
+ * minute before the last read's start on are kept; a read that starts earlier restarts the decoder.
+ * Gives what decoding the whole file and cutting it (`monoSegment`) gives, without the whole file
+ * in memory. Reads are serialised.
  */
 export class SegmentCursor {
   private chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }> | null = null;
