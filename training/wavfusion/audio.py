@@ -13,6 +13,7 @@ samples in [-1, 1].
 """
 from __future__ import annotations
 
+import functools
 import math
 import wave
 from typing import Optional, Tuple
@@ -98,24 +99,31 @@ def polyphase_table(from_rate: int, to_rate: int) -> Tuple[int, int, int, np.nda
     return up, down, taps, coeffs
 
 
+@functools.lru_cache(maxsize=8)
+def _conv_kernel(from_rate: int, to_rate: int) -> Tuple[int, int, int, np.ndarray]:
+    """-> (up, down, half, float32 [up, 1, length]): the polyphase table laid out for conv1d, built
+    once per rate pair (the table alone is ~10^5 Bessel series in Python).
+
+    Output m·up + j reads inputs m·down + (j·down)//up - half + 1 + t (t < taps) with phase
+    (j·down) % up: one conv1d output channel per j, stride down, the signal padded with half - 1
+    zeros in front (and enough behind)."""
+    up, down, taps, coeffs = polyphase_table(from_rate, to_rate)
+    offsets = [(j * down) // up for j in range(up)]
+    kernel = np.zeros((up, 1, offsets[-1] + taps), dtype=np.float32)
+    for j, o in enumerate(offsets):
+        kernel[j, 0, o:o + taps] = coeffs[(j * down) % up]
+    return up, down, taps // 2, kernel
+
+
 def resample(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
     """The studio's resampler (see the module docstring): float32 [ceil(N·target/sr)]."""
     if sr == target:
         return x.astype(np.float32)
     import torch
 
-    up, down, taps, coeffs = polyphase_table(sr, target)
-    half = taps // 2
-    n = len(x)
-    n_out = math.ceil(n * up / down)
-    # Output m·up + j reads inputs m·down + (j·down)//up - half + 1 + t (t < taps) with phase
-    # (j·down) % up: one conv1d output channel per j, stride down, the signal padded with
-    # half - 1 zeros in front (and enough behind).
-    offsets = [(j * down) // up for j in range(up)]
-    length = offsets[-1] + taps
-    kernel = np.zeros((up, 1, length), dtype=np.float32)
-    for j, o in enumerate(offsets):
-        kernel[j, 0, o:o + taps] = coeffs[(j * down) % up]
+    up, down, half, kernel = _conv_kernel(sr, target)
+    length = kernel.shape[-1]
+    n_out = math.ceil(len(x) * up / down)
     frames = math.ceil(n_out / up)
     padded = np.zeros((frames - 1) * down + length, dtype=np.float32)
     body = np.ascontiguousarray(x, dtype=np.float32)[: max(0, len(padded) - (half - 1))]
