@@ -126,9 +126,9 @@ export class InferenceEngine {
     readonly threads: number,
     readonly precision: ConcretePrecision,
     private readonly options: Required<
-      Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes' | 'oneItemPerRun'>
+      Pick<EngineOptions, 'batchSeconds' | 'windowOverlap' | 'streamAboveBytes' | 'oneItemPerRun' | 'frontEndWorkers'>
     > &
-      Pick<EngineOptions, 'frontEndWorkers' | 'queueSeconds'>,
+      Pick<EngineOptions, 'queueSeconds'>,
   ) {
     this.text = new TextEncoder(bundle.tokenizerJson, bundle.manifest);
   }
@@ -136,7 +136,8 @@ export class InferenceEngine {
   static async load(bundleDir: string, options: EngineOptions = {}): Promise<InferenceEngine> {
     const bundle = await readModelBundle(bundleDir);
     const threads = options.threads ?? physicalCores();
-    const cpu = cpuThreading(threads, options.frontEndWorkers ?? frontEndWorkerCount(threads));
+    const frontEndWorkers = options.frontEndWorkers ?? frontEndWorkerCount(threads);
+    const cpu = cpuThreading(threads, frontEndWorkers);
     let choice;
     try {
       choice = await openBundleSession(bundle, options.device ?? 'auto', cpu, options.precision ?? 'auto');
@@ -175,7 +176,7 @@ export class InferenceEngine {
         batchSeconds: options.batchSeconds ?? (choice.device === 'cpu' ? 15 : 60),
         windowOverlap: options.windowOverlap ?? 0.25,
         streamAboveBytes: options.streamAboveBytes ?? 48 * 1024 * 1024,
-        frontEndWorkers: options.frontEndWorkers,
+        frontEndWorkers,
         queueSeconds: options.queueSeconds,
         // int8 quantises activations per tensor at run time: one item per run keeps results independent of batch-mates
         oneItemPerRun: options.oneItemPerRun === true || choice.precision === 'int8',
@@ -316,7 +317,7 @@ export class InferenceEngine {
 
   /** The front-end workers, started on first use and kept until close(). */
   private frontEnd(): FrontEndPool {
-    this.pool ??= new FrontEndPool(this.options.frontEndWorkers ?? frontEndWorkerCount(this.threads));
+    this.pool ??= new FrontEndPool(this.options.frontEndWorkers);
     return this.pool;
   }
 
