@@ -135,7 +135,8 @@ describe('front-end pipeline', () => {
       const out: Prepared[] = [];
       for await (const [, p] of pipeline(jobs, pool.prepare, { boundSeconds: 60, concurrency: 4 })) out.push(p);
       for (const [i, j] of jobs.slice(0, -1).entries()) {
-        const audio = await decodeAudioFile(j.path);
+        // the front end asks the decoder for the model's rate (Opus decodes straight to 16 kHz)
+        const audio = await decodeAudioFile(j.path, { preferredRate: 16000 });
         const want = await resample(
           monoSegment(audio, j.start ?? 0, j.end ?? audio.durationS),
           audio.sampleRate,
@@ -157,7 +158,7 @@ describe('front-end pipeline', () => {
       const cache = newDecodeCache();
       for (const f of ['speech.mp3', 'speech.opus', 'speech.flac', 'speech.ogg']) {
         const file = path.join(AUDIO_FIXTURES, f);
-        const audio = await decodeAudioFile(file);
+        const audio = await decodeAudioFile(file, { preferredRate: 16000 });
         // in order, overlapping, back to an earlier start (the decoder restarts), past the end
         for (const [start, end] of [
           [0.1, 0.4],

@@ -1,6 +1,7 @@
 import decodeAudio from 'audio-decode';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { decodeOggOpusBytes, opusRateFor } from './ogg-opus';
 import { inspectWav } from './wav';
 
 /** Extensions the importer treats as audio. */
@@ -45,8 +46,16 @@ export function sniffFormat(b: Uint8Array): string | null {
   return null;
 }
 
+export interface DecodeOptions {
+  /**
+   * The rate the caller will resample to. A format that can decode straight to a rate at or above it
+   * (Opus: 8, 12, 16, 24 kHz) does, instead of at its full rate; others ignore it.
+   */
+  preferredRate?: number;
+}
+
 /** Reads and decodes a whole file, with a specific reason for each way it can fail. */
-export async function decodeAudioFile(file: string): Promise<DecodedAudio> {
+export async function decodeAudioFile(file: string, options: DecodeOptions = {}): Promise<DecodedAudio> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(file);
@@ -56,7 +65,7 @@ export async function decodeAudioFile(file: string): Promise<DecodedAudio> {
     if (code === 'EISDIR') throw new AudioFileError(file, 'not-audio', 'is a folder, not a file');
     throw new AudioFileError(file, 'corrupt', `cannot read file: ${(err as Error).message}`);
   }
-  return decodeAudioBytes(file, bytes);
+  return decodeAudioBytes(file, bytes, options);
 }
 
 /**
@@ -89,11 +98,18 @@ export function preflightAudio(file: string, head: Uint8Array, size: number): st
   return format;
 }
 
-export async function decodeAudioBytes(file: string, bytes: Uint8Array): Promise<DecodedAudio> {
+export async function decodeAudioBytes(
+  file: string,
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<DecodedAudio> {
   const format = preflightAudio(file, bytes, bytes.length);
   let decoded: { channelData: Float32Array[]; sampleRate: number };
   try {
-    decoded = await decodeAudio(bytes);
+    decoded =
+      format === 'opus' && options.preferredRate
+        ? await decodeOggOpusBytes(bytes, opusRateFor(options.preferredRate))
+        : await decodeAudio(bytes);
   } catch (err) {
     throw new AudioFileError(file, 'corrupt', `cannot decode ${format.toUpperCase()}: ${(err as Error).message}`);
   }

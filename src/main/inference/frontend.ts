@@ -29,6 +29,7 @@ export type Prepared = { kind: 'audio'; audio: Float32Array } | { kind: 'long' }
  * long compressed file, a cursor that decodes forward segment by segment.
  */
 export interface DecodeCache {
+  /** `${rate}:${path}` of the file held. */
   path: string | null;
   audio: Promise<DecodedAudio> | null;
   cursor: SegmentCursor | null;
@@ -36,11 +37,12 @@ export interface DecodeCache {
 
 export const newDecodeCache = (): DecodeCache => ({ path: null, audio: null, cursor: null });
 
-/** Points the cache at `path`, letting go of the previous file's decoded audio or cursor. */
-function useFile(cache: DecodeCache, path: string): void {
-  if (cache.path === path) return;
+/** Points the cache at `path` (decoded for `rate`), letting go of the previous file's decoded audio or cursor. */
+function useFile(cache: DecodeCache, path: string, rate: number): void {
+  const key = `${rate}:${path}`;
+  if (cache.path === key) return;
   void cache.cursor?.close();
-  cache.path = path;
+  cache.path = key;
   cache.audio = null;
   cache.cursor = null;
 }
@@ -63,14 +65,14 @@ export async function prepareAudio(job: AudioJob, cache: DecodeCache): Promise<P
       const pcm = await readPcmWavMono(job.path, start, end);
       if (pcm) return { kind: 'audio', audio: await resample(pcm.samples, pcm.sampleRate, job.sampleRate) };
     }
-    useFile(cache, job.path);
+    useFile(cache, job.path, job.sampleRate);
     if (long && format !== 'wav') {
       // a segment of a long compressed file: decode forward to it, never the whole file at once
-      cache.cursor ??= new SegmentCursor(job.path, format!);
+      cache.cursor ??= new SegmentCursor(job.path, format!, job.sampleRate);
       const { samples, sampleRate } = await cache.cursor.read(start, end);
       return { kind: 'audio', audio: await resample(samples, sampleRate, job.sampleRate) };
     }
-    cache.audio ??= decodeAudioFile(job.path);
+    cache.audio ??= decodeAudioFile(job.path, { preferredRate: job.sampleRate });
     const audio = await cache.audio;
     const mono = monoSegment(audio, start, Math.min(end, audio.durationS));
     return { kind: 'audio', audio: await resample(mono, audio.sampleRate, job.sampleRate) };

@@ -1,6 +1,7 @@
 import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from '../audio/decode';
+import { decodeOggOpus, opusRateFor } from '../audio/ogg-opus';
 import { downmix } from '../audio/signal';
 import { createResampler, type StreamResampler } from '../audio/resampler';
 
@@ -54,16 +55,25 @@ export async function inspectAudioFile(file: string): Promise<{ format: string; 
   }
 }
 
-/** Decodes a file chunk by chunk as mono samples at the file's own rate. */
+/**
+ * Decodes a file chunk by chunk as mono samples at the file's own rate, or, for Opus with a
+ * `preferredRate` (the rate the caller resamples to), at the lowest rate libopus decodes to that is
+ * at least that (ogg-opus.ts).
+ */
 export async function* decodeMonoChunks(
   file: string,
   format: string,
+  preferredRate?: number,
 ): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
   const chunked = CHUNKED_FORMAT[format];
   if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
   try {
     const source = fs.createReadStream(file, { highWaterMark: READ_BYTES[format] ?? COMPRESSED_READ_BYTES });
-    for await (const chunk of decodeAudio(source, chunked)) {
+    const decoded =
+      format === 'opus' && preferredRate
+        ? decodeOggOpus(source, opusRateFor(preferredRate))
+        : decodeAudio(source, chunked);
+    for await (const chunk of decoded) {
       const mono = downmix(chunk.channelData);
       if (mono.length) yield { mono, sampleRate: chunk.sampleRate };
     }
@@ -81,7 +91,7 @@ export async function* streamMonoAudio(file: string, format: string, sampleRate:
   let converter: StreamResampler | null = null;
   let produced = 0;
   try {
-    for await (const { mono, sampleRate: rate } of decodeMonoChunks(file, format)) {
+    for await (const { mono, sampleRate: rate } of decodeMonoChunks(file, format, sampleRate)) {
       if (!converter && produced === 0 && rate !== sampleRate) converter = await createResampler(rate, sampleRate);
       const out = converter ? converter.process(mono) : mono;
       produced += out.length;
@@ -122,6 +132,8 @@ export class SegmentCursor {
   constructor(
     readonly file: string,
     readonly format: string,
+    /** The rate the reader resamples to (decodeMonoChunks). */
+    readonly preferredRate?: number,
   ) {}
 
   /** Mono samples of [start, end) seconds at the file's rate (clamped to the signal). */
@@ -140,7 +152,7 @@ export class SegmentCursor {
   private async readNow(start: number, end: number): Promise<{ samples: Float32Array; sampleRate: number }> {
     if (!this.chunks || (this.rate && Math.max(0, Math.floor(start * this.rate)) < this.partsStart)) {
       await this.chunks?.return(undefined);
-      this.chunks = decodeMonoChunks(this.file, this.format);
+      this.chunks = decodeMonoChunks(this.file, this.format, this.preferredRate);
       this.parts = [];
       this.partsStart = 0;
       this.held = 0;
