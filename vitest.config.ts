@@ -1,5 +1,11 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The studio's own data folder (recent projects, verified stamps) for this test run, not the user's.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wavfusion-vitest-home-'));
 
 export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify('0.0.0-test') },
@@ -7,6 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    env: { WAVFUSION_HOME: home },
     projects: [
       {
         extends: true,

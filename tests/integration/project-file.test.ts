@@ -12,6 +12,8 @@ import {
   integrityCheck,
 } from '../../src/main/db/open-database';
 import { migration001 } from '../../src/main/db/migrations/001-initial';
+import { isVerified } from '../../src/main/db/verified-stamp';
+import { ProjectStore, verifiedStampsDir } from '../../src/main/project/project-store';
 import { copyInto, demoClips, runImport, tempDir } from '../helpers/fixtures';
 
 /** Every file of a folder with its bytes: what "untouched" is checked against. */
@@ -144,5 +146,54 @@ describe('project file identity', () => {
     fs.mkdirSync(backupDir(file));
     fs.writeFileSync(file, Buffer.concat([fs.readFileSync(file).subarray(0, 100), Buffer.alloc(8192, 0x5a)]));
     expect(() => Studio.open(file)).toThrow(/is damaged .*Restore the newest backup from .*b\.sqlite\.backups/);
+  });
+
+  it('skips the full check only for a file exactly as a clean close left it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'stamped.sqlite');
+    const corpus = tempDir();
+    copyInto(corpus, demoClips('spk_a', 6));
+    const studio = Studio.open(file);
+    expect(studio.store.integrity).toBe('new');
+    await runImport(studio, corpus);
+    await studio.close();
+    expect(isVerified(verifiedStampsDir(), file)).toBe(true);
+
+    // unchanged: no second look; a session that writes leaves a new stamp
+    const again = Studio.open(file);
+    expect(again.store.integrity).toBe('verified-stamp');
+    again.annotations.setLabel(again.store.rows()[0]!.id, 2);
+    await again.close();
+    const store = ProjectStore.open(file);
+    expect(store.integrity).toBe('verified-stamp');
+    store.close();
+
+    // touched (or copied over, or restored): checked again
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+    expect(isVerified(verifiedStampsDir(), file)).toBe(false);
+    const touched = Studio.open(file);
+    expect(touched.store.integrity).toBe('quick_check');
+    await touched.close();
+
+    // another connection still has it open (a WAL beside it): checked
+    const other = new Database(file);
+    other.pragma('journal_mode = WAL');
+    other.prepare("INSERT INTO project_meta (key, value) VALUES ('probe', 'written elsewhere')").run();
+    const beside = Studio.open(file);
+    expect(beside.store.integrity).toBe('quick_check');
+    await beside.close();
+    other.close();
+
+    // damaged after a clean close: the full check runs and refuses it
+    const clean = Studio.open(file);
+    await clean.close();
+    expect(isVerified(verifiedStampsDir(), file)).toBe(true);
+    const bytes = fs.readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    bytes.fill(0x5a, pageSize, pageSize + 64);
+    fs.writeFileSync(file, bytes);
+    expect(() => Studio.open(file)).toThrow(/is damaged/);
+    expect(isVerified(verifiedStampsDir(), file)).toBe(false);
   });
 });

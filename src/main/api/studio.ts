@@ -146,6 +146,6 @@ export class Studio {
     await this.jobs.shutdown();
     await this.predictions.close();
     await this.segmentation.close();
-    this.store.close();
+    this.store.close({ damaged: this.damaged !== null });
   }
 }

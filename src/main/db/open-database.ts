@@ -5,6 +5,7 @@ import path from 'node:path';
 import { StudioError } from '../errors';
 import { LATEST_SCHEMA_VERSION, migrations } from './migrations';
 import type { Migration } from './migrations/types';
+import { forgetVerified, isVerified } from './verified-stamp';
 
 export type Db = Database.Database;
 
@@ -28,13 +29,20 @@ export interface OpenOptions {
   create?: boolean;
   /** For tests: the migrations to apply (default: all). */
   migrations?: readonly Migration[];
+  /**
+   * The folder of verified stamps (verified-stamp.ts): a file still exactly as this app's last clean
+   * close left it skips `quick_check` (unless a migration is due). Absent: the check always runs.
+   */
+  verifiedStamps?: string;
+  /** Filled in: how the existing file's integrity was established (absent for a new file). */
+  report?: { integrity?: 'quick_check' | 'verified-stamp' };
 }
 
 /**
  * Opens (or creates) a project file. Before anything is written to an existing file it is checked,
  * read-only: an SQLite database, ours (application_id, or an older project of ours), not newer than
- * this app, and passing `quick_check`. A file failing any check is refused and left byte for byte as it
- * was. Then: WAL, foreign keys, full fsync on commit, a busy timeout, a backup if a migration is due,
+ * this app, and passing `quick_check` (skipped for a file a verified stamp shows unchanged since a
+ * clean close). A file failing any check is refused and left byte for byte as it was. Then: WAL, foreign keys, full fsync on commit, a busy timeout, a backup if a migration is due,
  * and the migrations up to the newest this app knows.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
@@ -44,7 +52,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const exists = fs.existsSync(file);
   if (!exists && !create) throw new StudioError('not_found', `Project file not found: ${file}`);
   if (!exists) fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (exists) validateExisting(file, latest);
+  if (exists) {
+    const integrity = validateExisting(file, latest, options.verifiedStamps);
+    if (options.report) options.report.integrity = integrity;
+  }
   let db: Db;
   try {
     db = new Database(file, {
@@ -77,9 +88,13 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
  * Checks an existing file without writing to it; throws a StudioError naming the file, what is wrong
  * and what to do. An older project of ours without an application_id passes (migrate sets the id).
  */
-function validateExisting(file: string, latest: number): void {
+function validateExisting(
+  file: string,
+  latest: number,
+  verifiedStamps: string | undefined,
+): 'quick_check' | 'verified-stamp' | undefined {
   const size = fs.statSync(file).size;
-  if (size === 0) return; // an empty file is a new database
+  if (size === 0) return undefined; // an empty file is a new database
   const head = Buffer.alloc(16);
   const fd = fs.openSync(file, 'r');
   try {
@@ -137,6 +152,8 @@ function validateExisting(file: string, latest: number): void {
           `this app understands up to ${latest}). Update the app to open it; the file was not changed.`,
       );
     }
+    // unchanged since a clean close of a checked file, and nothing to migrate: no second look
+    if (verifiedStamps && version === latest && isVerified(verifiedStamps, file)) return 'verified-stamp';
     let problems: string[];
     try {
       problems = ro
@@ -146,7 +163,11 @@ function validateExisting(file: string, latest: number): void {
     } catch (err) {
       problems = [(err as Error).message];
     }
-    if (problems.length !== 1 || problems[0] !== 'ok') throw damaged(file, problems.join('; '));
+    if (problems.length !== 1 || problems[0] !== 'ok') {
+      if (verifiedStamps) forgetVerified(verifiedStamps, file);
+      throw damaged(file, problems.join('; '));
+    }
+    return 'quick_check';
   } finally {
     ro.close();
   }

@@ -5,12 +5,17 @@ import { LabelsRepository } from '../db/labels-repository';
 import { MetaRepository } from '../db/meta-repository';
 import { ModelsRepository } from '../db/models-repository';
 import { openDatabase, type Db } from '../db/open-database';
+import { forgetVerified, recordVerified } from '../db/verified-stamp';
+import { studioDataDir } from '../paths';
 import { RecordingsRepository } from '../db/recordings-repository';
 import { SegmentsRepository } from '../db/segments-repository';
 import { UtterancesRepository, type RowContext } from '../db/utterances-repository';
 import { UtteranceFilter, type UtteranceRow } from '../../shared/contract';
 
 export const DEFAULT_ANNOTATOR = 'annotator';
+
+/** Where the verified stamps of cleanly closed projects live (db/verified-stamp.ts). */
+export const verifiedStampsDir = () => path.join(studioDataDir(), 'verified-projects');
 
 /** One open project file: its database and the repositories over it. Services receive this. */
 export class ProjectStore {
@@ -24,6 +29,11 @@ export class ProjectStore {
   readonly segments: SegmentsRepository;
   /** Recordings whose file is not where the project expects it. */
   readonly missingRecordings = new Set<number>();
+  /**
+   * How the file was known sound when opened: SQLite's quick_check, a verified stamp of this app's last
+   * clean close (db/verified-stamp.ts), or a new file.
+   */
+  integrity: 'quick_check' | 'verified-stamp' | 'new' = 'new';
 
   private constructor(
     readonly file: string,
@@ -40,7 +50,10 @@ export class ProjectStore {
 
   static open(file: string, options: { create?: boolean; name?: string } = {}): ProjectStore {
     const resolved = path.resolve(file);
-    const store = new ProjectStore(resolved, openDatabase(resolved, { create: options.create ?? true }));
+    const report: { integrity?: 'quick_check' | 'verified-stamp' } = {};
+    const db = openDatabase(resolved, { create: options.create ?? true, verifiedStamps: verifiedStampsDir(), report });
+    const store = new ProjectStore(resolved, db);
+    store.integrity = report.integrity ?? 'new';
     if (store.meta.get('name') === undefined) {
       store.meta.set('name', options.name ?? path.basename(resolved).replace(/\.(sqlite|db)$/i, ''));
       store.meta.set('created_at', new Date().toISOString());
@@ -108,7 +121,14 @@ export class ProjectStore {
     for (const r of this.recordings.list()) if (!fs.existsSync(r.path)) this.missingRecordings.add(r.id);
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /**
+   * Closes the file. A clean close of a file that opened sound (it passed its check) and showed no
+   * damage since stamps it verified, so the next open can skip the full check; `damaged`: forget it.
+   */
+  close(options: { damaged?: boolean } = {}): void {
+    if (!this.db.open) return;
+    this.db.close();
+    if (options.damaged) forgetVerified(verifiedStampsDir(), this.file);
+    else recordVerified(verifiedStampsDir(), this.file);
   }
 }
