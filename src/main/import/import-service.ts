@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ImportPreview, ImportReport } from '../../shared/contract';
-import { AudioFileError, decodeAudioFile, isAudioPath } from '../audio/decode';
-import { computePeaks } from '../audio/signal';
+import { AudioFileError, isAudioPath } from '../audio/decode';
 import { AnnotatorsRepository } from '../db/annotators-repository';
 import { colourFor, normaliseLabelName } from '../db/labels-repository';
 import type { NewRecording } from '../db/recordings-repository';
@@ -17,6 +15,7 @@ import type { CorpusPrediction, ImportFormatName, ImportOptions } from './format
 import { problemPath } from './formats/corpus';
 import { detectFormat, formatByName, previewCorpus, readCorpus, type CorpusPreview } from './formats';
 import { isManifestPath, readManifest, type ManifestRow } from './manifest';
+import { analyseRecording } from './recording-analysis';
 
 export const PEAKS_PER_SECOND = 100;
 
@@ -247,19 +246,20 @@ export class ImportService {
     const existing = store.recordings.byPath(file);
     let newRecording: NewRecording | null = null;
     if (!existing) {
-      const audio = await decodeAudioFile(file);
+      // decoded whole, or for a long file streamed: bytes hashed as read, peaks as decoded
+      const audio = await analyseRecording(file, PEAKS_PER_SECOND);
       const stat = await fs.stat(file);
       newRecording = {
         path: file,
         fileName: path.basename(file),
         sizeBytes: stat.size,
-        checksum: createHash('sha256').update(audio.bytes).digest('hex'),
+        checksum: audio.checksum,
         format: audio.format,
         durationS: audio.durationS,
         sampleRate: audio.sampleRate,
-        channels: audio.channels.length,
+        channels: audio.channels,
         peaksPerSecond: PEAKS_PER_SECOND,
-        peaks: computePeaks(audio.channels, audio.sampleRate, PEAKS_PER_SECOND),
+        peaks: audio.peaks,
       };
     }
     // One commit per file: the recording and its utterances and labels land together.

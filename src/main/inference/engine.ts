@@ -8,7 +8,8 @@ import { cpuThreading, createSession, physicalCores } from './execution';
 import { checkGraphInterface, readModelBundle, type ModelBundle } from './model-bundle';
 import { openBundleSession, type ConcretePrecision } from './precision';
 import { speakerStatistics, type SpeakerStatistics } from './speaker-statistics';
-import { inspectAudioFile, slidingWindows, streamMonoAudio } from './streaming-audio';
+import { inspectAudioFile } from '../audio/decode-stream';
+import { slidingWindows, streamMonoAudio } from './streaming-audio';
 import { TextEncoder } from './text-encoder';
 
 export interface PredictRequest {

@@ -10,7 +10,8 @@ import { monoSegment } from '../audio/signal';
 import { resample } from '../audio/resampler';
 import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
-import { inspectAudioFile, SegmentCursor, streamsWhole } from './streaming-audio';
+import { inspectAudioFile, streamsWhole } from '../audio/decode-stream';
+import { SegmentCursor } from './streaming-audio';
 
 export interface AudioJob {
   path: string;

@@ -3,7 +3,8 @@ import { notFound } from '../errors';
 import { describeError } from '../errors';
 import { throwIfCancelled, type JobContext } from '../jobs/job-runner';
 import type { ProjectStore } from '../project/project-store';
-import { inspectAudioFile, streamMonoAudio } from './streaming-audio';
+import { inspectAudioFile } from '../audio/decode-stream';
+import { streamMonoAudio } from './streaming-audio';
 import { SileroVad, VAD_SAMPLE_RATE, speechSegments } from './vad';
 
 /**

@@ -1,86 +1,20 @@
-import decodeAudio from 'audio-decode';
-import fs from 'node:fs';
-import { AudioFileError, preflightAudio } from '../audio/decode';
-import { decodeOggOpus, opusRateFor } from '../audio/ogg-opus';
+import { AudioFileError } from '../audio/decode';
+import { decodeChunks } from '../audio/decode-stream';
 import { downmix } from '../audio/signal';
 import { createResampler, type StreamResampler } from '../audio/resampler';
-
-/** audio-decode's chunked decoder names, by our container names. */
-const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | 'm4a'> = {
-  wav: 'wav',
-  flac: 'flac',
-  mp3: 'mp3',
-  ogg: 'oga',
-  opus: 'opus',
-  m4a: 'm4a',
-};
-
-/**
- * How many bytes of 16-bit 48 kHz stereo PCM one byte of a format can stand for, at the lowest
- * bitrates in common use (FLAC about half of PCM, MP3/AAC 32 kbit/s, Opus/Vorbis 16 kbit/s). A whole
- * file is decoded at once only when even that much audio stays under the WAV limit; a 10-minute
- * 24 kbit/s Opus file (1.8 MB) would otherwise be decoded whole into ~230 MB of float samples.
- */
-const EXPANSION: Record<string, number> = { wav: 1, flac: 2, mp3: 48, m4a: 48, ogg: 96, opus: 96 };
-
-/** Whether a whole file of this format and size should be streamed rather than decoded at once. */
-export function streamsWhole(format: string, size: number, streamAboveBytes: number): boolean {
-  return size * (EXPANSION[format] ?? 48) > streamAboveBytes;
-}
-
-/** Bytes read per decoding step: a few seconds to a minute of audio whatever the format. */
-const READ_BYTES: Record<string, number> = { wav: 1 << 20, flac: 1 << 19 };
-const COMPRESSED_READ_BYTES = 1 << 16;
-
-/** Checks the file (as decodeAudioFile would) and returns its format and size, without reading it all. */
-export async function inspectAudioFile(file: string): Promise<{ format: string; size: number }> {
-  let handle;
-  try {
-    handle = await fs.promises.open(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AudioFileError(
-      file,
-      code === 'ENOENT' ? 'missing' : 'corrupt',
-      code === 'ENOENT' ? 'file not found' : (err as Error).message,
-    );
-  }
-  try {
-    const { size } = await handle.stat();
-    const head = new Uint8Array(Math.min(size, 64 * 1024));
-    await handle.read(head, 0, head.length, 0);
-    return { format: preflightAudio(file, head, size), size };
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Decodes a file chunk by chunk as mono samples at the file's own rate, or, for Opus with a
  * `preferredRate` (the rate the caller resamples to), at the lowest rate libopus decodes to that is
- * at least that (ogg-opus.ts).
+ * at least that (audio/decode-stream.ts).
  */
 export async function* decodeMonoChunks(
   file: string,
   format: string,
   preferredRate?: number,
 ): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
-  const chunked = CHUNKED_FORMAT[format];
-  if (!chunked) throw new AudioFileError(file, 'unsupported', `cannot stream ${format}`);
-  try {
-    const source = fs.createReadStream(file, { highWaterMark: READ_BYTES[format] ?? COMPRESSED_READ_BYTES });
-    const decoded =
-      format === 'opus' && preferredRate
-        ? decodeOggOpus(source, opusRateFor(preferredRate))
-        : decodeAudio(source, chunked);
-    for await (const chunk of decoded) {
-      const mono = downmix(chunk.channelData);
-      if (mono.length) yield { mono, sampleRate: chunk.sampleRate };
-    }
-  } catch (err) {
-    if (err instanceof AudioFileError) throw err;
-    throw new AudioFileError(file, 'corrupt', `cannot decode ${format.toUpperCase()}: ${(err as Error).message}`);
-  }
+  for await (const chunk of decodeChunks(file, format, { preferredRate }))
+    yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
 }
 
 /**

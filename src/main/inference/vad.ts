@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { throwIfCancelled } from '../jobs/job-runner';
-import { inspectAudioFile, streamMonoAudio } from './streaming-audio';
+import { inspectAudioFile } from '../audio/decode-stream';
+import { streamMonoAudio } from './streaming-audio';
 
 export const VAD_SAMPLE_RATE = 16_000;
 /** Samples per scored frame at 16 kHz (Silero v5's window), and the context it prepends. */

@@ -1,0 +1,97 @@
+/**
+ * Importing one long recording (issue 12, item 5): wall time and the process's peak RSS (getrusage
+ * maxRSS) for `IMPORT_HOURS` (10) hours as 16 kHz mono 16-bit WAV and as 48 kHz 24 kbit/s Opus, each
+ * imported into a new project through the studio's import job (checksum, peaks, one utterance for the
+ * whole file), each in its own process so each peak is its own.
+ *
+ *   node --expose-gc --import tsx benchmarks/import-long.bench.ts          # both formats
+ *   node --expose-gc --import tsx benchmarks/import-long.bench.ts <file>   # one file (the child)
+ *
+ * Inputs are made once under benchmarks/.work/import-long (ffmpeg: a 180 Hz tone with a slow tremolo).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WORK = path.join(ROOT, 'benchmarks', '.work', 'import-long');
+const HOURS = Number(process.env.IMPORT_HOURS ?? 10);
+const MiB = 2 ** 20;
+
+async function child(file: string): Promise<void> {
+  const { Studio } = await import('../src/main/api/studio');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavfusion-import-long-'));
+  process.env.WAVFUSION_HOME = path.join(dir, 'home');
+  global.gc?.();
+  const baseline = process.memoryUsage().rss / MiB;
+  const studio = Studio.open(path.join(dir, 'p.sqlite'));
+  const t = performance.now();
+  const id = studio.jobs.start('import', `Import ${file}`, (ctx) => studio.importer.importPath(file, ctx));
+  const status = await studio.jobs.wait(id);
+  const seconds = (performance.now() - t) / 1000;
+  const info = studio.info();
+  await studio.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(
+    JSON.stringify({
+      status: status.state,
+      error: status.error ?? null,
+      seconds,
+      baselineMiB: baseline,
+      peakMiB: process.resourceUsage().maxRSS / 1024,
+      recordings: info.counts.recordings,
+    }),
+  );
+}
+
+/** The end-to-end inference bench's 10-hour Opus (speech looped), when it was made: encoding takes minutes. */
+const E2E_OPUS = path.join(ROOT, 'benchmarks', '.work', 'inference', 'e2e', 'long', '10-hours', 'recording.opus');
+
+function input(ext: 'wav' | 'opus'): string {
+  fs.mkdirSync(WORK, { recursive: true });
+  if (ext === 'opus' && HOURS === 10 && fs.existsSync(E2E_OPUS)) return E2E_OPUS;
+  const file = path.join(WORK, `${HOURS}h.${ext}`);
+  if (fs.existsSync(file)) return file;
+  const tone = `sine=frequency=180:sample_rate=${ext === 'wav' ? 16000 : 48000}:duration=${HOURS * 3600}`;
+  const codec = ext === 'wav' ? ['-c:a', 'pcm_s16le'] : ['-c:a', 'libopus', '-b:a', '24k'];
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', tone, '-af', 'tremolo=f=3:d=0.6', ...codec, file]);
+  return file;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2]) return child(process.argv[2]);
+  const rows = [
+    `Import of one ${HOURS}-hour recording into a new project (the studio's import job), ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}:`,
+    '',
+    '| file | size | import wall | peak RSS (process) | RSS before import |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const ext of ['wav', 'opus'] as const) {
+    const file = input(ext);
+    const run = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, file], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`import of ${file} failed: ${run.stderr.slice(-2000)}`);
+    const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      status: string;
+      error: string | null;
+      seconds: number;
+      baselineMiB: number;
+      peakMiB: number;
+      recordings: number;
+    };
+    if (r.status !== 'succeeded' || r.recordings !== 1) throw new Error(`import of ${file}: ${r.status} ${r.error}`);
+    rows.push(
+      `| ${HOURS} h ${ext === 'wav' ? '16 kHz mono 16-bit WAV' : '48 kHz 24 kbit/s Opus'} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB |`,
+    );
+    console.error(rows.at(-1));
+  }
+  console.log(rows.join('\n'));
+}
+
+await main();
