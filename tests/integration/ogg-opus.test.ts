@@ -7,7 +7,7 @@ import { decodeAudioFile } from '../../src/main/audio/decode';
 import { decodeOggOpus, decodeOggOpusBytes, opusRateFor } from '../../src/main/audio/ogg-opus';
 import { resample } from '../../src/main/audio/resampler';
 import { downmix } from '../../src/main/audio/signal';
-import { decodeMonoChunks } from '../../src/main/inference/streaming-audio';
+import { decodeMonoChunks } from '../../src/main/audio/decode-stream';
 import { tempDir } from '../helpers/fixtures';
 
 const dir = tempDir('ogg-opus');

@@ -1,15 +1,33 @@
 import { decodeAudioFile, type DecodedAudio } from './decode';
+import { inspectAudioFile, SegmentCursor, streamsWhole } from './decode-stream';
+import { downmix, monoSegment } from './signal';
+
+/**
+ * A recording whose decoded samples could exceed this (as 16-bit 48 kHz stereo PCM bytes, by
+ * `streamsWhole`: a WAV over 128 MiB, an Opus file over ~1.4 MB) is never decoded whole: its segments
+ * are decoded forward by a SegmentCursor. A 10-hour Opus recording decodes to ~6.9 GB of float samples.
+ */
+export const WHOLE_DECODE_LIMIT_BYTES = 128 * 1024 * 1024;
+
+/** Cursors kept open (one per long recording recently read). */
+const CURSORS_KEPT = 4;
 
 /**
  * Keeps the most recently decoded recordings in memory (bounded by sample bytes), so stepping through
- * the utterances of one long recording decodes it once.
+ * the utterances of one long recording decodes it once; recordings too long to decode whole are read
+ * segment by segment instead (`segment`, `openMono`).
  */
 export class DecodedAudioCache {
   private readonly entries = new Map<string, Promise<DecodedAudio>>();
   private readonly sizes = new Map<string, number>();
+  private readonly cursors = new Map<string, SegmentCursor>();
 
-  constructor(private readonly maxBytes = 512 * 1024 * 1024) {}
+  constructor(
+    private readonly maxBytes = 512 * 1024 * 1024,
+    private readonly wholeLimitBytes = WHOLE_DECODE_LIMIT_BYTES,
+  ) {}
 
+  /** The whole decoded file (for files small enough; `segment` and `openMono` work for any length). */
   get(file: string): Promise<DecodedAudio> {
     const hit = this.entries.get(file);
     if (hit) {
@@ -30,6 +48,66 @@ export class DecodedAudioCache {
       () => this.entries.delete(file),
     );
     return pending;
+  }
+
+  /** Mono samples of [from, to) seconds at the file's rate, clamped to the signal (as `monoSegment`). */
+  async segment(file: string, from: number, to: number): Promise<{ samples: Float32Array; sampleRate: number }> {
+    const cursor = await this.cursorFor(file);
+    if (cursor) return cursor.read(from, to);
+    const audio = await this.get(file);
+    return { samples: monoSegment(audio, from, to), sampleRate: audio.sampleRate };
+  }
+
+  /** A reader of the file's mono samples by index; outside the signal reads as silence. */
+  async openMono(
+    file: string,
+  ): Promise<{ sampleRate: number; read: (from: number, to: number) => Promise<Float32Array> }> {
+    const cursor = await this.cursorFor(file);
+    if (cursor) {
+      const { sampleRate } = await cursor.readFrames(0, 0);
+      return {
+        sampleRate,
+        read: async (from, to) => {
+          const out = new Float32Array(Math.max(0, to - from));
+          const lo = Math.max(0, from);
+          if (to <= lo) return out;
+          const { samples } = await cursor.readFrames(lo, to);
+          out.set(samples.subarray(0, Math.min(samples.length, to - lo)), lo - from);
+          return out;
+        },
+      };
+    }
+    const decoded = await this.get(file);
+    const mono = downmix(decoded.channels);
+    return {
+      sampleRate: decoded.sampleRate,
+      read: (from, to) => {
+        const out = new Float32Array(Math.max(0, to - from));
+        for (let i = Math.max(0, from); i < Math.min(to, mono.length); i++) out[i - from] = mono[i]!;
+        return Promise.resolve(out);
+      },
+    };
+  }
+
+  /** The file's cursor when it is too long to decode whole; null when it is decoded whole. */
+  private async cursorFor(file: string): Promise<SegmentCursor | null> {
+    const open = this.cursors.get(file);
+    if (open) {
+      this.cursors.delete(file);
+      this.cursors.set(file, open);
+      return open;
+    }
+    if (this.entries.has(file)) return null;
+    const { format, size } = await inspectAudioFile(file);
+    if (!streamsWhole(format, size, this.wholeLimitBytes)) return null;
+    const cursor = new SegmentCursor(file, format);
+    this.cursors.set(file, cursor);
+    for (const [key, old] of this.cursors) {
+      if (this.cursors.size <= CURSORS_KEPT) break;
+      this.cursors.delete(key);
+      void old.close();
+    }
+    return cursor;
   }
 
   private evict(keep: string): void {

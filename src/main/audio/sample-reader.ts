@@ -7,7 +7,8 @@ export type SampleReader = (from: number, to: number) => Promise<Float32Array>;
 
 /**
  * A reader of a recording's mono samples by index: a PCM/float WAV's ranges straight from the file
- * (only what is asked is read), anything else from the decoded-audio cache. A recording that cannot
+ * (only what is asked is read), anything else from the decoded-audio cache (whole, or segment by
+ * segment for a long recording). A recording that cannot
  * be read is a `not_found` StudioError naming it.
  */
 export async function openSampleReader(
@@ -35,16 +36,8 @@ export async function openSampleReader(
         return { sampleRate: sr, read };
       }
     }
-    const decoded = await audio.get(rec.path);
-    const read: SampleReader = (from, to) => {
-      const out = new Float32Array(to - from);
-      const k = 1 / decoded.channels.length;
-      for (const channel of decoded.channels) {
-        for (let i = Math.max(0, from); i < Math.min(to, channel.length); i++) out[i - from]! += channel[i]! * k;
-      }
-      return Promise.resolve(out);
-    };
-    return { sampleRate: decoded.sampleRate, read };
+    // decoded whole once, or for a long recording decoded forward as it is read
+    return await audio.openMono(rec.path);
   } catch (err) {
     if (err instanceof StudioError) throw err;
     throw new StudioError(

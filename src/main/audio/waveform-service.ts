@@ -7,7 +7,6 @@ import {
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
 import type { DecodedAudioCache } from './decoded-audio-cache';
-import { monoSegment } from './signal';
 import { encodeWav16, readWavSegment } from './wav';
 
 /** Regions returned with a waveform, at most (the selected utterance is always the nearest). */
@@ -100,20 +99,21 @@ export class WaveformService {
     const rec = store.recordings.byId(u.recordingId)!;
     const from = u.start - contextSeconds;
     const to = u.end + contextSeconds;
-    let audio;
+    let clip;
     try {
       // PCM WAV: read just the clip's frames (a segment of an hour-long file plays at once).
       if (rec.format === 'wav') {
         const segment = await readWavSegment(rec.path, from, to);
         if (segment) return encodeWav16(segment.samples, segment.sampleRate);
       }
-      audio = await this.audio.get(rec.path);
+      // others: decoded whole once, or for a long recording decoded forward to the clip
+      clip = await this.audio.segment(rec.path, from, to);
     } catch (err) {
       throw new StudioError(
         'not_found',
         `Recording ${rec.fileName} cannot be played: ${(err as Error).message} (${rec.path})`,
       );
     }
-    return encodeWav16(monoSegment(audio, from, to), audio.sampleRate);
+    return encodeWav16(clip.samples, clip.sampleRate);
   }
 }

@@ -5,7 +5,6 @@ import { ExportRequest as ExportRequestSchema } from '../../shared/contract';
 import { projectConsensus, type ItemConsensus } from '../agreement/consensus';
 import type { DecodedAudioCache } from '../audio/decoded-audio-cache';
 import { resample } from '../audio/resampler';
-import { monoSegment } from '../audio/signal';
 import { encodeWav16 } from '../audio/wav';
 import { AnnotatorsRepository } from '../db/annotators-repository';
 import type { ModelRecord, PredictionScores } from '../db/models-repository';
@@ -402,16 +401,17 @@ export class ExportService {
       throwIfCancelled(ctx.signal);
       const fileName = `${String(row.utteranceId).padStart(6, '0')}_${safeStem(row.recordingName)}.wav`;
       if (!clips.has(row.utteranceId)) {
-        let audio;
+        let segment;
         try {
-          audio = await this.audio.get(row.recordingPath);
+          // decoded whole once per recording, or for a long one decoded forward clip by clip (in time order)
+          segment = await this.audio.segment(row.recordingPath, row.start, row.end);
         } catch (err) {
           throw new StudioError(
             'not_found',
             `Cannot read ${row.recordingPath} for utterance ${row.utteranceId}: ${(err as Error).message}`,
           );
         }
-        const clip = await resample(monoSegment(audio, row.start, row.end), audio.sampleRate, EXPORT_SAMPLE_RATE);
+        const clip = await resample(segment.samples, segment.sampleRate, EXPORT_SAMPLE_RATE);
         await write(`${row.split}/${fileName}`, encodeWav16(clip, EXPORT_SAMPLE_RATE));
         clips.add(row.utteranceId);
         ctx.progress(clips.size, total, fileName);

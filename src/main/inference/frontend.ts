@@ -3,15 +3,14 @@
  * workers (frontend-worker.ts) or in-process. PCM WAV frames are read straight from the file (only
  * the segment's bytes); other formats are decoded whole once per file and kept while that file's
  * segments follow, except long compressed files, whose segments are decoded forward by a
- * SegmentCursor (streaming-audio.ts); resampling is src/main/audio/resampler.ts.
+ * SegmentCursor (audio/decode-stream.ts); resampling is src/main/audio/resampler.ts.
  */
 import { AudioFileError, decodeAudioFile, type DecodedAudio } from '../audio/decode';
 import { monoSegment } from '../audio/signal';
 import { resample } from '../audio/resampler';
 import { readWavFrames } from '../audio/wav';
 import { describeError } from '../errors';
-import { inspectAudioFile, streamsWhole } from '../audio/decode-stream';
-import { SegmentCursor } from './streaming-audio';
+import { inspectAudioFile, SegmentCursor, streamsWhole } from '../audio/decode-stream';
 
 export interface AudioJob {
   path: string;
