@@ -55,16 +55,16 @@ export interface DecodedChunk {
   sampleRate: number;
 }
 
-/**
- * Decodes an Ogg Opus byte stream at `rate`, chunk by chunk. Chained streams are decoded one after
- * another; each logical stream's pre-skip is dropped and its last page's granule position trims
- * the end, as RFC 7845 asks. A damaged packet is skipped, as audio-decode does.
- */
 export interface OggOpusOptions {
   /** Band-limit output below 48 kHz as the resampler would (default true; false only to measure why). */
   bandLimit?: boolean;
 }
 
+/**
+ * Decodes an Ogg Opus byte stream at `rate`, chunk by chunk. Chained streams are decoded one after
+ * another; each logical stream's pre-skip is dropped and its last page's granule position trims
+ * the end, as RFC 7845 asks. A damaged packet is skipped, as audio-decode does.
+ */
 export async function* decodeOggOpus(
   chunks: AsyncIterable<Uint8Array>,
   rate: OpusRate,
