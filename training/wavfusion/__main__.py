@@ -82,7 +82,9 @@ def main(argv=None) -> int:
     tc.add_argument("--epochs", type=int, default=20)
     tc.add_argument("--batch-size", type=int, default=16)
     tc.add_argument("--lr", type=float, default=1e-3)
-    tc.add_argument("--seed", type=int, default=0)
+    tc.add_argument("--seed", type=int, default=0, help="the speaker split's seed (and the training's, unless --train-seed)")
+    tc.add_argument("--train-seed", type=int, default=None,
+                    help="seed of the training alone (initialisation, order, crops); the split stays --seed's")
     tc.add_argument("--threads", type=int, default=2)
     tc.add_argument("--crop-seconds", type=float, default=3.0, help="random training crop")
     tc.add_argument("--speed-perturb", type=float, default=0.1, help="speed factor range 1 +- x (0: off)")
@@ -150,6 +152,11 @@ def main(argv=None) -> int:
     f.add_argument("--out", required=True)
     f.add_argument("--corpus", default=None, help="folder of WAV clips with metadata.csv (default: synthesise)")
 
+    sp = sub.add_parser("soup", help="average the weights of bundles fine-tuned from one initialisation (model soup)")
+    sp.add_argument("--models", nargs="+", required=True, help="bundle folders (same architecture, labels, tokenizer)")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--name", default=None, help="name written to model.json (default: the first bundle's)")
+
     e = sub.add_parser("export", help="re-export model.onnx of a bundle from its model.pt")
     e.add_argument("--model", required=True)
 
@@ -212,7 +219,8 @@ def main(argv=None) -> int:
             res = train_corpora(args.out, corpora=args.corpora or CORPORA, root=args.root, synthetic=args.synthetic,
                                 label_map=args.label_map, test_corpus=args.test_corpus,
                                 tess_test_speaker=args.tess_test_speaker, seed=args.seed, log=_flush_print,
-                                config=args.config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                train_seed=args.train_seed, config=args.config, epochs=args.epochs,
+                                batch_size=args.batch_size, lr=args.lr,
                                 threads=args.threads, fusion=args.fusion, lambda_mar=args.lambda_mar,
                                 train_crop_seconds=args.crop_seconds, speed_perturb=args.speed_perturb,
                                 balanced=not args.no_balance, noise=not args.no_noise,
@@ -261,6 +269,13 @@ def main(argv=None) -> int:
         from .parity import write_parity_fixtures
 
         write_parity_fixtures(args.model, args.out, corpus=args.corpus, log=_flush_print)
+        return 0
+    if args.cmd == "soup":
+        from .soup import soup_bundles
+
+        with open(os.path.join(args.models[0], "model.json"), encoding="utf-8") as fh:
+            default_name = json.load(fh).get("name", "wavfusion")
+        soup_bundles(args.models, args.out, args.name or default_name, log=_flush_print)
         return 0
     if args.cmd == "export":
         from .export import export_onnx, load_bundle

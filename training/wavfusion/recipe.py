@@ -173,7 +173,9 @@ def load_synthetic(folder: str) -> List[Item]:
 def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Optional[str] = None,
                   synthetic: Optional[str] = None, label_map: str = "merge-calm", test_corpus: Optional[str] = None,
                   tess_test_speaker: str = "tess_YAF", seed: int = 0, log=print, bundle_version: Optional[str] = None,
-                  **train_kw: Any) -> Dict[str, Any]:
+                  train_seed: Optional[int] = None, **train_kw: Any) -> Dict[str, Any]:
+    """``seed`` fixes the speaker split; ``train_seed`` (default: ``seed``) only the training's randomness
+    (initialisation, order, crops, augmentation), so runs that differ in it share their test speakers."""
     from .train import train
 
     root = root or default_root()
@@ -193,7 +195,7 @@ def train_corpora(out: Optional[str], corpora: Sequence[str] = CORPORA, root: Op
                             "speakers": sorted({it.speaker for it in items if it.corpus == c and it.split == s})}
                         for s in ("train", "validation", "test")}
     log(json.dumps({c: {s: v["items"] for s, v in d.items()} for c, d in data_info.items()}))
-    res = train(corpus, None, seed=seed, log=log, **train_kw)
+    res = train(corpus, None, seed=seed if train_seed is None else train_seed, log=log, **train_kw)
     model, tok = res["model"], res["tokenizer"]
     test_items = [it for it in items if it.split == "test"]
     rep = report(model, tok, test_items, LABELS_4) if test_items else {}
