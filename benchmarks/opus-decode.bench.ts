@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeOggOpusBytes } from '../src/main/audio/ogg-opus';
 import { resample } from '../src/main/audio/resampler';
+import { floatWav } from './lib/fixtures';
 import { downmix } from '../src/main/audio/signal';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -87,23 +88,6 @@ function syntheticClips(): { file: string; corpus: string }[] {
     }
   }
   return out;
-}
-
-function floatWav(x: Float32Array, rate: number): Buffer {
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0);
-  head.writeUInt32LE(36 + 4 * x.length, 4);
-  head.write('WAVEfmt ', 8);
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(3, 20);
-  head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(rate, 24);
-  head.writeUInt32LE(rate * 4, 28);
-  head.writeUInt16LE(4, 32);
-  head.writeUInt16LE(32, 34);
-  head.write('data', 36);
-  head.writeUInt32LE(4 * x.length, 40);
-  return Buffer.concat([head, Buffer.from(x.buffer, x.byteOffset, x.byteLength)]);
 }
 
 type FrontEnd = (bytes: Uint8Array, file: string) => Promise<Float32Array>;

@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeAudioFile } from '../src/main/audio/decode';
 import { downmix } from '../src/main/audio/signal';
+import { floatWav } from './lib/fixtures';
 import { JsPolyphaseResampler } from './lib/polyphase-resampler';
 import {
   DEFAULT_RESAMPLER_DESIGN,
@@ -128,24 +129,6 @@ function noise(rate: number, seconds: number): Float32Array {
     x[i] = y;
   }
   return x;
-}
-
-function floatWav(samples: Float32Array, rate: number): Buffer {
-  const out = Buffer.alloc(44 + samples.length * 4);
-  out.write('RIFF', 0, 'ascii');
-  out.writeUInt32LE(36 + samples.length * 4, 4);
-  out.write('WAVEfmt ', 8, 'ascii');
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(3, 20);
-  out.writeUInt16LE(1, 22);
-  out.writeUInt32LE(rate, 24);
-  out.writeUInt32LE(rate * 4, 28);
-  out.writeUInt16LE(4, 32);
-  out.writeUInt16LE(32, 34);
-  out.write('data', 36, 'ascii');
-  out.writeUInt32LE(samples.length * 4, 40);
-  Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).copy(out, 44);
-  return out;
 }
 
 async function main() {

@@ -150,3 +150,22 @@ export async function ffmpegAll(
     }),
   );
 }
+
+/** A mono 32-bit float WAV of `samples` (exact model inputs, no 16-bit rounding). */
+export function floatWav(samples: Float32Array, rate: number): Buffer {
+  const out = Buffer.alloc(44 + samples.length * 4);
+  out.write('RIFF', 0, 'ascii');
+  out.writeUInt32LE(36 + samples.length * 4, 4);
+  out.write('WAVEfmt ', 8, 'ascii');
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(3, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 4, 28);
+  out.writeUInt16LE(4, 32);
+  out.writeUInt16LE(32, 34);
+  out.write('data', 36, 'ascii');
+  out.writeUInt32LE(samples.length * 4, 40);
+  Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).copy(out, 44);
+  return out;
+}

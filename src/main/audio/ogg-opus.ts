@@ -16,6 +16,7 @@
 import CodecParser, { type OggPage, type OpusHeader } from 'codec-parser';
 import { createOpusDecoder, type OpusPacketDecoder } from '@audio/decode-opus/core';
 import { PolyphaseResampler } from './polyphase-resampler';
+import { concatSamples } from './signal';
 
 /** Output rates libopus decodes to without resampling. */
 export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const;
@@ -92,12 +93,7 @@ export async function* decodeOggOpus(
     if (bandLimits.length !== channels.length) bandLimits = channels.map(() => PolyphaseResampler.create(rate, rate)!);
     const channelData = channels.map((c, i) => {
       const out = bandLimits[i]!.process(c);
-      if (!end) return out;
-      const tail = bandLimits[i]!.flush();
-      const joined = new Float32Array(out.length + tail.length);
-      joined.set(out);
-      joined.set(tail, out.length);
-      return joined;
+      return end ? concatSamples([out, bandLimits[i]!.flush()]) : out;
     });
     if (end) bandLimits = [];
     return { channelData, sampleRate: rate };
@@ -177,12 +173,9 @@ export async function decodeOggOpusBytes(
     channels = Math.max(channels, chunk.channelData.length);
     parts.push(chunk.channelData);
   }
-  const length = parts.reduce((n, p) => n + p[0]!.length, 0);
-  const channelData = Array.from({ length: channels }, () => new Float32Array(length));
-  let at = 0;
-  for (const part of parts) {
-    part.forEach((c, i) => channelData[i]!.set(c, at));
-    at += part[0]!.length;
-  }
+  // a chained stream with fewer channels contributes silence to the ones it lacks
+  const channelData = Array.from({ length: channels }, (_, i) =>
+    concatSamples(parts.map((p) => p[i] ?? new Float32Array(p[0]!.length))),
+  );
   return { channelData, sampleRate: rate };
 }

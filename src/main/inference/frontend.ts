@@ -30,19 +30,19 @@ export type Prepared = { kind: 'audio'; audio: Float32Array } | { kind: 'long' }
  */
 export interface DecodeCache {
   /** `${rate}:${path}` of the file held. */
-  path: string | null;
+  key: string | null;
   audio: Promise<DecodedAudio> | null;
   cursor: SegmentCursor | null;
 }
 
-export const newDecodeCache = (): DecodeCache => ({ path: null, audio: null, cursor: null });
+export const newDecodeCache = (): DecodeCache => ({ key: null, audio: null, cursor: null });
 
 /** Points the cache at `path` (decoded for `rate`), letting go of the previous file's decoded audio or cursor. */
 function useFile(cache: DecodeCache, path: string, rate: number): void {
   const key = `${rate}:${path}`;
-  if (cache.path === key) return;
+  if (cache.key === key) return;
   void cache.cursor?.close();
-  cache.path = key;
+  cache.key = key;
   cache.audio = null;
   cache.cursor = null;
 }
