@@ -183,6 +183,18 @@ export type HistoryStep = z.infer<typeof HistoryStep>;
 /** Regions returned with a waveform, at most (the selected utterance's and its nearest neighbours'). */
 export const MAX_WAVEFORM_REGIONS = 24;
 
+/**
+ * The longest window of a recording one waveform request may ask for (seconds): the player asks for a
+ * window of a long recording when zoomed in past what the whole clip can be drawn at.
+ */
+export const MAX_WAVEFORM_WINDOW_S = 600;
+/** A time range of a recording (seconds), instead of the utterance with context. */
+export const WaveformWindow = z
+  .object({ start: z.number().finite().min(0), end: z.number().finite().min(0) })
+  .refine((w) => w.end > w.start, 'the window must end after it starts')
+  .refine((w) => w.end - w.start <= MAX_WAVEFORM_WINDOW_S, `a window is at most ${MAX_WAVEFORM_WINDOW_S} s long`);
+export type WaveformWindow = z.infer<typeof WaveformWindow>;
+
 export const Waveform = z.object({
   utteranceId: Id,
   /** URL path (relative to the transport's media root) of a WAV clip of the utterance with context. */
@@ -190,6 +202,10 @@ export const Waveform = z.object({
   /** Seconds, in recording time, where the clip starts and ends. */
   clipStart: z.number(),
   clipEnd: z.number(),
+  /** The whole recording's length (seconds): how far a window of it can go. */
+  recordingDurationS: z.number(),
+  /** The clip is a window of the recording that was asked for (not the utterance with context). */
+  windowed: z.boolean(),
   /** Max-abs peaks over the clip, `peaksPerSecond` per second, in 0..1. */
   peaks: z.array(z.number()),
   peaksPerSecond: z.number(),
@@ -572,7 +588,18 @@ export const operations = {
   splitSegment: op(segmentOperationInputs.splitSegment, SegmentEditResult),
   mergeSegmentWithNext: op(segmentOperationInputs.mergeSegmentWithNext, SegmentEditResult),
   deleteSegment: op(segmentOperationInputs.deleteSegment, SegmentEditResult),
-  getWaveform: op(z.object({ utteranceId: Id, contextSeconds: z.number().min(0).max(10).default(0.5) }), Waveform),
+  /**
+   * The utterance's waveform with `contextSeconds` around it, or (`window`) a time range of its
+   * recording, clamped to the recording: the deep zoom of a long recording draws a window of it.
+   */
+  getWaveform: op(
+    z.object({
+      utteranceId: Id,
+      contextSeconds: z.number().min(0).max(10).default(0.5),
+      window: WaveformWindow.optional(),
+    }),
+    Waveform,
+  ),
   /** The spectrogram of a time range of a recording, one tile (only that range of the audio is read). */
   getSpectrogramTile: op(SpectrogramTileRequest, SpectrogramTile),
   /** The whole recording at a glance (peaks, segments and their labels), for the overview under the waveform. */

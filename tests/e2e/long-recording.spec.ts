@@ -348,7 +348,7 @@ test('a 20-minute session: find speech, review, commit; split, merge and resize 
   }
 });
 
-test('a 2-hour recording: zoomed from the whole session to the deepest zoom and back, scrolled end to end, the overview framing what is in view', async ({
+test('a 2-hour recording: zoomed from the whole session to 10 ms per screen and back, scrolled end to end, the overview framing what is in view', async ({
   page,
   host,
   tmp,
@@ -394,10 +394,21 @@ test('a 2-hour recording: zoomed from the whole session to the deepest zoom and 
   const wave = page.getByTestId('waveform');
   const overview = page.getByTestId('recording-overview');
   const frame = overview.locator('[data-overview="view"]');
-  const view = async () => ({
-    start: Number(await wave.getAttribute('data-view-start')),
-    end: Number(await wave.getAttribute('data-view-end')),
-  });
+  /** What the waveform shows (recording seconds), once a clip is drawn (a window being replaced shows none). */
+  const view = async () => {
+    let shown = { start: NaN, end: NaN };
+    await expect
+      .poll(async () => {
+        const [start, end] = await Promise.all([
+          wave.getAttribute('data-view-start'),
+          wave.getAttribute('data-view-end'),
+        ]);
+        shown = { start: start === null ? NaN : Number(start), end: end === null ? NaN : Number(end) };
+        return Number.isFinite(shown.start) && Number.isFinite(shown.end);
+      })
+      .toBe(true);
+    return shown;
+  };
   /** The overview frames what the waveform shows: the same range, drawn where it lies in the strip. */
   const expectFramed = async () => {
     const v = await view();
@@ -428,8 +439,9 @@ test('a 2-hour recording: zoomed from the whole session to the deepest zoom and 
     span = v.end - v.start;
     expect(steps).toBeLessThan(60);
   }
-  // The deepest zoom of a 2-hour clip: under half a second across the panel.
-  expect(span).toBeLessThan(0.5);
+  // The deepest zoom reaches 10 ms across the panel: past what the 2-hour clip can be drawn at (2^24 px),
+  // the player draws a window of the recording around the view instead.
+  expect(span).toBeLessThan(0.0105);
   /** The waveform is drawn in view (Chromium drew nothing past 2^24 px of scroll width). */
   const expectDrawn = async () => expect(inkShare(await wave.screenshot())).toBeGreaterThan(0.002);
   await expectDrawn();
@@ -456,6 +468,32 @@ test('a 2-hour recording: zoomed from the whole session to the deepest zoom and 
   expect(atEnd.end - atEnd.start).toBeCloseTo(span, 3);
   await expectDrawn();
   await snap(page, 'long-2h-deepest-zoom-at-end');
+
+  // Zoomed out to about a quarter second a screen (still past what the whole clip can draw), the wheel
+  // scrolls back past the drawn window's start: the window follows the view without a jump.
+  const zoomOut = page.getByRole('button', { name: 'Zoom out' });
+  while ((await view()).end - (await view()).start < 0.2) {
+    const before = (await view()).end - (await view()).start;
+    await zoomOut.click();
+    await expect.poll(async () => (await view()).end - (await view()).start).toBeGreaterThan(before * 1.4);
+  }
+  const quarter = (await view()).end - (await view()).start;
+  expect(quarter).toBeLessThan(0.45);
+  const panel = (await wave.boundingBox())!;
+  await page.mouse.move(panel.x + panel.width / 2, panel.y + panel.height / 2);
+  let back = await view();
+  for (let i = 0; back.start > DURATION - 25; i++) {
+    await page.mouse.wheel(-panel.width * 4, 0);
+    await expect.poll(async () => (await view()).start).toBeLessThan(back.start - 1e-6);
+    const next = await view();
+    // Each scroll moves about four screens back, across window moves too (no jump, no lost place).
+    expect(back.start - next.start).toBeLessThan(quarter * 4 * 1.1);
+    expect(next.end - next.start).toBeCloseTo(quarter, 3);
+    back = next;
+    expect(i).toBeLessThan(200);
+  }
+  await expectFramed();
+  await expectDrawn();
 
   // One step out, then back to the whole session at once.
   await page.getByRole('button', { name: 'Zoom out' }).click();

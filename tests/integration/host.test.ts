@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Studio } from '../../src/main/api/studio';
 import { startLoopbackHost, type LoopbackHost } from '../../src/main/host/loopback-host';
+import { readWavSegment } from '../../src/main/audio/wav';
 import { copyInto, demoClips, openTempStudio, runImport, tempDir } from '../helpers/fixtures';
+
+/** Writes bytes to a temporary file and returns its path. */
+async function writeTemp(bytes: Buffer): Promise<string> {
+  const file = path.join(tempDir(), 'clip.wav');
+  await fs.promises.writeFile(file, bytes);
+  return file;
+}
 
 let studio: Studio;
 let host: LoopbackHost;
@@ -165,5 +173,67 @@ describe('loopback host', () => {
     const part = await fetch(url, { headers: { Authorization: 'Bearer test-token-123', Range: 'bytes=0-99' } });
     expect(part.status).toBe(206);
     expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(0, 100))).toBe(true);
+  });
+
+  it('serves a window of a recording (the deep zoom of a long one): its samples, clamped to the recording; bad windows refused', async () => {
+    const auth = { Authorization: 'Bearer test-token-123' };
+    const rows = (await (await api('listUtterances', {})).json()) as { rows: { id: number; recordingId: number }[] };
+    const id = rows.rows[0]!.id;
+    const recording = studio.store.recordings.byId(rows.rows[0]!.recordingId)!;
+    const wave = (await (await api('getWaveform', { utteranceId: id, window: { start: 0.5, end: 1.25 } })).json()) as {
+      mediaPath: string;
+      clipStart: number;
+      clipEnd: number;
+      windowed: boolean;
+      recordingDurationS: number;
+      peaks: number[];
+      regions: { utteranceId: number }[];
+    };
+    expect(wave).toMatchObject({
+      clipStart: 0.5,
+      clipEnd: 1.25,
+      windowed: true,
+      recordingDurationS: recording.durationS,
+    });
+    expect(wave.mediaPath).toBe(`recordings/${recording.id}/clip.wav?start=0.5&end=1.25`);
+    expect(wave.peaks).toHaveLength(75);
+    expect(wave.regions.map((r) => r.utteranceId)).toContain(id);
+    const wav = Buffer.from(await (await fetch(`${base}/media/${wave.mediaPath}`, { headers: auth })).arrayBuffer());
+    const source = (await readWavSegment(recording.path, 0.5, 1.25))!;
+    const clip = (await readWavSegment(await writeTemp(wav), 0, 10))!;
+    expect(clip.sampleRate).toBe(source.sampleRate);
+    expect(clip.samples.length).toBe(Math.round(0.75 * source.sampleRate));
+    let worst = 0;
+    for (let i = 0; i < clip.samples.length; i++)
+      worst = Math.max(worst, Math.abs(clip.samples[i]! - source.samples[i]!));
+    expect(worst).toBeLessThan(1 / 16384);
+    // A window running past the end is cut at the end; one starting past it is refused, saying why.
+    const past = (await (
+      await api('getWaveform', {
+        utteranceId: id,
+        window: { start: recording.durationS - 0.25, end: recording.durationS + 5 },
+      })
+    ).json()) as { clipEnd: number };
+    expect(past.clipEnd).toBe(recording.durationS);
+    const after = await api('getWaveform', {
+      utteranceId: id,
+      window: { start: recording.durationS + 1, end: recording.durationS + 2 },
+    });
+    expect(after.status).toBe(400);
+    expect(((await after.json()) as { message: string }).message).toMatch(/past the end of .*\.wav/);
+    for (const window of [
+      { start: 2, end: 1 },
+      { start: 0, end: 601 },
+      { start: -1, end: 1 },
+    ]) {
+      const res = await api('getWaveform', { utteranceId: id, window });
+      expect(res.status).toBe(400);
+    }
+    const backwards = await fetch(`${base}/media/recordings/${recording.id}/clip.wav?start=2&end=1`, { headers: auth });
+    expect(backwards.status).toBe(400);
+    expect(await backwards.text()).toMatch(/start to a later end/);
+    const missing = await fetch(`${base}/media/recordings/${recording.id}/clip.wav?start=1`, { headers: auth });
+    expect(missing.status).toBe(400);
+    expect((await fetch(`${base}/media/recordings/99999/clip.wav?start=0&end=1`, { headers: auth })).status).toBe(404);
   });
 });

@@ -99,7 +99,8 @@ function projectHandlers(studio: Studio): ProjectHandlers {
     splitSegment: ({ utteranceId, at }) => studio.segments.split(utteranceId, at),
     mergeSegmentWithNext: ({ utteranceId }) => studio.segments.mergeWithNext(utteranceId),
     deleteSegment: ({ utteranceId }) => studio.segments.delete(utteranceId),
-    getWaveform: ({ utteranceId, contextSeconds }) => studio.waveforms.waveform(utteranceId, contextSeconds),
+    getWaveform: ({ utteranceId, contextSeconds, window }) =>
+      studio.waveforms.waveform(utteranceId, contextSeconds, window),
     getSpectrogramTile: (request) => studio.spectrograms.tile(request),
     getRecordingOverview: ({ recordingId, peaks, around }) => studio.waveforms.overview(recordingId, peaks, around),
     previewImport: ({ path, ...options }) => studio.importer.previewImport(path, options),

@@ -1,11 +1,14 @@
 import {
   MAX_OVERVIEW_SEGMENTS,
   MAX_WAVEFORM_REGIONS,
+  MAX_WAVEFORM_WINDOW_S,
   type RecordingOverview,
   type Waveform,
+  type WaveformWindow,
 } from '../../shared/contract';
 import { StudioError, notFound } from '../errors';
 import type { ProjectStore } from '../project/project-store';
+import type { Recording } from '../db/recordings-repository';
 import type { DecodedAudioCache } from './decoded-audio-cache';
 import { encodeWav16, readWavSegment } from './wav';
 
@@ -19,13 +22,22 @@ export class WaveformService {
     private readonly audio: DecodedAudioCache,
   ) {}
 
-  waveform(utteranceId: number, contextSeconds: number): Waveform {
+  /**
+   * The utterance with `contextSeconds` around it, or `window` of its recording (clamped to the
+   * recording; a window wholly past its end is refused).
+   */
+  waveform(utteranceId: number, contextSeconds: number, window?: WaveformWindow): Waveform {
     const { store } = this;
     const u = store.utterances.byId(utteranceId);
     if (!u) throw notFound(`Utterance ${utteranceId}`);
     const rec = store.recordings.byId(u.recordingId)!;
-    const clipStart = Math.max(0, u.start - contextSeconds);
-    const clipEnd = Math.min(rec.durationS, u.end + contextSeconds);
+    if (window && window.start >= rec.durationS)
+      throw new StudioError(
+        'invalid_request',
+        `The window starts at ${window.start} s, past the end of ${rec.fileName} (${rec.durationS.toFixed(3)} s)`,
+      );
+    const clipStart = window ? window.start : Math.max(0, u.start - contextSeconds);
+    const clipEnd = Math.min(rec.durationS, window ? window.end : u.end + contextSeconds);
     const all = store.recordings.peaks(rec.id);
     const pps = rec.peaksPerSecond;
     const peaks = Array.from(
@@ -48,9 +60,13 @@ export class WaveformService {
     }));
     return {
       utteranceId,
-      mediaPath: `utterances/${utteranceId}/clip.wav?context=${contextSeconds}`,
+      mediaPath: window
+        ? `recordings/${rec.id}/clip.wav?start=${clipStart}&end=${clipEnd}`
+        : `utterances/${utteranceId}/clip.wav?context=${contextSeconds}`,
       clipStart,
       clipEnd,
+      recordingDurationS: rec.durationS,
+      windowed: window !== undefined,
       peaks,
       peaksPerSecond: pps,
       regions,
@@ -93,12 +109,25 @@ export class WaveformService {
 
   /** A 16-bit mono WAV of the utterance with context, at the recording's own sample rate. */
   async clip(utteranceId: number, contextSeconds: number): Promise<Buffer> {
-    const { store } = this;
-    const u = store.utterances.byId(utteranceId);
+    const u = this.store.utterances.byId(utteranceId);
     if (!u) throw notFound(`Utterance ${utteranceId}`);
-    const rec = store.recordings.byId(u.recordingId)!;
-    const from = u.start - contextSeconds;
-    const to = u.end + contextSeconds;
+    const rec = this.store.recordings.byId(u.recordingId)!;
+    return this.clipOf(rec, u.start - contextSeconds, u.end + contextSeconds);
+  }
+
+  /** A 16-bit mono WAV of a time range of a recording (at most `MAX_WAVEFORM_WINDOW_S`; clamped to it). */
+  async recordingClip(recordingId: number, start: number, end: number): Promise<Buffer> {
+    const rec = this.store.recordings.byId(recordingId);
+    if (!rec) throw notFound(`Recording ${recordingId}`);
+    if (!(end > start) || end - start > MAX_WAVEFORM_WINDOW_S + 1e-6)
+      throw new StudioError(
+        'invalid_request',
+        `A recording clip runs from start to a later end, at most ${MAX_WAVEFORM_WINDOW_S} s (asked ${start}–${end} s)`,
+      );
+    return this.clipOf(rec, start, end);
+  }
+
+  private async clipOf(rec: Recording, from: number, to: number): Promise<Buffer> {
     let clip;
     try {
       // PCM WAV: read just the clip's frames (a segment of an hour-long file plays at once).

@@ -17,6 +17,14 @@ export const MAX_PX_PER_SECOND = 100_000;
  * half a second across the panel).
  */
 export const MAX_SCROLL_WIDTH_PX = 16_000_000;
+/**
+ * Zoomed in past what a long clip can be drawn at, the player shows a window of the recording this
+ * long (seconds) around what is in view instead, decoded and drawn sample by sample (it is under
+ * `DECODE_LIMIT_SECONDS`), and moves the window along as the view goes near its edges.
+ */
+export const DETAIL_WINDOW_S = 20;
+/** The view within this share of a window's edge (and the recording goes on): the window moves. */
+const WINDOW_EDGE_SHARE = 0.1;
 
 /** How one region of the waveform is drawn. */
 export interface RegionStyle {
@@ -51,6 +59,11 @@ export interface MountOptions {
   end: number;
   /** Segment editing with the mouse (drag to create, drag an edge to resize, click to select). */
   edit?: SegmentEditHandlers;
+  /**
+   * Asks for a window of the recording to be drawn instead of the utterance's clip (null: the clip
+   * again); the answer arrives as the next mount. Without it, the deepest zoom is the clip's.
+   */
+  onwindow?: (window: { start: number; end: number } | null) => void;
 }
 
 /** What the waveform shows now, for what is drawn under it (the spectrogram): CSS pixels, recording time. */
@@ -110,6 +123,7 @@ export class PlayerState {
   private ws: WaveSurfer | null = null;
   private regions: ReturnType<typeof RegionsPlugin.create> | null = null;
   private clipStart = 0;
+  private clipEnd = 0;
   /** The utterance, in clip time. */
   private regionStart = 0;
   private regionEnd = 0;
@@ -121,15 +135,40 @@ export class PlayerState {
   private boundary: 'start' | 'end' = 'start';
   /** A position (recording time) to put the cursor at once the next clip is ready. */
   private pendingSeek: number | null = null;
+  /** A time (recording time) to put in the middle of the view once the next clip is drawn. */
+  private pendingCentre: number | null = null;
+  private onwindow: MountOptions['onwindow'];
+  /** The drawn clip is a window of the recording (the deep zoom), and how long the recording is. */
+  private windowed = false;
+  private recordingDuration = 0;
+  /** The deepest zoom the drawn clip itself allows (its scroll width), and the utterance clip's length. */
+  private clipMaxZoom = 0;
+  private utteranceClipDuration = 0;
+  /** What was asked for and has not arrived yet: a window of the recording, or the utterance's clip again. */
+  private asked: 'window' | 'clip' | null = null;
 
-  mount({ container, timeline, waveform, url, start, end, edit }: MountOptions): () => void {
+  mount({ container, timeline, waveform, url, start, end, edit, onwindow }: MountOptions): () => void {
     const clipDuration = waveform.clipEnd - waveform.clipStart;
+    this.onwindow = onwindow;
+    this.windowed = waveform.windowed;
+    // A clip the player did not ask for (another utterance, a reload after an edit) keeps no old place.
+    if (this.asked === null) this.pendingCentre = null;
+    this.asked = null;
+    this.clipEnd = waveform.clipEnd;
+    this.recordingDuration = waveform.recordingDurationS;
+    if (!waveform.windowed) this.utteranceClipDuration = clipDuration;
+    this.clipMaxZoom = Math.min(MAX_PX_PER_SECOND, MAX_SCROLL_WIDTH_PX / Math.max(clipDuration, 1e-3));
+    // Deeper than the clip allows, a window of the recording is drawn instead (when one can be asked for).
+    this.maxZoom = onwindow ? MAX_PX_PER_SECOND : this.clipMaxZoom;
+    // A zoom kept from elsewhere may be deeper than this clip (or any) allows.
+    if (this.zoom > this.clipMaxZoom) this.zoom = this.clipMaxZoom;
     this.clipStart = waveform.clipStart;
     this.regionStart = Math.max(0, start - waveform.clipStart);
     this.regionEnd = Math.min(clipDuration, end - waveform.clipStart);
     this.ready = false;
     this.playing = false;
     this.error = null;
+    const kept: number | null = this.time;
     this.time = start;
     this.edit = edit;
     this.currentId = waveform.utteranceId;
@@ -167,9 +206,6 @@ export class PlayerState {
       scroller.setAttribute('role', 'group');
       scroller.setAttribute('aria-label', 'Waveform view');
     }
-    this.maxZoom = Math.min(MAX_PX_PER_SECOND, MAX_SCROLL_WIDTH_PX / Math.max(clipDuration, 1e-3));
-    // A zoom kept from a shorter clip may be deeper than this one allows.
-    if (this.zoom > this.maxZoom) this.zoom = this.maxZoom;
 
     // The waveform follows its panel: its height is the panel's, less the scrollbar a zoom adds,
     // whenever either changes (a window resize, a zoom), so it never spills over the time axis.
@@ -198,7 +234,9 @@ export class PlayerState {
         this.drawRegions(waveform);
         const seek = this.pendingSeek;
         this.pendingSeek = null;
-        const at = seek !== null && seek >= waveform.clipStart && seek <= waveform.clipEnd ? seek : null;
+        const inClip = (t: number | null) => t !== null && t >= waveform.clipStart && t <= waveform.clipEnd;
+        // A window keeps the cursor where it was when it is in the window, else puts it where the view goes.
+        const at = inClip(seek) ? seek : waveform.windowed ? (inClip(kept) ? kept : this.pendingCentre) : null;
         ws.setTime(at === null ? this.regionStart : at - waveform.clipStart);
         if (at !== null) this.time = at;
       }),
@@ -224,12 +262,20 @@ export class PlayerState {
         fitSoon();
       }),
       ws.on('redrawcomplete', () => {
+        // A window (or the clip again) arrived for a zoom or a move: the view goes where it was asked.
+        const centre = this.pendingCentre;
+        if (centre !== null && ws.getDuration() > 0) {
+          this.pendingCentre = null;
+          const pxPerSecond = ws.getWrapper().scrollWidth / ws.getDuration();
+          ws.setScroll(Math.max(0, (centre - this.clipStart) * pxPerSecond - ws.getWidth() / 2));
+        }
         drawTimeline(ws, timeline, this.clipStart);
         this.updateViewport(ws, waveform, height);
       }),
       ws.on('scroll', () => {
         drawTimeline(ws, timeline, this.clipStart);
         this.updateViewport(ws, waveform, height);
+        this.followWithWindow();
       }),
       ws.on('error', (err) => {
         this.error = `The audio could not be loaded: ${errorMessage(err)}`;
@@ -364,15 +410,40 @@ export class PlayerState {
 
   zoomIn(): void {
     if (!this.canZoomIn) return;
-    this.applyZoom(Math.min(this.maxZoom, this.currentPxPerSecond() * ZOOM_STEP));
+    const next = Math.min(this.maxZoom, this.currentPxPerSecond() * ZOOM_STEP);
+    // Past what the clip can be drawn at: a window of the recording around the middle of the view.
+    if (next > this.clipMaxZoom * 1.001) this.askWindow(this.viewCentre(), next);
+    else this.applyZoom(next);
   }
 
-  /** Scrolls the view so that `time` (recording time, inside the clip) is in its middle; the zoom stays. */
+  /**
+   * Scrolls the view so that `time` (recording time) is in its middle; the zoom stays. Outside the
+   * drawn window of a long recording (the deep zoom), the window moves there.
+   */
   centreOn(time: number): void {
+    // A window or the clip is on its way (a drag in the overview goes on meanwhile): it goes there instead.
+    if (this.asked === 'window') return this.askWindow(time, this.zoom);
     const ws = this.ws;
     const v = this.viewport;
-    if (!ws || !this.ready || !v) return;
+    if (this.asked === 'clip' || !ws || !this.ready || !v) {
+      // Still loading: the view goes there once the clip is drawn (a window: once one around `time` is).
+      if (this.windowed && this.asked === null && (time < this.clipStart || time > this.clipEnd))
+        return this.askWindow(time, this.zoom);
+      if (ws || this.asked) this.pendingCentre = time;
+      return;
+    }
     const local = time - this.clipStart;
+    if (this.windowed) {
+      const half = v.widthPx / v.pxPerSecond / 2;
+      const clipDuration = ws.getDuration();
+      const startsClip = this.clipStart <= 1e-6 && local - half <= 0;
+      const endsClip = this.clipStart + clipDuration >= this.recordingDuration - 1e-6 && local + half >= clipDuration;
+      const fits = (local - half >= 0 || startsClip) && (local + half <= clipDuration || endsClip);
+      if (!fits) {
+        this.askWindow(time, this.zoom);
+        return;
+      }
+    }
     if (local < 0 || local > ws.getDuration()) return;
     // In the pixels the viewport is measured in (the browser stops the scroll at either end).
     ws.setScroll(Math.max(0, local * v.pxPerSecond - v.widthPx / 2));
@@ -388,11 +459,61 @@ export class PlayerState {
 
   zoomOut(): void {
     const next = this.currentPxPerSecond() / ZOOM_STEP;
+    if (this.windowed && this.onwindow) {
+      // Out of a window far enough for the utterance's clip to draw it: the clip again, at this zoom.
+      const wholeMax = Math.min(MAX_PX_PER_SECOND, MAX_SCROLL_WIDTH_PX / Math.max(this.utteranceClipDuration, 1e-3));
+      if (next <= wholeMax) {
+        const wholeFit = (this.ws?.getWidth() ?? 0) / Math.max(this.utteranceClipDuration, 1e-3);
+        this.zoom = next <= wholeFit * 1.01 ? 0 : next;
+        this.pendingCentre = this.zoom > 0 ? this.viewCentre() : null;
+        this.asked = 'clip';
+        this.onwindow(null);
+        return;
+      }
+    }
     this.applyZoom(next <= this.fitPxPerSecond() * 1.01 ? 0 : next);
   }
 
   zoomToFit(): void {
+    if (this.windowed && this.onwindow) {
+      this.zoom = 0;
+      this.pendingCentre = null;
+      this.asked = 'clip';
+      this.onwindow(null);
+      return;
+    }
     this.applyZoom(0);
+  }
+
+  /** The recording time in the middle of the view (the cursor's when nothing is drawn yet). */
+  private viewCentre(): number {
+    const range = this.visibleRange;
+    return range ? (range.start + range.end) / 2 : this.time;
+  }
+
+  /** Asks for a window of the recording around `centre`, to be drawn at `pxPerSecond`. */
+  private askWindow(centre: number, pxPerSecond: number): void {
+    const onwindow = this.onwindow;
+    if (!onwindow) return;
+    const length = Math.min(DETAIL_WINDOW_S, this.recordingDuration);
+    const start = Math.max(0, Math.min(this.recordingDuration - length, centre - length / 2));
+    this.zoom = pxPerSecond;
+    this.pendingCentre = centre;
+    this.asked = 'window';
+    onwindow({ start, end: start + length });
+  }
+
+  /** In a window of a long recording: when the view nears an edge the recording goes on past, the window follows. */
+  private followWithWindow(): void {
+    if (!this.windowed || this.asked !== null || !this.ready) return;
+    const range = this.visibleRange;
+    const ws = this.ws;
+    if (!range || !ws) return;
+    const clipEnd = this.clipStart + ws.getDuration();
+    const margin = WINDOW_EDGE_SHARE * ws.getDuration();
+    const nearStart = this.clipStart > 1e-6 && range.start < this.clipStart + margin;
+    const nearEnd = clipEnd < this.recordingDuration - 1e-6 && range.end > clipEnd - margin;
+    if (nearStart || nearEnd) this.askWindow((range.start + range.end) / 2, this.zoom);
   }
 
   /** Colours the regions (label colours, the current utterance emphasised) without reloading audio. */
@@ -423,8 +544,11 @@ export class PlayerState {
         start: Math.max(0, r.start - waveform.clipStart),
         end: Math.min(clipDuration, r.end - waveform.clipStart),
         drag: false,
-        // The current utterance's edges can be dragged when editing (not while proposals are shown).
+        // The current utterance's edges can be dragged when editing (not while proposals are shown),
+        // each only where it is in the clip (a window of a long recording may cut the region).
         resize: r === self && !!this.edit && this.proposals.length === 0,
+        resizeStart: r.start >= waveform.clipStart - 1e-6,
+        resizeEnd: r.end <= waveform.clipEnd + 1e-6,
         minLength: 0.02,
         ...(tagged ? { content: regionTag() } : {}),
       });

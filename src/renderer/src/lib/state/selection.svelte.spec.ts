@@ -6,12 +6,14 @@ import { SelectionState } from './selection.svelte';
 
 const ROWS = [row(1), row(2), row(3)];
 
-function waveform(utteranceId: number) {
+function waveform(utteranceId: number, window?: { start: number; end: number }) {
   return {
     utteranceId,
     mediaPath: `c/${utteranceId}.wav`,
-    clipStart: 0,
-    clipEnd: 1,
+    clipStart: window?.start ?? 0,
+    clipEnd: window?.end ?? 1,
+    recordingDurationS: 100,
+    windowed: window !== undefined,
     peaks: [0.5],
     peaksPerSecond: 1,
     regions: [],
@@ -39,8 +41,9 @@ async function setup() {
   const list = new ListState(fake.client);
   await list.load();
   const left: (number | null)[] = [];
-  const selection = new SelectionState(fake.client, list, new Messages(), () => left.push(selection.id));
-  return { fake, list, selection, left };
+  const messages = new Messages();
+  const selection = new SelectionState(fake.client, list, messages, () => left.push(selection.id));
+  return { fake, list, selection, left, messages };
 }
 
 describe('SelectionState', () => {
@@ -107,5 +110,59 @@ describe('SelectionState', () => {
     selection.followList([], false);
     expect(selection.id).toBeNull();
     selection.dispose();
+  });
+
+  it('shows a window of the recording (deep zoom): the latest ask wins, reloads keep it, a new selection drops it', async () => {
+    vi.useFakeTimers();
+    const { fake, selection } = await setup();
+    const answers: (() => void)[] = [];
+    fake.handle({
+      getWaveform: ({ utteranceId, window }) =>
+        window ? new Promise((r) => answers.push(() => r(waveform(utteranceId, window)))) : waveform(utteranceId),
+    });
+    selection.select(1);
+    await vi.advanceTimersByTimeAsync(60);
+    const first = selection.showWindow({ start: 10, end: 30 });
+    const second = selection.showWindow({ start: 40, end: 60 });
+    await vi.advanceTimersByTimeAsync(0);
+    answers[1]!();
+    answers[0]!();
+    await Promise.all([first, second]);
+    expect(selection.waveform).toMatchObject({ clipStart: 40, clipEnd: 60, windowed: true });
+    // A segment edit reloads the same window.
+    const reload = selection.reloadWaveform();
+    await vi.advanceTimersByTimeAsync(0);
+    answers[2]!();
+    await reload;
+    expect(fake.calls.filter((c) => c.name === 'getWaveform').at(-1)!.input).toEqual({
+      utteranceId: 1,
+      contextSeconds: 0.5,
+      window: { start: 40, end: 60 },
+    });
+    // Back to the utterance's clip, then another utterance starts from its own clip.
+    await selection.showWindow(null);
+    expect(selection.waveform?.windowed).toBe(false);
+    void selection.showWindow({ start: 5, end: 25 });
+    selection.select(2);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(fake.calls.filter((c) => c.name === 'getWaveform').at(-1)!.input).toEqual({
+      utteranceId: 2,
+      contextSeconds: 0.5,
+    });
+  });
+
+  it('keeps what is shown when a window fails to load, and says why', async () => {
+    vi.useFakeTimers();
+    const { fake, selection, messages } = await setup();
+    selection.select(1);
+    await vi.advanceTimersByTimeAsync(60);
+    fake.handle({
+      getWaveform: () => {
+        throw new Error('The window starts at 900 s, past the end of a.wav (100.000 s)');
+      },
+    });
+    await selection.showWindow({ start: 900, end: 920 });
+    expect(selection.waveform).toMatchObject({ utteranceId: 1, windowed: false });
+    expect(messages.error).toMatch(/Could not load that part of the recording: .*past the end/);
   });
 });

@@ -1,4 +1,11 @@
-import type { Annotation, Prediction, StudioClient, UtteranceRow, Waveform } from '../../../../shared/contract';
+import type {
+  Annotation,
+  Prediction,
+  StudioClient,
+  UtteranceRow,
+  Waveform,
+  WaveformWindow,
+} from '../../../../shared/contract';
 import { HostUnreachableError } from '../api/api-error';
 import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
@@ -18,6 +25,8 @@ export type DimensionKey = (typeof DIMENSION_KEYS)[number];
 
 const EMPTY_DIMENSIONS: Dimensions = { valence: null, arousal: null, dominance: null, note: '' };
 const SELECTION_SETTLE_MS = 60;
+/** Seconds of the recording shown around the selected utterance. */
+export const WAVEFORM_CONTEXT_S = 0.5;
 /** J/K load the page this many rows ahead of the selection before they reach it. */
 const PREFETCH_ROWS = 50;
 
@@ -35,7 +44,10 @@ export class SelectionState {
   #prediction = $state.raw<Prediction | null>(null);
   #predictionFor = $state<number | null>(null);
   #predictionError = $state<string | null>(null);
+  /** The window of the recording shown instead of the utterance with context (deep zoom), if any. */
+  #window: WaveformWindow | null = null;
   #request = 0;
+  #windowAsk = 0;
   readonly #index: number;
   readonly #row: UtteranceRow | null;
 
@@ -93,6 +105,7 @@ export class SelectionState {
     if (id === this.#id) return;
     if (this.#id !== null) this.beforeLeave();
     this.#id = id;
+    this.#window = null;
     this.#waveform = null;
     this.#waveformError = null;
     this.#dimensionsFor = null;
@@ -161,11 +174,40 @@ export class SelectionState {
     if (id === null) return;
     const request = this.#request;
     try {
-      const waveform = await this.client.getWaveform({ utteranceId: id, contextSeconds: 0.5 });
+      const waveform = await this.client.getWaveform(this.#waveformRequest(id));
       if (request === this.#request) this.#waveform = waveform;
     } catch {
       // Removed by the edit (the list moves the selection on), or offline (reloaded once back).
     }
+  }
+
+  /**
+   * Shows `window` of the selected utterance's recording instead of the utterance with context (the
+   * player's deep zoom into a long recording), or (null) the utterance again. The latest ask wins; a
+   * failure keeps what is shown and says why.
+   */
+  async showWindow(window: WaveformWindow | null): Promise<void> {
+    const id = this.#id;
+    if (id === null) return;
+    this.#window = window;
+    const request = this.#request;
+    const ask = ++this.#windowAsk;
+    const latest = () => request === this.#request && ask === this.#windowAsk;
+    try {
+      const waveform = await this.client.getWaveform(this.#waveformRequest(id));
+      if (latest()) this.#waveform = waveform;
+    } catch (err) {
+      if (!latest()) return;
+      this.#window = this.#waveform?.windowed ? { start: this.#waveform.clipStart, end: this.#waveform.clipEnd } : null;
+      if (!(err instanceof HostUnreachableError))
+        this.messages.showError(`Could not load that part of the recording: ${errorMessage(err)}`);
+    }
+  }
+
+  #waveformRequest(id: number): { utteranceId: number; contextSeconds: number; window?: WaveformWindow } {
+    return this.#window
+      ? { utteranceId: id, contextSeconds: WAVEFORM_CONTEXT_S, window: this.#window }
+      : { utteranceId: id, contextSeconds: WAVEFORM_CONTEXT_S };
   }
 
   /** Loads the selected utterance's prediction again (a model run or another active model). */
@@ -204,7 +246,7 @@ export class SelectionState {
   async #load(id: number): Promise<void> {
     const request = this.#request;
     const [waveform, annotation, prediction] = await Promise.allSettled([
-      this.client.getWaveform({ utteranceId: id, contextSeconds: 0.5 }),
+      this.client.getWaveform(this.#waveformRequest(id)),
       this.client.getAnnotation({ utteranceId: id }),
       this.client.getPrediction({ utteranceId: id }),
     ]);

@@ -1,4 +1,11 @@
-import type { Label, ProjectInfo, StudioClient, UtteranceFilter, UtteranceRow } from '../../../../shared/contract';
+import type {
+  Label,
+  ProjectInfo,
+  StudioClient,
+  UtteranceFilter,
+  UtteranceRow,
+  WaveformWindow,
+} from '../../../../shared/contract';
 import { mapBy } from '../util/collections';
 import { debounce } from '../util/debounce';
 import { errorMessage } from '../util/format';
@@ -136,6 +143,10 @@ export class StudioState {
   }
   get waveformError(): string | null {
     return this.selection.waveformError;
+  }
+  /** A window of the selected recording instead of the utterance (the player's deep zoom), or null. */
+  showWaveformWindow(window: WaveformWindow | null): void {
+    void this.selection.showWindow(window);
   }
   get dimensions() {
     return this.selection.dimensions;

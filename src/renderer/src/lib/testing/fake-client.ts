@@ -154,6 +154,8 @@ export function studioHandlers(rows: () => UtteranceRow[]): Handlers {
       mediaPath: 'c.wav',
       clipStart: 0,
       clipEnd: 1,
+      recordingDurationS: 1,
+      windowed: false,
       peaks: [],
       peaksPerSecond: 1,
       regions: [],
