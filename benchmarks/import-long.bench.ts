@@ -31,6 +31,16 @@ async function child(file: string): Promise<void> {
   const status = await studio.jobs.wait(id);
   const seconds = (performance.now() - t) / 1000;
   const info = studio.info();
+  const peakMiB = process.resourceUsage().maxRSS / 1024; // the import's peak, before the windows below
+  // The deep zoom's windows (20 s of the recording, as the player asks for them): far in, back an
+  // hour, then the next window on. Ogg Opus seeks by its pages; before, a jump back decoded from the start.
+  const rec = studio.store.recordings.list()[0]!;
+  const windows: { at: number; ms: number }[] = [];
+  for (const at of [rec.durationS - 3600, rec.durationS - 7200, rec.durationS - 7180]) {
+    const t0 = performance.now();
+    await studio.waveforms.recordingClip(rec.id, at, at + 20);
+    windows.push({ at, ms: performance.now() - t0 });
+  }
   await studio.close();
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(
@@ -39,8 +49,9 @@ async function child(file: string): Promise<void> {
       error: status.error ?? null,
       seconds,
       baselineMiB: baseline,
-      peakMiB: process.resourceUsage().maxRSS / 1024,
+      peakMiB,
       recordings: info.counts.recordings,
+      windows,
     }),
   );
 }
@@ -67,8 +78,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}:`,
     '',
-    '| file | size | import wall | peak RSS (process) | RSS before import |',
-    '| --- | --- | --- | --- | --- |',
+    '| file | size | import wall | peak RSS (process) | RSS before import | 20 s window clips: far in / an hour back / the next on |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const ext of ['wav', 'opus'] as const) {
     const file = input(ext);
@@ -84,10 +95,11 @@ async function main(): Promise<void> {
       baselineMiB: number;
       peakMiB: number;
       recordings: number;
+      windows: { at: number; ms: number }[];
     };
     if (r.status !== 'succeeded' || r.recordings !== 1) throw new Error(`import of ${file}: ${r.status} ${r.error}`);
     rows.push(
-      `| ${HOURS} h ${ext === 'wav' ? '16 kHz mono 16-bit WAV' : '48 kHz 24 kbit/s Opus'} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB |`,
+      `| ${HOURS} h ${ext === 'wav' ? '16 kHz mono 16-bit WAV' : '48 kHz 24 kbit/s Opus'} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB | ${r.windows.map((w) => `${(w.at / 3600).toFixed(2)} h: ${w.ms.toFixed(0)} ms`).join(' / ')} |`,
     );
     console.error(rows.at(-1));
   }

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../../src/main/audio/decode';
 import { DecodedAudioCache } from '../../src/main/audio/decoded-audio-cache';
+import { SegmentCursor } from '../../src/main/audio/decode-stream';
+import { decodeOggOpusBytes } from '../../src/main/audio/ogg-opus';
 import { downmix, monoSegment } from '../../src/main/audio/signal';
 import { AUDIO_FIXTURES, tempDir } from '../helpers/fixtures';
 
@@ -62,5 +65,60 @@ describe('decoded-audio cache: recordings too long to decode whole', () => {
     expect(clip.samples.length).toBe(5 * 48000);
     // decoded whole it would be 1200 s × 48 kHz × 4 bytes = 220 MiB of samples
     expect((peak - before) / 2 ** 20).toBeLessThan(100);
+  });
+
+  it('seeks in a long Ogg Opus file: a read far in, or back, starts from a page just before it, sample-exact', async () => {
+    const dir = tempDir('seek-opus-');
+    const file = path.join(dir, 'six-minutes.opus');
+    // pink noise: nothing repeats, so a read placed one sample off would show
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y', '-f', 'lavfi'],
+      ...['-i', 'anoisesrc=color=pink:seed=7:amplitude=0.3:duration=360:sample_rate=48000'],
+      ...['-c:a', 'libopus', '-b:a', '32k', file],
+    ]);
+    for (const rate of [16000, 48000] as const) {
+      const whole = (await decodeOggOpusBytes(fs.readFileSync(file), rate)).channelData[0]!;
+      const cursor = new SegmentCursor(file, 'opus', rate);
+      const expectRead = async (a: number, b: number, restarts: { fromStart: number; seeks: number }) => {
+        const got = await cursor.read(a, b);
+        const from = Math.floor(a * rate);
+        const want = whole.subarray(from, Math.min(whole.length, Math.ceil(b * rate)));
+        expect(got.sampleRate).toBe(rate);
+        expect(got.samples.length, `${rate} ${a}-${b}`).toBe(want.length);
+        let worst = 0;
+        let shifted = 0;
+        for (let i = 0; i < want.length; i++) {
+          worst = Math.max(worst, Math.abs(got.samples[i]! - want[i]!));
+          shifted = Math.max(shifted, Math.abs((got.samples[i + 1] ?? 0) - want[i]!));
+        }
+        // after the 80 ms pre-roll libopus has converged: equal, or within a few thousandths
+        expect(worst, `${rate} ${a}-${b}`).toBeLessThan(5e-3);
+        expect(shifted).toBeGreaterThan(0.05);
+        expect(cursor.restarts, `${rate} ${a}-${b}`).toEqual(restarts);
+      };
+      await expectRead(300, 302, { fromStart: 0, seeks: 1 }); // a first read five minutes in
+      await expectRead(100, 101, { fromStart: 0, seeks: 2 }); // back
+      await expectRead(100.5, 101.5, { fromStart: 0, seeks: 2 }); // on from there: no restart
+      await expectRead(200.123, 200.4, { fromStart: 0, seeks: 3 }); // far ahead
+      await expectRead(0.01, 0.05, { fromStart: 1, seeks: 3 }); // the start: decoded from there
+      await expectRead(355, 400, { fromStart: 1, seeks: 4 }); // past the end: cut at it
+      await cursor.close();
+    }
+
+    // Chained streams (two files one after the other) are not sought in: decoded from the start, exact.
+    const second = path.join(dir, 'second.opus');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'anoisesrc=color=brown:seed=3:amplitude=0.3:duration=40'],
+      ...['-c:a', 'libopus', '-b:a', '32k', second],
+    ]);
+    const chained = path.join(dir, 'chained.opus');
+    fs.writeFileSync(chained, Buffer.concat([fs.readFileSync(file), fs.readFileSync(second)]));
+    const whole = (await decodeOggOpusBytes(fs.readFileSync(chained), 48000)).channelData[0]!;
+    expect(whole.length).toBe(400 * 48000);
+    const cursor = new SegmentCursor(chained, 'opus');
+    const got = await cursor.read(390, 391);
+    expect(Array.from(got.samples)).toEqual(Array.from(whole.subarray(390 * 48000, 391 * 48000)));
+    expect(cursor.restarts).toEqual({ fromStart: 1, seeks: 0 });
+    await cursor.close();
   });
 });

@@ -8,6 +8,7 @@ import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from './decode';
 import { decodeOggOpus, opusRateFor } from './ogg-opus';
+import { findOggOpusSeekPoint, OggPageReader, OPUS_PREROLL_48K, type OggOpusSeekPoint } from './ogg-seek';
 import { downmix } from './signal';
 
 /** audio-decode's chunked decoder names, by our container names. */
@@ -117,13 +118,45 @@ export async function* decodeMonoChunks(
 
 /** Seconds of decoded audio a SegmentCursor keeps before its last read's start. */
 const KEEP_SECONDS = 60;
+/** An Ogg Opus read starting this far past what is decoded seeks instead of decoding up to it. */
+const SEEK_AHEAD_SECONDS = 10;
+
+/** Mono chunks of an Ogg Opus file at `rate` from a seek point: its header pages, then its pages from there. */
+async function* opusMonoFrom(
+  file: string,
+  rate: number,
+  point: OggOpusSeekPoint | null,
+): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    const start = point ? point.offset : 0;
+    if (point) {
+      const reader = await OggPageReader.open(file);
+      try {
+        yield await reader.bytes(0, point.headerEnd);
+      } finally {
+        await reader.close();
+      }
+    }
+    yield* fs.createReadStream(file, { start, highWaterMark: COMPRESSED_READ_BYTES }) as AsyncIterable<Buffer>;
+  }
+  try {
+    const chunks = decodeOggOpus(bytes(), opusRateFor(rate), point ? { startGranule: point.startGranule } : {});
+    for await (const chunk of chunks)
+      if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
+  } catch (err) {
+    if (err instanceof AudioFileError) throw err;
+    throw new AudioFileError(file, 'corrupt', `cannot decode OPUS: ${(err as Error).message}`);
+  }
+}
 
 /**
  * Segments of one long compressed file, read by decoding forward: a read continues where the last
  * one stopped (the studio's and VAD's segments come in time order), and only the samples from a
- * minute before the last read's start on are kept; a read that starts earlier restarts the decoder.
- * Gives what decoding the whole file and cutting it (`monoSegment`) gives, without the whole file
- * in memory. Reads are serialised.
+ * minute before the last read's start on are kept. A read that starts earlier restarts the decoder:
+ * from the start of the file, or for Ogg Opus from a page just before it (ogg-seek.ts; likewise a
+ * read far ahead of what is decoded). Gives what decoding the whole file and cutting it
+ * (`monoSegment`) gives, without the whole file in memory (after an Opus seek, to within libopus's
+ * convergence over its 80 ms pre-roll). Reads are serialised.
  */
 export class SegmentCursor {
   private chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }> | null = null;
@@ -133,14 +166,22 @@ export class SegmentCursor {
   private held = 0;
   private rate = 0;
   private ended = false;
+  /** The first sample index decoded exactly (after an Opus seek, the pre-roll before it is not). */
+  private validFrom = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Ogg Opus is decoded here (to seek in it) at this rate, known before decoding; 0 for other formats. */
+  private readonly opusRate: number;
+  /** Decoder restarts: from the start of the file, and from a seek point (Ogg Opus). */
+  readonly restarts = { fromStart: 0, seeks: 0 };
 
   constructor(
     readonly file: string,
     readonly format: string,
     /** The rate the reader resamples to (decodeMonoChunks). */
     readonly preferredRate?: number,
-  ) {}
+  ) {
+    this.opusRate = format === 'opus' ? opusRateFor(preferredRate ?? 48000) : 0;
+  }
 
   /** Mono samples of [start, end) seconds at the file's rate (clamped to the signal). */
   read(start: number, end: number): Promise<{ samples: Float32Array; sampleRate: number }> {
@@ -173,17 +214,48 @@ export class SegmentCursor {
     this.chunks = null;
   }
 
+  /** Where to restart decoding this Ogg Opus file for sample `index` (at the Opus rate); null: from the start. */
+  private async seekPoint(index: number): Promise<OggOpusSeekPoint | null> {
+    if (index <= 0) return null;
+    let reader: OggPageReader | null = null;
+    try {
+      reader = await OggPageReader.open(this.file);
+      return await findOggOpusSeekPoint(reader, Math.floor((index * 48000) / this.opusRate));
+    } catch {
+      return null; // unreadable here: the decode from the start says why, as before
+    } finally {
+      await reader?.close();
+    }
+  }
+
   private async readNow(
     fromAt: (rate: number) => number,
     toAt: (rate: number) => number,
   ): Promise<{ samples: Float32Array; sampleRate: number }> {
-    if (!this.chunks || (this.rate && fromAt(this.rate) < this.partsStart)) {
+    const rate = this.rate || this.opusRate;
+    const wanted = rate ? fromAt(rate) : 0;
+    const behind = rate > 0 && wanted < Math.max(this.partsStart, this.validFrom);
+    const farAhead =
+      this.opusRate > 0 && this.chunks !== null && wanted > this.partsStart + this.held + SEEK_AHEAD_SECONDS * rate;
+    if (!this.chunks || behind || farAhead) {
       await this.chunks?.return(undefined);
-      this.chunks = decodeMonoChunks(this.file, this.format, this.preferredRate);
       this.parts = [];
-      this.partsStart = 0;
       this.held = 0;
       this.ended = false;
+      const point = this.opusRate ? await this.seekPoint(wanted) : null;
+      if (point) {
+        this.restarts.seeks++;
+        this.rate = this.opusRate;
+        this.partsStart = Math.round(((point.startGranule - point.preSkip) * this.opusRate) / 48000);
+        this.validFrom = this.partsStart + Math.round((OPUS_PREROLL_48K * this.opusRate) / 48000);
+      } else {
+        this.restarts.fromStart++;
+        this.partsStart = 0;
+        this.validFrom = 0;
+      }
+      this.chunks = this.opusRate
+        ? opusMonoFrom(this.file, this.opusRate, point)
+        : decodeMonoChunks(this.file, this.format, this.preferredRate);
     }
     const from = () => fromAt(this.rate);
     while (!this.ended && (this.rate === 0 || this.partsStart + this.held < toAt(this.rate))) {

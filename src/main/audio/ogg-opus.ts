@@ -59,6 +59,12 @@ export interface DecodedChunk {
 export interface OggOpusOptions {
   /** Band-limit output below 48 kHz as the resampler would (default true; false only to measure why). */
   bandLimit?: boolean;
+  /**
+   * The bytes are the stream's header pages followed by audio pages from a seek point (ogg-seek.ts):
+   * the granule position (48 kHz) where the first audio page starts. No pre-skip is dropped then (the
+   * caller places the first sample by this position), and the end is trimmed from it.
+   */
+  startGranule?: number;
 }
 
 /**
@@ -69,7 +75,7 @@ export interface OggOpusOptions {
 export async function* decodeOggOpus(
   chunks: AsyncIterable<Uint8Array>,
   rate: OpusRate,
-  { bandLimit = true }: OggOpusOptions = {},
+  { bandLimit = true, startGranule }: OggOpusOptions = {},
 ): AsyncGenerator<DecodedChunk> {
   const decoder = idle.pop() ?? (await createOpusDecoder());
   const parser = new CodecParser('application/ogg', {
@@ -112,7 +118,7 @@ export async function* decodeOggOpus(
             streamCount: header.streamCount,
             coupledStreamCount: header.coupledStreamCount,
             channelMappingTable: channelMapping(header),
-            preSkip: Math.round(preSkip * scale),
+            preSkip: startGranule === undefined ? Math.round(preSkip * scale) : 0,
             outputGain: header.outputGain,
           });
           configured = true;
@@ -127,9 +133,12 @@ export async function* decodeOggOpus(
       }
       if (page.isLastPage && configured) {
         // the last page's granule position says how many samples the stream really holds
-        const total = firstStream
-          ? Number(page.absoluteGranulePosition) - preSkip
-          : page.totalSamples - samplesBeforeStream;
+        const total =
+          firstStream && startGranule !== undefined
+            ? Number(page.absoluteGranulePosition) - startGranule
+            : firstStream
+              ? Number(page.absoluteGranulePosition) - preSkip
+              : page.totalSamples - samplesBeforeStream;
         const excess = decodedInStream - Math.round(total * scale);
         if (held && excess > 0) {
           const keep = Math.max(0, held[0]!.length - excess);
