@@ -90,6 +90,28 @@ describe('StudioState: events are the one refresh path', () => {
     expect(studio.saveSummary).toEqual({ state: 'saved' });
     disconnect();
   });
+
+  it('an undo selects what it changed, unless the selection moved on while it was on its way (J right after Ctrl+Z)', async () => {
+    const { studio, fake, disconnect } = await connected();
+    const answers: (() => void)[] = [];
+    fake.handle({
+      undo: () => new Promise((r) => answers.push(() => r({ row: row(1, { labelId: null }) }))),
+    });
+    studio.select(2);
+    void studio.undo(); // while on 2: the undone change is 1's, which is selected when it arrives
+    await vi.advanceTimersByTimeAsync(0);
+    answers.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(studio.selectedId).toBe(1);
+    const undone = studio.undo();
+    await vi.advanceTimersByTimeAsync(0);
+    studio.selectOffset(1); // J pressed before the answer came back
+    expect(studio.selectedId).toBe(2);
+    answers.shift()!();
+    await undone;
+    expect(studio.selectedId).toBe(2);
+    disconnect();
+  });
 });
 
 describe('StudioState media', () => {

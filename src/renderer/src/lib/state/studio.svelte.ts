@@ -443,6 +443,9 @@ export class StudioState {
 
   async #history(which: 'undo' | 'redo'): Promise<void> {
     this.#saveNote.flush();
+    // Where the person was when they asked: a move made while the step is on its way (J, ] or a click
+    // right after Ctrl+Z) is theirs and stays; the step's row is selected only when they did not move.
+    const selectedBefore = this.selectedId;
     try {
       // Not sent again after a lost connection: it might have been done already (twice is not once).
       const { row, segments } = await this.edits.sendOnce(() =>
@@ -458,7 +461,7 @@ export class StudioState {
       this.list.replaceRow(row);
       this.edits.markSaved(row.id);
       // A segment step's row may not be listed yet (the list reloads on the core's event): select it anyway.
-      if (segments || this.list.indexById.has(row.id)) this.select(row.id);
+      if (this.selectedId === selectedBefore && (segments || this.list.indexById.has(row.id))) this.select(row.id);
       if (this.selection.dimensionsFor === row.id || this.selectedId === row.id)
         void this.selection.reloadDimensions(row.id);
       this.showNotice(
