@@ -196,4 +196,33 @@ describe('project file identity', () => {
     expect(() => Studio.open(file)).toThrow(/is damaged/);
     expect(isVerified(verifiedStampsDir(), file)).toBe(false);
   });
+
+  it("drops the stamps of project files that are gone, keeps the others', at the next clean close", async () => {
+    const dir = tempDir();
+    /** The project files the stamps in the data folder vouch for. */
+    const stamped = () =>
+      fs
+        .readdirSync(verifiedStampsDir())
+        .filter((n) => n.endsWith('.json'))
+        .map((n) => (JSON.parse(fs.readFileSync(path.join(verifiedStampsDir(), n), 'utf8')) as { file: string }).file);
+    const kept = path.join(dir, 'kept.sqlite');
+    const gone = path.join(dir, 'gone.sqlite');
+    await Studio.open(kept).close();
+    await Studio.open(gone).close();
+    expect(stamped()).toEqual(expect.arrayContaining([kept, gone]));
+    const junk = path.join(verifiedStampsDir(), 'left-behind.json');
+    fs.writeFileSync(junk, '{not json');
+    fs.rmSync(gone);
+    const reopened = Studio.open(kept);
+    expect(reopened.store.integrity).toBe('verified-stamp');
+    await reopened.close();
+    expect(stamped()).toContain(kept);
+    expect(stamped()).not.toContain(gone);
+    expect(fs.existsSync(junk)).toBe(false);
+    expect(isVerified(verifiedStampsDir(), kept)).toBe(true);
+    // a project created again at the old path starts without a stamp: checked in full
+    const again = Studio.open(gone);
+    expect(again.store.integrity).toBe('new');
+    await again.close();
+  });
 });

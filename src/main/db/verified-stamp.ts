@@ -91,6 +91,36 @@ export function recordVerified(dir: string, file: string): void {
   } catch {
     // the next open runs the full check
   }
+  pruneVerified(dir);
+}
+
+/**
+ * Removes the stamps of project files that no longer exist (deleted, moved or renamed: a stamp is kept
+ * per path, so these are the only ones that pile up), and temporary files left by a crash mid-write.
+ * Best effort, at each stamp written.
+ */
+export function pruneVerified(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const entry = path.join(dir, name);
+    try {
+      if (name.endsWith('.tmp')) {
+        // another process's write in progress is renamed within milliseconds; an hour-old one was left behind
+        if (Date.now() - fs.statSync(entry).mtimeMs > 3_600_000) fs.rmSync(entry, { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const stamped = JSON.parse(fs.readFileSync(entry, 'utf8')) as { file?: unknown };
+      if (typeof stamped.file !== 'string' || !fs.existsSync(stamped.file)) fs.rmSync(entry, { force: true });
+    } catch {
+      fs.rmSync(entry, { force: true }); // unreadable: it cannot vouch for anything
+    }
+  }
 }
 
 /** Removes the file's stamp (it was found damaged, or is being replaced). */
