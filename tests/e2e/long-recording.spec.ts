@@ -495,6 +495,25 @@ test('a 2-hour recording: zoomed from the whole session to 10 ms per screen and 
   await expectFramed();
   await expectDrawn();
 
+  // Played at this zoom, playback runs on past the drawn window's end: the next window comes and plays on.
+  const position = page.getByLabel('Playback position');
+  const seconds = async () =>
+    (await position.innerText())
+      .replace(/\s*s$/, '')
+      .split(':')
+      .reduce((t, part) => t * 60 + Number(part), 0);
+  const windowEnd = Number(await wave.getAttribute('data-clip-end'));
+  expect(windowEnd).toBeLessThan(DURATION);
+  for (let i = 0; (await seconds()) < windowEnd - 1.5; i++) {
+    await page.keyboard.press('ArrowRight');
+    expect(i).toBeLessThan(40);
+  }
+  await page.getByRole('button', { name: 'Play' }).click();
+  await expect.poll(seconds, { timeout: 15_000 }).toBeGreaterThan(windowEnd + 0.5);
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
+  expect(Number(await wave.getAttribute('data-clip-end'))).toBeGreaterThan(windowEnd + 0.5);
+  await page.getByRole('button', { name: 'Pause' }).click();
+
   // One step out, then back to the whole session at once.
   await page.getByRole('button', { name: 'Zoom out' }).click();
   await expect.poll(async () => (await view()).end - (await view()).start).toBeGreaterThan(span * 1.4);

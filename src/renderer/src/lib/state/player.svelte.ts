@@ -137,6 +137,13 @@ export class PlayerState {
   private pendingSeek: number | null = null;
   /** A time (recording time) to put in the middle of the view once the next clip is drawn. */
   private pendingCentre: number | null = null;
+  /** Play from the cursor once the next clip is ready (playback going on into the next window). */
+  private pendingPlay = false;
+  /** This play runs to the window's end and the utterance goes on past it: the next window plays on. */
+  private continueAtEnd = false;
+  /** The current utterance, in recording time. */
+  private utteranceStart = 0;
+  private utteranceEnd = 0;
   private onwindow: MountOptions['onwindow'];
   /** The drawn clip is a window of the recording (the deep zoom), and how long the recording is. */
   private windowed = false;
@@ -152,7 +159,13 @@ export class PlayerState {
     this.onwindow = onwindow;
     this.windowed = waveform.windowed;
     // A clip the player did not ask for (another utterance, a reload after an edit) keeps no old place.
-    if (this.asked === null) this.pendingCentre = null;
+    if (this.asked === null) {
+      this.pendingCentre = null;
+      this.pendingPlay = false;
+    }
+    this.continueAtEnd = false;
+    this.utteranceStart = start;
+    this.utteranceEnd = end;
     this.asked = null;
     this.clipEnd = waveform.clipEnd;
     this.recordingDuration = waveform.recordingDurationS;
@@ -244,9 +257,20 @@ export class PlayerState {
       ws.on('ready', () => {
         this.ready = true;
         ws.setPlaybackRate(this.rate);
+        if (this.pendingPlay) {
+          this.pendingPlay = false;
+          void this.startPlaying(ws, ws.getCurrentTime());
+        }
       }),
       ws.on('play', () => (this.playing = true)),
-      ws.on('pause', () => (this.playing = false)),
+      ws.on('pause', () => {
+        this.playing = false;
+        // Played to the end of a window of a long recording, with the utterance going on: the next window plays on.
+        if (this.continueAtEnd && ws.getCurrentTime() >= this.regionEnd - 0.05) {
+          this.continueAtEnd = false;
+          this.playInWindowAt(this.clipEnd);
+        }
+      }),
       ws.on('finish', () => {
         this.playing = false;
         if (this.loop) void ws.play(this.regionStart);
@@ -359,14 +383,39 @@ export class PlayerState {
   /** Plays the utterance (from the cursor, or from its start when the cursor is past it), or pauses. */
   async playPause(): Promise<void> {
     const ws = this.ws;
+    // A window of the recording on its way (a zoom or a move just asked for it): play once it is ready.
+    if (this.asked === 'window' || (ws && !this.ready && this.windowed)) {
+      this.pendingPlay = !this.pendingPlay;
+      return;
+    }
     if (!ws || !this.ready) return;
     if (ws.isPlaying()) {
+      this.continueAtEnd = false;
       ws.pause();
       return;
     }
-    // Past the utterance (e.g. after it played through): start it over.
     let from = ws.getCurrentTime();
-    if (from >= this.regionEnd - 0.02) from = this.regionStart;
+    if (from >= this.regionEnd - 0.02) {
+      // At a window's end with the utterance going on: play on in the next window.
+      if (this.goesOnPastWindow()) return this.playInWindowAt(this.clipEnd);
+      // Past the utterance (e.g. after it played through): start it over.
+      if (this.windowed && this.utteranceStart < this.clipStart - 1e-6) return this.playInWindowAt(this.utteranceStart);
+      from = this.regionStart;
+    }
+    await this.startPlaying(ws, from);
+  }
+
+  /** Plays the utterance from its start (R), whatever the cursor (in a window that starts later: its window). */
+  async replay(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || !this.ready) return;
+    if (this.windowed && this.utteranceStart < this.clipStart - 1e-6) return this.playInWindowAt(this.utteranceStart);
+    await this.startPlaying(ws, this.regionStart);
+  }
+
+  /** Plays from `from` (clip time) to the utterance's end in the clip, or looping. */
+  private async startPlaying(ws: WaveSurfer, from: number): Promise<void> {
+    this.continueAtEnd = !this.loop && this.goesOnPastWindow();
     try {
       if (this.loop) await ws.play(from);
       else await ws.play(from, this.regionEnd);
@@ -375,23 +424,42 @@ export class PlayerState {
     }
   }
 
-  /** Plays the utterance from its start (R), whatever the cursor. */
-  async replay(): Promise<void> {
-    const ws = this.ws;
-    if (!ws || !this.ready) return;
-    try {
-      if (this.loop) await ws.play(this.regionStart);
-      else await ws.play(this.regionStart, this.regionEnd);
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') this.error = `Playback failed: ${errorMessage(err)}`;
-    }
+  /** A window is drawn, and the utterance (and the recording) go on past its end. */
+  private goesOnPastWindow(): boolean {
+    return (
+      this.windowed &&
+      !!this.onwindow &&
+      this.utteranceEnd > this.clipEnd + 1e-3 &&
+      this.clipEnd < this.recordingDuration - 1e-3
+    );
+  }
+
+  /** Asks for a window from `time` (recording time) on, and plays from `time` once it is ready. */
+  private playInWindowAt(time: number): void {
+    this.askWindow(time + DETAIL_WINDOW_S / 2 - 1, this.zoom);
+    this.pendingCentre = time;
+    this.pendingSeek = time;
+    this.pendingPlay = true;
   }
 
   /** Moves the cursor by `seconds` (← / →), within the clip; playing goes on from there. */
   seek(seconds: number): void {
     const ws = this.ws;
     if (!ws || !this.ready) return;
-    const to = Math.min(ws.getDuration(), Math.max(0, ws.getCurrentTime() + seconds));
+    const wanted = ws.getCurrentTime() + seconds;
+    // In a window of a long recording, a seek past its edge moves the window (within the utterance).
+    if (this.windowed && (wanted < 0 || wanted > ws.getDuration())) {
+      const time = Math.max(this.utteranceStart, Math.min(this.utteranceEnd, wanted + this.clipStart));
+      if (time < this.clipStart || time > this.clipEnd) {
+        const playing = ws.isPlaying();
+        this.askWindow(time, this.zoom);
+        this.pendingSeek = time;
+        this.pendingPlay = playing;
+        this.time = time;
+        return;
+      }
+    }
+    const to = Math.min(ws.getDuration(), Math.max(0, wanted));
     ws.setTime(to);
     this.time = to + this.clipStart;
   }
@@ -505,7 +573,8 @@ export class PlayerState {
 
   /** In a window of a long recording: when the view nears an edge the recording goes on past, the window follows. */
   private followWithWindow(): void {
-    if (!this.windowed || this.asked !== null || !this.ready) return;
+    // While playing the view follows the cursor, and the next window comes at the window's end.
+    if (!this.windowed || this.asked !== null || !this.ready || this.playing) return;
     const range = this.visibleRange;
     const ws = this.ws;
     if (!range || !ws) return;
