@@ -121,4 +121,43 @@ describe('decoded-audio cache: recordings too long to decode whole', () => {
     expect(cursor.restarts).toEqual({ fromStart: 1, seeks: 0 });
     await cursor.close();
   });
+
+  it('seeks in a long MP3 file by its frame index: CBR, VBR, MPEG-2, with and without tags, sample-exact to the end', async () => {
+    const dir = tempDir('seek-mp3-');
+    for (const [name, args] of [
+      ['cbr-44k-stereo', ['-ac', '2', '-ar', '44100', '-b:a', '64k']],
+      ['vbr-22k-mono', ['-ac', '1', '-ar', '22050', '-q:a', '5']],
+      ['cbr-16k-no-info-frame', ['-ac', '1', '-ar', '16000', '-b:a', '32k', '-write_xing', '0']],
+      ['id3v1-at-the-end', ['-ac', '1', '-ar', '24000', '-b:a', '48k', '-id3v2_version', '0', '-write_id3v1', '1']],
+    ] as const) {
+      const file = path.join(dir, `${name}.mp3`);
+      execFileSync('ffmpeg', [
+        ...['-v', 'error', '-y', '-f', 'lavfi'],
+        ...['-i', 'anoisesrc=color=pink:seed=7:amplitude=0.3:duration=200:sample_rate=48000'],
+        ...args,
+        ...['-metadata', 'title=seek test', '-c:a', 'libmp3lame', file],
+      ]);
+      const whole = await decodeAudioFile(file);
+      const mono = downmix(whole.channels);
+      const rate = whole.sampleRate;
+      const cursor = new SegmentCursor(file, 'mp3');
+      const expectRead = async (a: number, b: number, restarts: { fromStart: number; seeks: number }) => {
+        const got = await cursor.read(a, b);
+        const want = mono.subarray(Math.floor(a * rate), Math.min(mono.length, Math.ceil(b * rate)));
+        expect(got.sampleRate).toBe(rate);
+        expect(got.samples.length, `${name} ${a}-${b}`).toBe(want.length);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got.samples[i]! - want[i]!));
+        expect(worst, `${name} ${a}-${b}`).toBeLessThan(1e-6);
+        expect(cursor.restarts, `${name} ${a}-${b}`).toEqual(restarts);
+      };
+      await expectRead(150, 152, { fromStart: 0, seeks: 1 });
+      await expectRead(60, 61, { fromStart: 0, seeks: 2 });
+      await expectRead(60.5, 61.5, { fromStart: 0, seeks: 2 });
+      await expectRead(120.123, 120.4, { fromStart: 0, seeks: 3 });
+      await expectRead(0.01, 0.05, { fromStart: 1, seeks: 3 });
+      await expectRead(195, 240, { fromStart: 1, seeks: 4 });
+      await cursor.close();
+    }
+  });
 });

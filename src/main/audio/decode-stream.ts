@@ -8,6 +8,7 @@ import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from './decode';
 import { decodeOggOpus, opusRateFor } from './ogg-opus';
+import { buildMp3Index, mp3SeekPoint, type Mp3Index } from './mp3-seek';
 import { findOggOpusSeekPoint, OggPageReader, OPUS_PREROLL_48K, type OggOpusSeekPoint } from './ogg-seek';
 import { downmix } from './signal';
 
@@ -118,8 +119,30 @@ export async function* decodeMonoChunks(
 
 /** Seconds of decoded audio a SegmentCursor keeps before its last read's start. */
 const KEEP_SECONDS = 60;
-/** An Ogg Opus read starting this far past what is decoded seeks instead of decoding up to it. */
+/** A read starting this far past what is decoded seeks (Ogg Opus, MP3) instead of decoding up to it. */
 const SEEK_AHEAD_SECONDS = 10;
+
+/** Mono chunks of an MP3 file decoded from a frame's byte offset on (no tags before it: nothing trimmed). */
+async function* mp3MonoFrom(file: string, offset: number): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
+  try {
+    const stream = fs.createReadStream(file, { start: offset, highWaterMark: COMPRESSED_READ_BYTES });
+    for await (const chunk of decodeAudio(stream as AsyncIterable<Uint8Array>, 'mp3'))
+      if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
+  } catch (err) {
+    throw new AudioFileError(file, 'corrupt', `cannot decode MP3: ${(err as Error).message}`);
+  }
+}
+
+/** Where a SegmentCursor restarts decoding after a seek, and what it then decodes. */
+interface Restart {
+  chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }>;
+  rate: number;
+  /** Index of the first sample the chunks give, and of the first one that is exact (after the run-in). */
+  firstSample: number;
+  exactFrom: number;
+  /** Where the whole decode ends, when the seek knows it (the decoder restarted mid-file does not trim the end). */
+  endSample?: number;
+}
 
 /** Mono chunks of an Ogg Opus file at `rate` from a seek point: its header pages, then its pages from there. */
 async function* opusMonoFrom(
@@ -153,10 +176,10 @@ async function* opusMonoFrom(
  * Segments of one long compressed file, read by decoding forward: a read continues where the last
  * one stopped (the studio's and VAD's segments come in time order), and only the samples from a
  * minute before the last read's start on are kept. A read that starts earlier restarts the decoder:
- * from the start of the file, or for Ogg Opus from a page just before it (ogg-seek.ts; likewise a
- * read far ahead of what is decoded). Gives what decoding the whole file and cutting it
- * (`monoSegment`) gives, without the whole file in memory (after an Opus seek, to within libopus's
- * convergence over its 80 ms pre-roll). Reads are serialised.
+ * from the start of the file, or for Ogg Opus and MP3 from a page or frame just before it
+ * (ogg-seek.ts, mp3-seek.ts; likewise a read far ahead of what is decoded). Gives what decoding the
+ * whole file and cutting it (`monoSegment`) gives, without the whole file in memory (after an Opus
+ * seek, to within libopus's convergence over its 80 ms pre-roll). Reads are serialised.
  */
 export class SegmentCursor {
   private chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }> | null = null;
@@ -168,9 +191,13 @@ export class SegmentCursor {
   private ended = false;
   /** The first sample index decoded exactly (after an Opus seek, the pre-roll before it is not). */
   private validFrom = 0;
+  /** Where the file's samples end, when known before decoding reaches it (after an MP3 seek). */
+  private endSample = Infinity;
   private queue: Promise<unknown> = Promise.resolve();
   /** Ogg Opus is decoded here (to seek in it) at this rate, known before decoding; 0 for other formats. */
   private readonly opusRate: number;
+  /** An MP3 file's frame index, built at its first restart (null: it cannot be sought in). */
+  private mp3Index: Promise<Mp3Index | null> | null = null;
   /** Decoder restarts: from the start of the file, and from a seek point (Ogg Opus). */
   readonly restarts = { fromStart: 0, seeks: 0 };
 
@@ -214,48 +241,73 @@ export class SegmentCursor {
     this.chunks = null;
   }
 
-  /** Where to restart decoding this Ogg Opus file for sample `index` (at the Opus rate); null: from the start. */
-  private async seekPoint(index: number): Promise<OggOpusSeekPoint | null> {
-    if (index <= 0) return null;
+  /** Where to restart decoding for sample `index` (at the decoded rate); null: from the start. */
+  private async restartAt(index: number): Promise<Restart | null> {
+    if (this.format === 'mp3') {
+      const mp3 = await this.mp3Index;
+      const point = mp3 ? mp3SeekPoint(mp3, index) : null;
+      if (!mp3 || !point) return null;
+      return {
+        chunks: mp3MonoFrom(this.file, point.offset),
+        rate: mp3.sampleRate,
+        ...point,
+        ...(mp3.totalSamples === null ? {} : { endSample: mp3.totalSamples }),
+      };
+    }
     let reader: OggPageReader | null = null;
+    let point: OggOpusSeekPoint | null = null;
     try {
       reader = await OggPageReader.open(this.file);
-      return await findOggOpusSeekPoint(reader, Math.floor((index * 48000) / this.opusRate));
+      point = await findOggOpusSeekPoint(reader, Math.floor((index * 48000) / this.opusRate));
     } catch {
       return null; // unreadable here: the decode from the start says why, as before
     } finally {
       await reader?.close();
     }
+    if (!point) return null;
+    const firstSample = Math.round(((point.startGranule - point.preSkip) * this.opusRate) / 48000);
+    return {
+      chunks: opusMonoFrom(this.file, this.opusRate, point),
+      rate: this.opusRate,
+      firstSample,
+      exactFrom: firstSample + Math.round((OPUS_PREROLL_48K * this.opusRate) / 48000),
+    };
   }
 
   private async readNow(
     fromAt: (rate: number) => number,
     toAt: (rate: number) => number,
   ): Promise<{ samples: Float32Array; sampleRate: number }> {
-    const rate = this.rate || this.opusRate;
+    const seekable = this.opusRate > 0 || this.format === 'mp3';
+    // an MP3 file's index (and so its rate) is known before its first decode
+    if (this.format === 'mp3' && !this.mp3Index) this.mp3Index = buildMp3Index(this.file).catch(() => null);
+    const rate = this.rate || this.opusRate || ((await this.mp3Index)?.sampleRate ?? 0);
     const wanted = rate ? fromAt(rate) : 0;
     const behind = rate > 0 && wanted < Math.max(this.partsStart, this.validFrom);
     const farAhead =
-      this.opusRate > 0 && this.chunks !== null && wanted > this.partsStart + this.held + SEEK_AHEAD_SECONDS * rate;
+      seekable && this.chunks !== null && wanted > this.partsStart + this.held + SEEK_AHEAD_SECONDS * rate;
     if (!this.chunks || behind || farAhead) {
       await this.chunks?.return(undefined);
       this.parts = [];
       this.held = 0;
       this.ended = false;
-      const point = this.opusRate ? await this.seekPoint(wanted) : null;
-      if (point) {
+      const restart = seekable && wanted > 0 ? await this.restartAt(wanted) : null;
+      if (restart) {
         this.restarts.seeks++;
-        this.rate = this.opusRate;
-        this.partsStart = Math.round(((point.startGranule - point.preSkip) * this.opusRate) / 48000);
-        this.validFrom = this.partsStart + Math.round((OPUS_PREROLL_48K * this.opusRate) / 48000);
+        this.rate = restart.rate;
+        this.partsStart = restart.firstSample;
+        this.validFrom = restart.exactFrom;
+        this.endSample = restart.endSample ?? Infinity;
+        this.chunks = restart.chunks;
       } else {
         this.restarts.fromStart++;
         this.partsStart = 0;
         this.validFrom = 0;
+        this.endSample = Infinity;
+        this.chunks = this.opusRate
+          ? opusMonoFrom(this.file, this.opusRate, null)
+          : decodeMonoChunks(this.file, this.format, this.preferredRate);
       }
-      this.chunks = this.opusRate
-        ? opusMonoFrom(this.file, this.opusRate, point)
-        : decodeMonoChunks(this.file, this.format, this.preferredRate);
     }
     const from = () => fromAt(this.rate);
     while (!this.ended && (this.rate === 0 || this.partsStart + this.held < toAt(this.rate))) {
@@ -278,7 +330,7 @@ export class SegmentCursor {
     if (this.rate === 0)
       throw new AudioFileError(this.file, 'corrupt', `no audio samples in this ${this.format.toUpperCase()} file`);
     const a = from();
-    const b = Math.max(a, Math.min(this.partsStart + this.held, toAt(this.rate)));
+    const b = Math.max(a, Math.min(this.partsStart + this.held, toAt(this.rate), this.endSample));
     const samples = new Float32Array(Math.max(0, b - Math.max(a, this.partsStart)));
     let at = this.partsStart;
     let written = 0;
