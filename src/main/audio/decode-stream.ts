@@ -255,7 +255,7 @@ export class SegmentCursor {
       };
     }
     let reader: OggPageReader | null = null;
-    let point: OggOpusSeekPoint | null = null;
+    let point: OggOpusSeekPoint | null;
     try {
       reader = await OggPageReader.open(this.file);
       point = await findOggOpusSeekPoint(reader, Math.floor((index * 48000) / this.opusRate));
