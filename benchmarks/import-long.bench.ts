@@ -1,6 +1,7 @@
 /**
  * Importing one long recording (issue 12, item 5): wall time and the process's peak RSS (getrusage
- * maxRSS) for `IMPORT_HOURS` (10) hours as 16 kHz mono 16-bit WAV and as 48 kHz 24 kbit/s Opus, each
+ * maxRSS) for `IMPORT_HOURS` (10) hours as 16 kHz mono 16-bit WAV, 48 kHz 24 kbit/s Opus, 16 kHz
+ * 32 kbit/s MP3 and 16 kHz FLAC, each
  * imported into a new project through the studio's import job (checksum, peaks, one utterance for the
  * whole file), each in its own process so each peak is its own.
  *
@@ -59,13 +60,20 @@ async function child(file: string): Promise<void> {
 /** The end-to-end inference bench's 10-hour Opus (speech looped), when it was made: encoding takes minutes. */
 const E2E_OPUS = path.join(ROOT, 'benchmarks', '.work', 'inference', 'e2e', 'long', '10-hours', 'recording.opus');
 
-function input(ext: 'wav' | 'opus'): string {
+function input(ext: 'wav' | 'opus' | 'mp3' | 'flac'): string {
   fs.mkdirSync(WORK, { recursive: true });
   if (ext === 'opus' && HOURS === 10 && fs.existsSync(E2E_OPUS)) return E2E_OPUS;
   const file = path.join(WORK, `${HOURS}h.${ext}`);
   if (fs.existsSync(file)) return file;
-  const tone = `sine=frequency=180:sample_rate=${ext === 'wav' ? 16000 : 48000}:duration=${HOURS * 3600}`;
-  const codec = ext === 'wav' ? ['-c:a', 'pcm_s16le'] : ['-c:a', 'libopus', '-b:a', '24k'];
+  const tone = `sine=frequency=180:sample_rate=${ext === 'opus' ? 48000 : 16000}:duration=${HOURS * 3600}`;
+  const codec =
+    ext === 'wav'
+      ? ['-c:a', 'pcm_s16le']
+      : ext === 'mp3'
+        ? ['-c:a', 'libmp3lame', '-b:a', '32k']
+        : ext === 'flac'
+          ? ['-c:a', 'flac']
+          : ['-c:a', 'libopus', '-b:a', '24k'];
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', tone, '-af', 'tremolo=f=3:d=0.6', ...codec, file]);
   return file;
 }
@@ -81,7 +89,7 @@ async function main(): Promise<void> {
     '| file | size | import wall | peak RSS (process) | RSS before import | 20 s window clips: far in / an hour back / the next on |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
-  for (const ext of ['wav', 'opus'] as const) {
+  for (const ext of ['wav', 'opus', 'mp3', 'flac'] as const) {
     const file = input(ext);
     const run = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, file], {
       cwd: ROOT,
@@ -99,7 +107,7 @@ async function main(): Promise<void> {
     };
     if (r.status !== 'succeeded' || r.recordings !== 1) throw new Error(`import of ${file}: ${r.status} ${r.error}`);
     rows.push(
-      `| ${HOURS} h ${ext === 'wav' ? '16 kHz mono 16-bit WAV' : '48 kHz 24 kbit/s Opus'} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB | ${r.windows.map((w) => `${(w.at / 3600).toFixed(2)} h: ${w.ms.toFixed(0)} ms`).join(' / ')} |`,
+      `| ${HOURS} h ${{ wav: '16 kHz mono 16-bit WAV', opus: '48 kHz 24 kbit/s Opus', mp3: '16 kHz 32 kbit/s MP3', flac: '16 kHz mono FLAC' }[ext]} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB | ${r.windows.map((w) => `${(w.at / 3600).toFixed(2)} h: ${w.ms.toFixed(0)} ms`).join(' / ')} |`,
     );
     console.error(rows.at(-1));
   }

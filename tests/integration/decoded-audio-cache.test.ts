@@ -160,4 +160,38 @@ describe('decoded-audio cache: recordings too long to decode whole', () => {
       await cursor.close();
     }
   });
+
+  it('seeks in a long FLAC file by its frame headers: bit-exact against the whole decode', async () => {
+    const dir = tempDir('seek-flac-');
+    for (const [name, args] of [
+      ['44k-stereo-16bit', ['-ac', '2', '-ar', '44100', '-sample_fmt', 's16']],
+      ['48k-mono-24bit', ['-ac', '1', '-ar', '48000', '-sample_fmt', 's32']],
+    ] as const) {
+      const file = path.join(dir, `${name}.flac`);
+      execFileSync('ffmpeg', [
+        ...['-v', 'error', '-y', '-f', 'lavfi'],
+        ...['-i', 'anoisesrc=color=pink:seed=7:amplitude=0.3:duration=200:sample_rate=48000'],
+        ...args,
+        ...['-c:a', 'flac', file],
+      ]);
+      const whole = await decodeAudioFile(file);
+      const mono = downmix(whole.channels);
+      const rate = whole.sampleRate;
+      const cursor = new SegmentCursor(file, 'flac');
+      const expectRead = async (a: number, b: number, restarts: { fromStart: number; seeks: number }) => {
+        const got = await cursor.read(a, b);
+        const want = mono.subarray(Math.floor(a * rate), Math.min(mono.length, Math.ceil(b * rate)));
+        expect(got.sampleRate).toBe(rate);
+        expect(Array.from(got.samples), `${name} ${a}-${b}`).toEqual(Array.from(want));
+        expect(cursor.restarts, `${name} ${a}-${b}`).toEqual(restarts);
+      };
+      await expectRead(150, 152, { fromStart: 0, seeks: 1 });
+      await expectRead(60, 61, { fromStart: 0, seeks: 2 });
+      await expectRead(60.5, 61.5, { fromStart: 0, seeks: 2 });
+      await expectRead(120.123, 120.4, { fromStart: 0, seeks: 3 });
+      await expectRead(0.01, 0.05, { fromStart: 1, seeks: 3 });
+      await expectRead(195, 240, { fromStart: 1, seeks: 4 });
+      await cursor.close();
+    }
+  });
 });

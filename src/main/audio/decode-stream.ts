@@ -8,6 +8,7 @@ import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from './decode';
 import { decodeOggOpus, opusRateFor } from './ogg-opus';
+import { findFlacSeekPoint, readFlacStreamInfo, type FlacSeekPoint } from './flac-seek';
 import { buildMp3Index, mp3SeekPoint, type Mp3Index } from './mp3-seek';
 import { findOggOpusSeekPoint, OggPageReader, OPUS_PREROLL_48K, type OggOpusSeekPoint } from './ogg-seek';
 import { downmix } from './signal';
@@ -133,6 +134,30 @@ async function* mp3MonoFrom(file: string, offset: number): AsyncGenerator<{ mono
   }
 }
 
+/** Mono chunks of a FLAC file decoded from a frame on: its metadata, then its frames from there. */
+async function* flacMonoFrom(
+  file: string,
+  point: FlacSeekPoint,
+): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      const head = Buffer.alloc(point.headerEnd);
+      await handle.read(head, 0, head.length, 0);
+      yield head;
+    } finally {
+      await handle.close();
+    }
+    yield* fs.createReadStream(file, { start: point.offset, highWaterMark: READ_BYTES.flac }) as AsyncIterable<Buffer>;
+  }
+  try {
+    for await (const chunk of decodeAudio(bytes(), 'flac'))
+      if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
+  } catch (err) {
+    throw new AudioFileError(file, 'corrupt', `cannot decode FLAC: ${(err as Error).message}`);
+  }
+}
+
 /** Where a SegmentCursor restarts decoding after a seek, and what it then decodes. */
 interface Restart {
   chunks: AsyncGenerator<{ mono: Float32Array; sampleRate: number }>;
@@ -198,6 +223,8 @@ export class SegmentCursor {
   private readonly opusRate: number;
   /** An MP3 file's frame index, built at its first restart (null: it cannot be sought in). */
   private mp3Index: Promise<Mp3Index | null> | null = null;
+  /** A FLAC file's sample rate from its STREAMINFO, read at its first restart (0: unknown). */
+  private flacRate: Promise<number> | null = null;
   /** Decoder restarts: from the start of the file, and from a seek point (Ogg Opus). */
   readonly restarts = { fromStart: 0, seeks: 0 };
 
@@ -243,6 +270,17 @@ export class SegmentCursor {
 
   /** Where to restart decoding for sample `index` (at the decoded rate); null: from the start. */
   private async restartAt(index: number): Promise<Restart | null> {
+    if (this.format === 'flac') {
+      const rate = this.rate || ((await this.flacRate) ?? 0);
+      const point = rate ? await findFlacSeekPoint(this.file, index).catch(() => null) : null;
+      if (!point) return null;
+      return {
+        chunks: flacMonoFrom(this.file, point),
+        rate,
+        firstSample: point.firstSample,
+        exactFrom: point.firstSample,
+      };
+    }
     if (this.format === 'mp3') {
       const mp3 = await this.mp3Index;
       const point = mp3 ? mp3SeekPoint(mp3, index) : null;
@@ -278,10 +316,18 @@ export class SegmentCursor {
     fromAt: (rate: number) => number,
     toAt: (rate: number) => number,
   ): Promise<{ samples: Float32Array; sampleRate: number }> {
-    const seekable = this.opusRate > 0 || this.format === 'mp3';
+    const seekable = this.opusRate > 0 || this.format === 'mp3' || this.format === 'flac';
     // an MP3 file's index (and so its rate) is known before its first decode
     if (this.format === 'mp3' && !this.mp3Index) this.mp3Index = buildMp3Index(this.file).catch(() => null);
-    const rate = this.rate || this.opusRate || ((await this.mp3Index)?.sampleRate ?? 0);
+    if (this.format === 'flac' && !this.flacRate)
+      this.flacRate = fs.promises.open(this.file, 'r').then(
+        (handle) =>
+          readFlacStreamInfo(handle)
+            .then((info) => info?.sampleRate ?? 0)
+            .finally(() => void handle.close()),
+        () => 0,
+      );
+    const rate = this.rate || this.opusRate || ((await this.mp3Index)?.sampleRate ?? 0) || ((await this.flacRate) ?? 0);
     const wanted = rate ? fromAt(rate) : 0;
     const behind = rate > 0 && wanted < Math.max(this.partsStart, this.validFrom);
     const farAhead =
