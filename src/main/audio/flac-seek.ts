@@ -91,7 +91,7 @@ function frameHeaderAt(b: Buffer, i: number, base: number, info: FlacStreamInfo)
   let at = i + 4;
   const lead = b[at]!;
   let extra = 0;
-  let value = 0;
+  let value: number;
   if (lead < 0x80) value = lead;
   else {
     for (let mask = 0x40; lead & mask; mask >>= 1) extra++;
