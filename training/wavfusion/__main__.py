@@ -157,6 +157,14 @@ def main(argv=None) -> int:
     sp.add_argument("--out", required=True)
     sp.add_argument("--name", default=None, help="name written to model.json (default: the first bundle's)")
 
+    cb = sub.add_parser("calibrate", help="per-class offsets on the classifier bias, chosen on validation speakers")
+    cb.add_argument("--model", required=True)
+    cb.add_argument("--out", required=True)
+    cb.add_argument("--corpora", nargs="+", default=[], help="shared corpora whose validation speakers are used")
+    cb.add_argument("--synthetic", default=None, help="synthetic corpus folder (its validation split, with text)")
+    cb.add_argument("--seed", type=int, default=0, help="the speaker split's seed (as train-corpora's --seed)")
+    cb.add_argument("--name", default=None)
+
     e = sub.add_parser("export", help="re-export model.onnx of a bundle from its model.pt")
     e.add_argument("--model", required=True)
 
@@ -276,6 +284,12 @@ def main(argv=None) -> int:
         with open(os.path.join(args.models[0], "model.json"), encoding="utf-8") as fh:
             default_name = json.load(fh).get("name", "wavfusion")
         soup_bundles(args.models, args.out, args.name or default_name, log=_flush_print)
+        return 0
+    if args.cmd == "calibrate":
+        from .calibrate import calibrate_bundle
+
+        calibrate_bundle(args.model, args.out, args.corpora, synthetic=args.synthetic, seed=args.seed,
+                         name=args.name, log=_flush_print)
         return 0
     if args.cmd == "export":
         from .export import export_onnx, load_bundle
