@@ -481,6 +481,13 @@ test('a 2-hour recording: zoomed from the whole session to 10 ms per screen and 
   expect(quarter).toBeLessThan(0.45);
   const panel = (await wave.boundingBox())!;
   await page.mouse.move(panel.x + panel.width / 2, panel.y + panel.height / 2);
+  // A window move keeps the waveform drawn until the next one is: "Loading audio…" never shows.
+  await page.evaluate(`
+    window.loadingSeen = false;
+    new MutationObserver(() => {
+      if (document.body.innerText.includes('Loading audio…')) window.loadingSeen = true;
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  `);
   let back = await view();
   for (let i = 0; back.start > DURATION - 25; i++) {
     await page.mouse.wheel(-panel.width * 4, 0);
@@ -494,6 +501,7 @@ test('a 2-hour recording: zoomed from the whole session to 10 ms per screen and 
   }
   await expectFramed();
   await expectDrawn();
+  expect(await page.evaluate('window.loadingSeen')).toBe(false);
 
   // Played at this zoom, playback runs on past the drawn window's end: the next window comes and plays on.
   const position = page.getByLabel('Playback position');

@@ -63,7 +63,7 @@ export interface MountOptions {
    * Asks for a window of the recording to be drawn instead of the utterance's clip (null: the clip
    * again); the answer arrives as the next mount. Without it, the deepest zoom is the clip's.
    */
-  onwindow?: (window: { start: number; end: number } | null) => void;
+  onwindow?: (window: { start: number; end: number } | null) => Promise<'shown' | 'superseded' | 'failed'>;
 }
 
 /** What the waveform shows now, for what is drawn under it (the spectrogram): CSS pixels, recording time. */
@@ -153,6 +153,10 @@ export class PlayerState {
   private utteranceClipDuration = 0;
   /** What was asked for and has not arrived yet: a window of the recording, or the utterance's clip again. */
   private asked: 'window' | 'clip' | null = null;
+  /** The clip drawn before a window (or the clip again) replaced it: kept on screen until the new one is drawn. */
+  private previous: { ws: WaveSurfer; host: HTMLElement } | null = null;
+  /** A window is replacing the drawn clip: the old one stays on screen meanwhile (no "Loading audio…"). */
+  swapping = $state(false);
 
   mount({ container, timeline, waveform, url, start, end, edit, onwindow }: MountOptions): () => void {
     const clipDuration = waveform.clipEnd - waveform.clipStart;
@@ -189,6 +193,7 @@ export class PlayerState {
     const regions = RegionsPlugin.create();
     const usePeaks = clipDuration > DECODE_LIMIT_SECONDS && waveform.peaks.length > 0;
     let height = Math.max(MIN_WAVE_HEIGHT, Math.floor(container.clientHeight));
+    const before = container.lastElementChild;
     const ws = WaveSurfer.create({
       container,
       height,
@@ -212,6 +217,8 @@ export class PlayerState {
     });
     this.ws = ws;
     this.regions = regions;
+    // wavesurfer draws into an element of its own, appended to the container
+    const host = container.lastElementChild !== before ? (container.lastElementChild as HTMLElement | null) : null;
     // Zoomed in, the waveform scrolls: its scroller takes the keyboard focus like any scrollable region.
     const scroller = ws.getWrapper().parentElement;
     if (scroller) {
@@ -257,6 +264,8 @@ export class PlayerState {
       ws.on('ready', () => {
         this.ready = true;
         ws.setPlaybackRate(this.rate);
+        // a move asked for after the first draw and before this (a drag in the overview goes on)
+        this.applyPendingCentre(ws);
         if (this.pendingPlay) {
           this.pendingPlay = false;
           void this.startPlaying(ws, ws.getCurrentTime());
@@ -287,12 +296,9 @@ export class PlayerState {
       }),
       ws.on('redrawcomplete', () => {
         // A window (or the clip again) arrived for a zoom or a move: the view goes where it was asked.
-        const centre = this.pendingCentre;
-        if (centre !== null && ws.getDuration() > 0) {
-          this.pendingCentre = null;
-          const pxPerSecond = ws.getWrapper().scrollWidth / ws.getDuration();
-          ws.setScroll(Math.max(0, (centre - this.clipStart) * pxPerSecond - ws.getWidth() / 2));
-        }
+        this.applyPendingCentre(ws);
+        // drawn where it should be: the clip it replaces can go (after this frame is painted)
+        if (this.previous && this.ws === ws) requestAnimationFrame(() => this.ws === ws && this.dropPrevious());
         drawTimeline(ws, timeline, this.clipStart);
         this.updateViewport(ws, waveform, height);
       }),
@@ -303,6 +309,7 @@ export class PlayerState {
       }),
       ws.on('error', (err) => {
         this.error = `The audio could not be loaded: ${errorMessage(err)}`;
+        this.dropPrevious();
       }),
     ];
 
@@ -339,21 +346,51 @@ export class PlayerState {
     }
 
     return () => {
+      // Replaced by a window the player asked for (or the clip again): this one stays on screen, still,
+      // over the next until that one is drawn; the time axis and the view stay with it meanwhile.
+      const swap = this.asked !== null && this.ws === ws && host !== null && this.ready;
       observer.disconnect();
       cancelAnimationFrame(frame);
-      timeline.replaceChildren();
+      if (!swap) timeline.replaceChildren();
       container.removeEventListener('wheel', onWheel);
       for (const off of offs) off();
       if (this.ws === ws) {
         this.ws = null;
-        this.viewport = null;
+        if (!swap) this.viewport = null;
         this.maxZoom = 0;
         this.regions = null;
         this.ready = false;
         this.playing = false;
       }
-      ws.destroy();
+      if (swap && !this.previous) {
+        ws.pause();
+        Object.assign(host.style, { position: 'absolute', inset: '0', zIndex: '2', pointerEvents: 'none' });
+        this.previous = { ws, host };
+        this.swapping = true;
+      } else {
+        ws.destroy();
+        if (!swap) this.dropPrevious();
+      }
     };
+  }
+
+  /** Scrolls the view to the time it was asked to show (`pendingCentre`), once the clip is drawn. */
+  private applyPendingCentre(ws: WaveSurfer): void {
+    const centre = this.pendingCentre;
+    if (centre === null || !(ws.getDuration() > 0) || !ws.getWrapper().scrollWidth) return;
+    this.pendingCentre = null;
+    const pxPerSecond = ws.getWrapper().scrollWidth / ws.getDuration();
+    ws.setScroll(Math.max(0, (centre - this.clipStart) * pxPerSecond - ws.getWidth() / 2));
+  }
+
+  /** Removes the clip kept on screen while a window replaced it. */
+  private dropPrevious(): void {
+    const previous = this.previous;
+    if (!previous) return;
+    this.previous = null;
+    this.swapping = false;
+    previous.ws.destroy();
+    previous.host.remove();
   }
 
   /** Draws the waveform as a faint outline (over the spectrogram) or in its own colours. */
@@ -534,8 +571,7 @@ export class PlayerState {
         const wholeFit = (this.ws?.getWidth() ?? 0) / Math.max(this.utteranceClipDuration, 1e-3);
         this.zoom = next <= wholeFit * 1.01 ? 0 : next;
         this.pendingCentre = this.zoom > 0 ? this.viewCentre() : null;
-        this.asked = 'clip';
-        this.onwindow(null);
+        this.ask(null);
         return;
       }
     }
@@ -546,8 +582,7 @@ export class PlayerState {
     if (this.windowed && this.onwindow) {
       this.zoom = 0;
       this.pendingCentre = null;
-      this.asked = 'clip';
-      this.onwindow(null);
+      this.ask(null);
       return;
     }
     this.applyZoom(0);
@@ -561,14 +596,32 @@ export class PlayerState {
 
   /** Asks for a window of the recording around `centre`, to be drawn at `pxPerSecond`. */
   private askWindow(centre: number, pxPerSecond: number): void {
-    const onwindow = this.onwindow;
-    if (!onwindow) return;
+    if (!this.onwindow) return;
     const length = Math.min(DETAIL_WINDOW_S, this.recordingDuration);
     const start = Math.max(0, Math.min(this.recordingDuration - length, centre - length / 2));
     this.zoom = pxPerSecond;
     this.pendingCentre = centre;
-    this.asked = 'window';
-    onwindow({ start, end: start + length });
+    this.ask({ start, end: start + length });
+  }
+
+  /**
+   * Asks for a window (or, null, the utterance's clip): the answer arrives as the next mount. One that
+   * could not be loaded (said in the banner) leaves the player as it is, free to ask again.
+   */
+  private ask(window: { start: number; end: number } | null): void {
+    const onwindow = this.onwindow;
+    if (!onwindow) return;
+    const asked = window ? 'window' : 'clip';
+    this.asked = asked;
+    void onwindow(window).then((outcome) => {
+      if (outcome !== 'failed' || this.asked !== asked) return;
+      this.asked = null;
+      this.pendingCentre = null;
+      this.pendingSeek = null;
+      this.pendingPlay = false;
+      // the zoom asked for may be deeper than the clip still drawn allows
+      if (this.zoom > this.clipMaxZoom) this.applyZoom(this.clipMaxZoom);
+    });
   }
 
   /** In a window of a long recording: when the view nears an edge the recording goes on past, the window follows. */

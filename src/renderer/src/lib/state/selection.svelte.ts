@@ -25,6 +25,9 @@ export type DimensionKey = (typeof DIMENSION_KEYS)[number];
 
 const EMPTY_DIMENSIONS: Dimensions = { valence: null, arousal: null, dominance: null, note: '' };
 const SELECTION_SETTLE_MS = 60;
+/** What became of a window asked for: shown, overtaken by a later ask (or selection), or failed (said why). */
+export type WindowOutcome = 'shown' | 'superseded' | 'failed';
+
 /** Seconds of the recording shown around the selected utterance. */
 export const WAVEFORM_CONTEXT_S = 0.5;
 /** J/K load the page this many rows ahead of the selection before they reach it. */
@@ -186,21 +189,24 @@ export class SelectionState {
    * player's deep zoom into a long recording), or (null) the utterance again. The latest ask wins; a
    * failure keeps what is shown and says why.
    */
-  async showWindow(window: WaveformWindow | null): Promise<void> {
+  async showWindow(window: WaveformWindow | null): Promise<WindowOutcome> {
     const id = this.#id;
-    if (id === null) return;
+    if (id === null) return 'failed';
     this.#window = window;
     const request = this.#request;
     const ask = ++this.#windowAsk;
     const latest = () => request === this.#request && ask === this.#windowAsk;
     try {
       const waveform = await this.client.getWaveform(this.#waveformRequest(id));
-      if (latest()) this.#waveform = waveform;
+      if (!latest()) return 'superseded';
+      this.#waveform = waveform;
+      return 'shown';
     } catch (err) {
-      if (!latest()) return;
+      if (!latest()) return 'superseded';
       this.#window = this.#waveform?.windowed ? { start: this.#waveform.clipStart, end: this.#waveform.clipEnd } : null;
       if (!(err instanceof HostUnreachableError))
         this.messages.showError(`Could not load that part of the recording: ${errorMessage(err)}`);
+      return 'failed';
     }
   }
 

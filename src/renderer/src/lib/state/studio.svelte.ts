@@ -14,7 +14,7 @@ import { JobsState } from './jobs.svelte';
 import { ListState } from './list-state.svelte';
 import { Messages } from './messages.svelte';
 import { ModelsState, type RunOptions } from './models.svelte';
-import { SelectionState, type DimensionKey } from './selection.svelte';
+import { SelectionState, type DimensionKey, type WindowOutcome } from './selection.svelte';
 import { TeamState } from './team.svelte';
 
 export type { SaveState } from './edit-queue.svelte';
@@ -145,8 +145,8 @@ export class StudioState {
     return this.selection.waveformError;
   }
   /** A window of the selected recording instead of the utterance (the player's deep zoom), or null. */
-  showWaveformWindow(window: WaveformWindow | null): void {
-    void this.selection.showWindow(window);
+  showWaveformWindow(window: WaveformWindow | null): Promise<WindowOutcome> {
+    return this.selection.showWindow(window);
   }
   get dimensions() {
     return this.selection.dimensions;
