@@ -127,7 +127,7 @@ describe('SelectionState', () => {
     await vi.advanceTimersByTimeAsync(0);
     answers[1]!();
     answers[0]!();
-    await Promise.all([first, second]);
+    expect(await Promise.all([first, second])).toEqual(['superseded', 'shown']);
     expect(selection.waveform).toMatchObject({ clipStart: 40, clipEnd: 60, windowed: true });
     // A segment edit reloads the same window.
     const reload = selection.reloadWaveform();
@@ -161,7 +161,7 @@ describe('SelectionState', () => {
         throw new Error('The window starts at 900 s, past the end of a.wav (100.000 s)');
       },
     });
-    await selection.showWindow({ start: 900, end: 920 });
+    expect(await selection.showWindow({ start: 900, end: 920 })).toBe('failed');
     expect(selection.waveform).toMatchObject({ utteranceId: 1, windowed: false });
     expect(messages.error).toMatch(/Could not load that part of the recording: .*past the end/);
   });
