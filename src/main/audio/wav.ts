@@ -58,10 +58,15 @@ export function inspectWav(bytes: Uint8Array): WavLayout | null {
 
 /** 16-bit PCM mono WAV. */
 export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
-  const dataBytes = samples.length * 2;
-  const out = Buffer.alloc(44 + dataBytes);
+  return Buffer.concat([wavHeader16(samples.length, sampleRate), pcm16(samples)]);
+}
+
+/** The 44-byte header of a 16-bit mono PCM WAV holding `frames` samples at `sampleRate`. */
+export function wavHeader16(frames: number, sampleRate: number): Buffer {
+  const dataBytes = frames * 2;
+  const out = Buffer.alloc(44);
   out.write('RIFF', 0, 'ascii');
-  out.writeUInt32LE(36 + dataBytes, 4);
+  out.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
   out.write('WAVE', 8, 'ascii');
   out.write('fmt ', 12, 'ascii');
   out.writeUInt32LE(16, 16);
@@ -72,10 +77,16 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
   out.writeUInt16LE(2, 32);
   out.writeUInt16LE(16, 34);
   out.write('data', 36, 'ascii');
-  out.writeUInt32LE(dataBytes, 40);
+  out.writeUInt32LE(Math.min(0xffffffff, dataBytes), 40);
+  return out;
+}
+
+/** Float samples as 16-bit little-endian PCM (clipped to [-1, 1]). */
+export function pcm16(samples: Float32Array): Buffer {
+  const out = Buffer.alloc(samples.length * 2);
   for (let i = 0; i < samples.length; i++) {
     const s = Math.max(-1, Math.min(1, samples[i]!));
-    out.writeInt16LE(Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), 44 + i * 2);
+    out.writeInt16LE(Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), i * 2);
   }
   return out;
 }

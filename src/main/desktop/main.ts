@@ -9,7 +9,7 @@ import { PROJECT_EXTENSIONS, ipcChannel } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import type { IpcResult } from '../../shared/desktop-bridge';
 import { FORBIDDEN, forwardEvents, ipcEndpoints } from '../api/ipc';
-import { resolveMedia } from '../api/media';
+import { mediaChunks, mediaRange, resolveMedia } from '../api/media';
 import { StudioSession } from '../api/session';
 import { Studio } from '../api/studio';
 import { toErrorBody } from '../errors';
@@ -62,7 +62,30 @@ function wireIpc(current: StudioSession): void {
     const url = new URL(request.url);
     try {
       const media = await resolveMedia(current.studio, `${url.host}${url.pathname}${url.search}`);
-      return new Response(new Uint8Array(media.body), { headers: { 'Content-Type': media.contentType } });
+      const range = mediaRange(request.headers.get('range'), media.size);
+      if (range.status === 416)
+        return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${media.size}` } });
+      // made a chunk at a time as the player reads: a long clip is never whole in memory
+      const chunks = mediaChunks(media, range.start, range.end);
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(new Uint8Array(next.value));
+        },
+        async cancel() {
+          await chunks.return(undefined);
+        },
+      });
+      return new Response(body, {
+        status: range.status,
+        headers: {
+          'Content-Type': media.contentType,
+          'Accept-Ranges': 'bytes',
+          'Content-Length': String(range.end - range.start),
+          ...(range.status === 206 ? { 'Content-Range': `bytes ${range.start}-${range.end - 1}/${media.size}` } : {}),
+        },
+      });
     } catch (err) {
       return new Response(toErrorBody(err).message, { status: 404 });
     }

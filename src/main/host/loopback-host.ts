@@ -1,12 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createHandlers, invokeOperation } from '../api/handlers';
-import { resolveMedia } from '../api/media';
+import { mediaChunks, mediaRange, resolveMedia, type MediaBody } from '../api/media';
 import { StudioSession } from '../api/session';
 import type { Studio } from '../api/studio';
 import { StudioError, toErrorBody } from '../errors';
@@ -117,7 +118,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     }
     if (url.pathname.startsWith('/media/')) {
       const media = await resolveMedia(session.studio, url.pathname.slice(7) + url.search);
-      sendBytes(req, res, media.body, media.contentType);
+      await sendMedia(req, res, media);
       return;
     }
     await serveStatic(url.pathname, res);
@@ -262,27 +263,30 @@ function sendError(res: http.ServerResponse, err: unknown): void {
 }
 
 /** Sends bytes, honouring a single Range request (media elements seek with them). */
-function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, contentType: string): void {
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  const headers = { 'Content-Type': contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' };
-  if (!range || (range[1] === '' && range[2] === '')) {
-    res.writeHead(200, { ...headers, 'Content-Length': body.length });
-    res.end(body);
-    return;
-  }
-  let start = range[1] === '' ? body.length - Number(range[2]) : Number(range[1]);
-  let end = range[1] === '' || range[2] === '' ? body.length - 1 : Number(range[2]);
-  start = Math.max(0, start);
-  end = Math.min(end, body.length - 1);
-  if (start > end) {
-    res.writeHead(416, { 'Content-Range': `bytes */${body.length}` });
+/** Sends media, whole or the byte range asked for, made and written a chunk at a time (with backpressure). */
+async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, media: MediaBody): Promise<void> {
+  const range = mediaRange(req.headers.range, media.size);
+  const headers = { 'Content-Type': media.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' };
+  if (range.status === 416) {
+    res.writeHead(416, { 'Content-Range': `bytes */${media.size}` });
     res.end();
     return;
   }
-  res.writeHead(206, {
+  const chunks = mediaChunks(media, range.start, range.end);
+  // the first chunk before the head: a clip that cannot be made is an error response, not a cut one
+  const first = await chunks.next();
+  res.writeHead(range.status, {
     ...headers,
-    'Content-Range': `bytes ${start}-${end}/${body.length}`,
-    'Content-Length': end - start + 1,
+    'Content-Length': range.end - range.start,
+    ...(range.status === 206 ? { 'Content-Range': `bytes ${range.start}-${range.end - 1}/${media.size}` } : {}),
   });
-  res.end(body.subarray(start, end + 1));
+  try {
+    for (let next = first; !next.done; next = await chunks.next()) {
+      if (res.destroyed) return; // the player moved on (a seek, another clip)
+      if (!res.write(next.value)) await once(res, 'drain');
+    }
+    res.end();
+  } catch {
+    res.destroy(); // headers are gone: the player sees a cut response and asks again
+  }
 }
