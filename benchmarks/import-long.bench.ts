@@ -42,6 +42,20 @@ async function child(file: string): Promise<void> {
     await studio.waveforms.recordingClip(rec.id, at, at + 20);
     windows.push({ at, ms: performance.now() - t0 });
   }
+  // The whole-recording utterance's clip as the player streams it: its first MiB, and a MiB at 9 hours
+  // (made for the range read; before, the whole clip's WAV was made first).
+  const utterance = studio.store.utterances.overlapping(rec.id, 0, rec.durationS)[0]!;
+  const media = await studio.waveforms.clipMedia(utterance.id, 0.5);
+  const clip: { at: string; ms: number }[] = [];
+  for (const [at, offset] of [
+    ['first MiB', 0],
+    ['MiB at 9 h', Math.floor((media.size * (rec.durationS - 3600)) / rec.durationS)],
+  ] as const) {
+    const t0 = performance.now();
+    await media.read(offset, offset + 2 ** 20);
+    clip.push({ at, ms: performance.now() - t0 });
+  }
+  const clipPeakMiB = process.resourceUsage().maxRSS / 1024;
   await studio.close();
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(
@@ -53,6 +67,9 @@ async function child(file: string): Promise<void> {
       peakMiB,
       recordings: info.counts.recordings,
       windows,
+      clip,
+      clipSizeMiB: media.size / MiB,
+      clipPeakMiB,
     }),
   );
 }
@@ -86,8 +103,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}:`,
     '',
-    '| file | size | import wall | peak RSS (process) | RSS before import | 20 s window clips: far in / an hour back / the next on |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| file | size | import wall | peak RSS (process) | RSS before import | 20 s window clips: far in / an hour back / the next on | whole-recording clip (WAV size): first MiB / a MiB at 9 h, peak RSS after |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const ext of ['wav', 'opus', 'mp3', 'flac'] as const) {
     const file = input(ext);
@@ -104,10 +121,13 @@ async function main(): Promise<void> {
       peakMiB: number;
       recordings: number;
       windows: { at: number; ms: number }[];
+      clip: { at: string; ms: number }[];
+      clipSizeMiB: number;
+      clipPeakMiB: number;
     };
     if (r.status !== 'succeeded' || r.recordings !== 1) throw new Error(`import of ${file}: ${r.status} ${r.error}`);
     rows.push(
-      `| ${HOURS} h ${{ wav: '16 kHz mono 16-bit WAV', opus: '48 kHz 24 kbit/s Opus', mp3: '16 kHz 32 kbit/s MP3', flac: '16 kHz mono FLAC' }[ext]} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB | ${r.windows.map((w) => `${(w.at / 3600).toFixed(2)} h: ${w.ms.toFixed(0)} ms`).join(' / ')} |`,
+      `| ${HOURS} h ${{ wav: '16 kHz mono 16-bit WAV', opus: '48 kHz 24 kbit/s Opus', mp3: '16 kHz 32 kbit/s MP3', flac: '16 kHz mono FLAC' }[ext]} | ${(fs.statSync(file).size / MiB).toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.baselineMiB.toFixed(0)} MiB | ${r.windows.map((w) => `${(w.at / 3600).toFixed(2)} h: ${w.ms.toFixed(0)} ms`).join(' / ')} | (${r.clipSizeMiB.toFixed(0)} MiB) ${r.clip.map((c) => `${c.ms.toFixed(0)} ms`).join(' / ')}, ${r.clipPeakMiB.toFixed(0)} MiB |`,
     );
     console.error(rows.at(-1));
   }
