@@ -262,6 +262,11 @@ export class SegmentCursor {
     return run;
   }
 
+  /** The rate its samples come at; known without moving once anything was read (else it reads nothing at the start). */
+  async sampleRate(): Promise<number> {
+    return this.rate || (await this.readFrames(0, 0)).sampleRate;
+  }
+
   async close(): Promise<void> {
     await this.queue;
     await this.chunks?.return(undefined);

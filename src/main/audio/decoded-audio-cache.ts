@@ -64,7 +64,8 @@ export class DecodedAudioCache {
   ): Promise<{ sampleRate: number; read: (from: number, to: number) => Promise<Float32Array> }> {
     const cursor = await this.cursorFor(file);
     if (cursor) {
-      const { sampleRate } = await cursor.readFrames(0, 0);
+      // (a probe at sample 0 would send a cursor that moved on back to the start)
+      const sampleRate = await cursor.sampleRate();
       return {
         sampleRate,
         read: async (from, to) => {
