@@ -14,9 +14,7 @@ without transcripts). Coordinate ascent over a grid, class 0 fixed at 0 (only di
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -81,7 +79,7 @@ def calibrate_bundle(model_dir: str, out_dir: str, corpora: Sequence[str], synth
 
     from .checkpoint import torch_load
     from .corpora import LABEL_MAP_4, build_items, default_root
-    from .export import export_onnx, load_bundle
+    from .export import derive_bundle, load_bundle
     from .recipe import load_synthetic
 
     if os.path.exists(out_dir):
@@ -118,25 +116,14 @@ def calibrate_bundle(model_dir: str, out_dir: str, corpora: Sequence[str], synth
     log(f"validation UA (with text, all; audio only, real corpora): {[round(x, 4) for x in before]} -> "
         f"{[round(x, 4) for x in after]}; offsets {dict(zip(labels, offset.round(3).tolist()))}")
 
-    shutil.copytree(model_dir, out_dir, ignore=shutil.ignore_patterns("model.int8.onnx", "*.log"))
-    weights = os.path.join(out_dir, meta.get("pytorch_weights") or "model.pt")
-    state = torch_load(weights)
+    state = torch_load(os.path.join(model_dir, meta.get("pytorch_weights") or "model.pt"))
     state["classifier.bias"] = state["classifier.bias"] + torch.tensor(offset, dtype=state["classifier.bias"].dtype)
-    torch.save(state, weights)
-    meta = dict(meta)
-    meta["name"] = name or meta.get("name")
-    meta["training"] = dict(meta.get("training") or {})
-    meta["training"]["calibration"] = {
+    meta = derive_bundle(model_dir, out_dir, state, meta, name, "calibration", {
         "method": "per-class offsets added to the classifier bias, chosen on validation speakers "
                   "(mean UA: with text over all validation items, audio only over the real corpora)",
         "offsets": dict(zip(labels, offset.round(4).tolist())),
         "validation_UA_before": [round(x, 4) for x in before],
         "validation_UA_after": [round(x, 4) for x in after],
-        "corpora": list(corpora), "synthetic": bool(synthetic), "calibrated_from": os.path.abspath(model_dir)}
-    meta.pop("variants", None)
-    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1)
-    model, _tok, meta = load_bundle(out_dir)
-    export_onnx(model, os.path.join(out_dir, meta.get("model", "model.onnx")))
+        "corpora": list(corpora), "synthetic": bool(synthetic), "calibrated_from": os.path.abspath(model_dir)})
     log(f"calibrated bundle written to {out_dir}")
     return meta

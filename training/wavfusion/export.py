@@ -194,3 +194,27 @@ def load_bundle(folder: str) -> Tuple[WavFusionModel, ByteLevelBPETokenizer, Dic
     model.load_state_dict(torch_load(os.path.join(folder, meta.get("pytorch_weights", "model.pt"))))
     tok = ByteLevelBPETokenizer.load(os.path.join(folder, meta["tokenizer"]), max_length=meta.get("max_text_tokens"))
     return model.eval(), tok, meta
+
+
+def derive_bundle(source_dir: str, out_dir: str, state: Dict[str, torch.Tensor], meta: Dict[str, Any],
+                  name: Optional[str], note_key: str, note: Dict[str, Any]) -> Dict[str, Any]:
+    """A new bundle in ``out_dir`` from ``source_dir`` (its tokenizer and statistics graph kept) with new
+    weights ``state``: ``model.json`` gains ``training[note_key] = note``, loses the variants made from
+    the old weights (int8), and ``model.onnx`` is exported again from the new weights."""
+    import shutil
+
+    if os.path.exists(out_dir):
+        raise ValueError(f"{out_dir} exists; choose a new folder")
+    shutil.copytree(source_dir, out_dir, ignore=shutil.ignore_patterns("model.int8.onnx", "*.log"))
+    torch.save(state, os.path.join(out_dir, meta.get("pytorch_weights") or "model.pt"))
+    meta = dict(meta)
+    meta["name"] = name or meta.get("name")
+    meta["training"] = dict(meta.get("training") or {})
+    meta["training"][note_key] = note
+    meta.pop("variants", None)
+    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1)
+    model, _tok, meta = load_bundle(out_dir)
+    export_onnx(model, os.path.join(out_dir, meta.get("model", "model.onnx")))
+    return meta
+

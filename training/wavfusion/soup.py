@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from typing import Any, Dict, List, Sequence
 
 
@@ -22,7 +21,7 @@ def soup_bundles(folders: Sequence[str], out_dir: str, name: str, log=print) -> 
     import torch
 
     from .checkpoint import torch_load
-    from .export import export_onnx, load_bundle
+    from .export import derive_bundle
 
     if len(folders) < 2:
         raise ValueError("soup needs at least two bundles")
@@ -51,19 +50,8 @@ def soup_bundles(folders: Sequence[str], out_dir: str, name: str, log=print) -> 
         averaged[k] = (torch.stack([s[k].float() for s in states]).mean(0).to(t.dtype)
                        if t.is_floating_point() else t.clone())
 
-    if os.path.exists(out_dir):
-        raise ValueError(f"{out_dir} exists; choose a new folder")
-    shutil.copytree(folders[0], out_dir, ignore=shutil.ignore_patterns("model.int8.onnx", "*.log"))
-    torch.save(averaged, os.path.join(out_dir, first.get("pytorch_weights") or "model.pt"))
-    meta = dict(first)
-    meta["name"] = name
-    meta["training"] = dict(first.get("training") or {})
-    meta["training"]["soup"] = {"of": [os.path.abspath(f) for f in folders],
-                                "method": "uniform mean of the weights (model soup)"}
-    meta.pop("variants", None)
-    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1)
-    model, _tok, meta = load_bundle(out_dir)
-    export_onnx(model, os.path.join(out_dir, meta.get("model", "model.onnx")))
+    meta = derive_bundle(folders[0], out_dir, averaged, first, name, "soup",
+                         {"of": [os.path.abspath(f) for f in folders],
+                          "method": "uniform mean of the weights (model soup)"})
     log(f"soup of {len(folders)} bundles written to {out_dir}")
     return meta
