@@ -38,6 +38,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { wavHeader16 } from '../src/main/audio/wav';
 import { seededRandom as prng } from '../src/main/export/split';
 import { endToEnd, longStream } from './end-to-end';
 
@@ -108,21 +109,10 @@ const fx = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 /** 16-bit PCM mono WAV. */
 function writeWav(file: string, pcm: Int16Array, sampleRate = SR): void {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + pcm.byteLength, 4);
-  header.write('WAVE', 8);
-  header.write('fmt ', 12);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(pcm.byteLength, 40);
-  fs.writeFileSync(file, Buffer.concat([header, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([wavHeader16(pcm.length, sampleRate), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]),
+  );
 }
 
 /** Samples of a 16-bit PCM WAV (sox output: mono, 16 kHz). */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHandlers, invokeOperation } from '../src/main/api/handlers';
 import { Studio } from '../src/main/api/studio';
+import { wavHeader16 } from '../src/main/audio/wav';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3600);
 const RATE = 16000;
@@ -18,21 +19,7 @@ const wav = path.join(dir, 'hour.wav');
 
 // A speech-like signal (voiced syllables with harmonics, pauses), written in one-second chunks.
 const fd = fs.openSync(wav, 'w');
-const header = Buffer.alloc(44);
-const dataBytes = SECONDS * RATE * 2;
-header.write('RIFF', 0, 'ascii');
-header.writeUInt32LE(36 + dataBytes, 4);
-header.write('WAVEfmt ', 8, 'ascii');
-header.writeUInt32LE(16, 16);
-header.writeUInt16LE(1, 20);
-header.writeUInt16LE(1, 22);
-header.writeUInt32LE(RATE, 24);
-header.writeUInt32LE(RATE * 2, 28);
-header.writeUInt16LE(2, 32);
-header.writeUInt16LE(16, 34);
-header.write('data', 36, 'ascii');
-header.writeUInt32LE(dataBytes, 40);
-fs.writeSync(fd, header);
+fs.writeSync(fd, wavHeader16(SECONDS * RATE, RATE));
 const chunk = Buffer.alloc(RATE * 2);
 for (let s = 0; s < SECONDS; s++) {
   for (let i = 0; i < RATE; i++) {

@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
+import { wavHeader16 } from '../../src/main/audio/wav';
 import { seededRandom } from '../../src/main/export/split';
 
 /** The core's seeded PRNG (mulberry32), so every run builds the same inputs. */
@@ -64,25 +65,6 @@ export function synthSpeech(seconds: number, sampleRate: number, seed: number): 
   return out;
 }
 
-/** The 44-byte header of a 16-bit PCM mono WAV with `dataBytes` of samples. */
-export function wavHeader(dataBytes: number, sampleRate: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
-
 /** Little-endian 16-bit PCM of the samples (clipped). */
 export function pcm16(samples: Float32Array): Buffer {
   const out = Buffer.alloc(samples.length * 2);
@@ -95,7 +77,7 @@ export function pcm16(samples: Float32Array): Buffer {
 
 export function writeWav(file: string, samples: Float32Array, sampleRate: number): void {
   const data = pcm16(samples);
-  fs.writeFileSync(file, Buffer.concat([wavHeader(data.length, sampleRate), data]));
+  fs.writeFileSync(file, Buffer.concat([wavHeader16(data.length / 2, sampleRate), data]));
 }
 
 /** Writes a long WAV in one-minute chunks, so the whole signal never sits in memory. */
@@ -103,7 +85,7 @@ export function writeLongWav(file: string, seconds: number, sampleRate: number, 
   const total = Math.round(seconds * sampleRate);
   const fd = fs.openSync(file, 'w');
   try {
-    fs.writeSync(fd, wavHeader(total * 2, sampleRate));
+    fs.writeSync(fd, wavHeader16(total, sampleRate));
     const chunk = new Float32Array(60 * sampleRate);
     for (let at = 0, k = 0; at < total; at += chunk.length, k++) {
       const n = Math.min(chunk.length, total - at);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../../src/main/audio/decode';
 import { resample } from '../../src/main/audio/resampler';
 import { monoSegment } from '../../src/main/audio/signal';
+import { wavHeader16 } from '../../src/main/audio/wav';
 import { newDecodeCache, prepareAudio, type AudioJob, type Prepared } from '../../src/main/inference/frontend';
 import { FrontEndPool, frontEndWorkerCount, pipeline, type Prepare } from '../../src/main/inference/frontend-pipeline';
 import { InferenceEngine, type PredictRequest, type PredictResult } from '../../src/main/inference/engine';
@@ -222,22 +223,8 @@ describe('a long file through the pipeline', () => {
     const seconds = 20 * 60;
     // 16-bit mono: 53 MB of WAV (over the 48 MiB streaming threshold); read whole it would take
     // 53 MB of bytes + 106 MB of float at 22.05 kHz + 77 MB at 16 kHz.
-    const header = Buffer.alloc(44);
-    const dataBytes = rate * seconds * 2;
-    header.write('RIFF', 0, 'ascii');
-    header.writeUInt32LE(36 + dataBytes, 4);
-    header.write('WAVEfmt ', 8, 'ascii');
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20);
-    header.writeUInt16LE(1, 22);
-    header.writeUInt32LE(rate, 24);
-    header.writeUInt32LE(rate * 2, 28);
-    header.writeUInt16LE(2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36, 'ascii');
-    header.writeUInt32LE(dataBytes, 40);
     const fd = fs.openSync(file, 'w');
-    fs.writeSync(fd, header);
+    fs.writeSync(fd, wavHeader16(rate * seconds, rate));
     const block = Buffer.alloc(rate * 2 * 10);
     for (let i = 0; i < rate * 10; i++)
       block.writeInt16LE(
@@ -251,13 +238,8 @@ describe('a long file through the pipeline', () => {
     try {
       // Warm up (front-end worker, onnxruntime's arena at the streaming batch shape) before measuring.
       const warm = path.join(dir, 'warm.wav');
-      fs.writeFileSync(warm, Buffer.concat([header, block, block, block, block]));
-      const w = fs.openSync(warm, 'r+');
-      const warmHeader = Buffer.from(header);
-      warmHeader.writeUInt32LE(36 + block.length * 4, 4);
-      warmHeader.writeUInt32LE(block.length * 4, 40);
-      fs.writeSync(w, warmHeader, 0, 44, 0);
-      fs.closeSync(w);
+      // four blocks: (4 × block bytes) / 2 bytes per frame
+      fs.writeFileSync(warm, Buffer.concat([wavHeader16(block.length * 2, rate), block, block, block, block]));
       for await (const _ of engine.predict([{ key: 'warm', path: warm, start: null, end: null, text: null }]));
       global.gc?.();
       const before = process.memoryUsage().rss;
