@@ -8,7 +8,7 @@ import decodeAudio from 'audio-decode';
 import fs from 'node:fs';
 import { AudioFileError, preflightAudio } from './decode';
 import { decodeOggOpus, opusRateFor } from './ogg-opus';
-import { findFlacSeekPoint, readFlacStreamInfo, type FlacSeekPoint } from './flac-seek';
+import { findFlacSeekPoint, flacSampleRate, type FlacSeekPoint } from './flac-seek';
 import { buildMp3Index, mp3SeekPoint, type Mp3Index } from './mp3-seek';
 import { findOggOpusSeekPoint, OggPageReader, OPUS_PREROLL_48K, type OggOpusSeekPoint } from './ogg-seek';
 import { downmix } from './signal';
@@ -120,43 +120,63 @@ export async function* decodeMonoChunks(
 
 /** Seconds of decoded audio a SegmentCursor keeps before its last read's start. */
 const KEEP_SECONDS = 60;
-/** A read starting this far past what is decoded seeks (Ogg Opus, MP3) instead of decoding up to it. */
+/** A read starting this far past what is decoded seeks (Ogg Opus, MP3, FLAC) instead of decoding up to it. */
 const SEEK_AHEAD_SECONDS = 10;
 
-/** Mono chunks of an MP3 file decoded from a frame's byte offset on (no tags before it: nothing trimmed). */
-async function* mp3MonoFrom(file: string, offset: number): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
+/** Mono chunks of a decoder's output (empty chunks dropped); a decoding error names the file. */
+async function* monoOf(
+  file: string,
+  what: string,
+  decoded: AsyncIterable<{ channelData: Float32Array[]; sampleRate: number }>,
+): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
   try {
-    const stream = fs.createReadStream(file, { start: offset, highWaterMark: COMPRESSED_READ_BYTES });
-    for await (const chunk of decodeAudio(stream as AsyncIterable<Uint8Array>, 'mp3'))
+    for await (const chunk of decoded)
       if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
   } catch (err) {
-    throw new AudioFileError(file, 'corrupt', `cannot decode MP3: ${(err as Error).message}`);
+    if (err instanceof AudioFileError) throw err;
+    throw new AudioFileError(file, 'corrupt', `cannot decode ${what}: ${(err as Error).message}`);
   }
 }
 
-/** Mono chunks of a FLAC file decoded from a frame on: its metadata, then its frames from there. */
-async function* flacMonoFrom(
+/** A file's bytes from `offset` on, after its header bytes [0, headerEnd): a stream restarted at a seek point. */
+async function* bytesFrom(
   file: string,
-  point: FlacSeekPoint,
-): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
-  async function* bytes(): AsyncGenerator<Uint8Array> {
+  headerEnd: number,
+  offset: number,
+  highWaterMark: number,
+): AsyncGenerator<Uint8Array> {
+  if (headerEnd > 0) {
     const handle = await fs.promises.open(file, 'r');
     try {
-      const head = Buffer.alloc(point.headerEnd);
-      await handle.read(head, 0, head.length, 0);
+      const head = Buffer.alloc(headerEnd);
+      await handle.read(head, 0, headerEnd, 0);
       yield head;
     } finally {
       await handle.close();
     }
-    yield* fs.createReadStream(file, { start: point.offset, highWaterMark: READ_BYTES.flac }) as AsyncIterable<Buffer>;
   }
-  try {
-    for await (const chunk of decodeAudio(bytes(), 'flac'))
-      if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
-  } catch (err) {
-    throw new AudioFileError(file, 'corrupt', `cannot decode FLAC: ${(err as Error).message}`);
-  }
+  yield* fs.createReadStream(file, { start: offset, highWaterMark }) as AsyncIterable<Buffer>;
 }
+
+/** Mono chunks of an MP3 file decoded from a frame's byte offset on (no tags before it: nothing trimmed). */
+const mp3MonoFrom = (file: string, offset: number) =>
+  monoOf(file, 'MP3', decodeAudio(bytesFrom(file, 0, offset, COMPRESSED_READ_BYTES), 'mp3'));
+
+/** Mono chunks of a FLAC file decoded from a frame on: its metadata, then its frames from there. */
+const flacMonoFrom = (file: string, point: FlacSeekPoint) =>
+  monoOf(file, 'FLAC', decodeAudio(bytesFrom(file, point.headerEnd, point.offset, READ_BYTES.flac!), 'flac'));
+
+/** Mono chunks of an Ogg Opus file at `rate`, from its start or a seek point (its header pages, then its pages from there). */
+const opusMonoFrom = (file: string, rate: number, point: OggOpusSeekPoint | null) =>
+  monoOf(
+    file,
+    'OPUS',
+    decodeOggOpus(
+      bytesFrom(file, point?.headerEnd ?? 0, point?.offset ?? 0, COMPRESSED_READ_BYTES),
+      opusRateFor(rate),
+      point ? { startGranule: point.startGranule } : {},
+    ),
+  );
 
 /** Where a SegmentCursor restarts decoding after a seek, and what it then decodes. */
 interface Restart {
@@ -169,40 +189,12 @@ interface Restart {
   endSample?: number;
 }
 
-/** Mono chunks of an Ogg Opus file at `rate` from a seek point: its header pages, then its pages from there. */
-async function* opusMonoFrom(
-  file: string,
-  rate: number,
-  point: OggOpusSeekPoint | null,
-): AsyncGenerator<{ mono: Float32Array; sampleRate: number }> {
-  async function* bytes(): AsyncGenerator<Uint8Array> {
-    const start = point ? point.offset : 0;
-    if (point) {
-      const reader = await OggPageReader.open(file);
-      try {
-        yield await reader.bytes(0, point.headerEnd);
-      } finally {
-        await reader.close();
-      }
-    }
-    yield* fs.createReadStream(file, { start, highWaterMark: COMPRESSED_READ_BYTES }) as AsyncIterable<Buffer>;
-  }
-  try {
-    const chunks = decodeOggOpus(bytes(), opusRateFor(rate), point ? { startGranule: point.startGranule } : {});
-    for await (const chunk of chunks)
-      if (chunk.channelData[0]?.length) yield { mono: downmix(chunk.channelData), sampleRate: chunk.sampleRate };
-  } catch (err) {
-    if (err instanceof AudioFileError) throw err;
-    throw new AudioFileError(file, 'corrupt', `cannot decode OPUS: ${(err as Error).message}`);
-  }
-}
-
 /**
  * Segments of one long compressed file, read by decoding forward: a read continues where the last
  * one stopped (the studio's and VAD's segments come in time order), and only the samples from a
  * minute before the last read's start on are kept. A read that starts earlier restarts the decoder:
- * from the start of the file, or for Ogg Opus and MP3 from a page or frame just before it
- * (ogg-seek.ts, mp3-seek.ts; likewise a read far ahead of what is decoded). Gives what decoding the
+ * from the start of the file, or for Ogg Opus, MP3 and FLAC from a page or frame just before it
+ * (ogg-seek.ts, mp3-seek.ts, flac-seek.ts; likewise a read far ahead of what is decoded). Gives what decoding the
  * whole file and cutting it (`monoSegment`) gives, without the whole file in memory (after an Opus
  * seek, to within libopus's convergence over its 80 ms pre-roll). Reads are serialised.
  */
@@ -225,7 +217,7 @@ export class SegmentCursor {
   private mp3Index: Promise<Mp3Index | null> | null = null;
   /** A FLAC file's sample rate from its STREAMINFO, read at its first restart (0: unknown). */
   private flacRate: Promise<number> | null = null;
-  /** Decoder restarts: from the start of the file, and from a seek point (Ogg Opus). */
+  /** Decoder restarts: from the start of the file, and from a seek point (Ogg Opus, MP3, FLAC). */
   readonly restarts = { fromStart: 0, seeks: 0 };
 
   constructor(
@@ -324,14 +316,7 @@ export class SegmentCursor {
     const seekable = this.opusRate > 0 || this.format === 'mp3' || this.format === 'flac';
     // an MP3 file's index (and so its rate) is known before its first decode
     if (this.format === 'mp3' && !this.mp3Index) this.mp3Index = buildMp3Index(this.file).catch(() => null);
-    if (this.format === 'flac' && !this.flacRate)
-      this.flacRate = fs.promises.open(this.file, 'r').then(
-        (handle) =>
-          readFlacStreamInfo(handle)
-            .then((info) => info?.sampleRate ?? 0)
-            .finally(() => void handle.close()),
-        () => 0,
-      );
+    if (this.format === 'flac' && !this.flacRate) this.flacRate = flacSampleRate(this.file);
     const rate = this.rate || this.opusRate || ((await this.mp3Index)?.sampleRate ?? 0) || ((await this.flacRate) ?? 0);
     const wanted = rate ? fromAt(rate) : 0;
     const behind = rate > 0 && wanted < Math.max(this.partsStart, this.validFrom);

@@ -71,6 +71,19 @@ export async function readFlacStreamInfo(handle: fs.promises.FileHandle): Promis
   return info ? { ...info, headerEnd: at } : null;
 }
 
+/** A FLAC file's sample rate from its STREAMINFO; 0 when it cannot be read. */
+export async function flacSampleRate(file: string): Promise<number> {
+  let handle: fs.promises.FileHandle | null = null;
+  try {
+    handle = await fs.promises.open(file, 'r');
+    return (await readFlacStreamInfo(handle))?.sampleRate ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await handle?.close();
+  }
+}
+
 interface FrameHeader {
   offset: number;
   firstSample: number;
