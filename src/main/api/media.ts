@@ -47,6 +47,19 @@ export function mediaRange(
   return start > last ? { status: 416 } : { status: 206, start, end: last + 1 };
 }
 
+/** The response headers for a range of the media that `mediaRange` allowed. */
+export function mediaHeaders(
+  media: MediaBody,
+  range: { status: 200 | 206; start: number; end: number },
+): Record<string, string> {
+  return {
+    'Content-Type': media.contentType,
+    'Accept-Ranges': 'bytes',
+    'Content-Length': String(range.end - range.start),
+    ...(range.status === 206 ? { 'Content-Range': `bytes ${range.start}-${range.end - 1}/${media.size}` } : {}),
+  };
+}
+
 /** The media's bytes [start, end) in chunks of at most 1 MiB, made as they are asked for. */
 export async function* mediaChunks(media: MediaBody, start: number, end: number): AsyncGenerator<Buffer> {
   for (let at = start; at < end; at += MEDIA_CHUNK_BYTES)

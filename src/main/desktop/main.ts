@@ -9,7 +9,7 @@ import { PROJECT_EXTENSIONS, ipcChannel } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import type { IpcResult } from '../../shared/desktop-bridge';
 import { FORBIDDEN, forwardEvents, ipcEndpoints } from '../api/ipc';
-import { mediaChunks, mediaRange, resolveMedia } from '../api/media';
+import { mediaChunks, mediaHeaders, mediaRange, resolveMedia } from '../api/media';
 import { StudioSession } from '../api/session';
 import { Studio } from '../api/studio';
 import { toErrorBody } from '../errors';
@@ -77,15 +77,7 @@ function wireIpc(current: StudioSession): void {
           await chunks.return(undefined);
         },
       });
-      return new Response(body, {
-        status: range.status,
-        headers: {
-          'Content-Type': media.contentType,
-          'Accept-Ranges': 'bytes',
-          'Content-Length': String(range.end - range.start),
-          ...(range.status === 206 ? { 'Content-Range': `bytes ${range.start}-${range.end - 1}/${media.size}` } : {}),
-        },
-      });
+      return new Response(body, { status: range.status, headers: mediaHeaders(media, range) });
     } catch (err) {
       return new Response(toErrorBody(err).message, { status: 404 });
     }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createHandlers, invokeOperation } from '../api/handlers';
-import { mediaChunks, mediaRange, resolveMedia, type MediaBody } from '../api/media';
+import { mediaChunks, mediaHeaders, mediaRange, resolveMedia, type MediaBody } from '../api/media';
 import { StudioSession } from '../api/session';
 import type { Studio } from '../api/studio';
 import { StudioError, toErrorBody } from '../errors';
@@ -266,7 +266,6 @@ function sendError(res: http.ServerResponse, err: unknown): void {
 /** Sends media, whole or the byte range asked for, made and written a chunk at a time (with backpressure). */
 async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, media: MediaBody): Promise<void> {
   const range = mediaRange(req.headers.range, media.size);
-  const headers = { 'Content-Type': media.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' };
   if (range.status === 416) {
     res.writeHead(416, { 'Content-Range': `bytes */${media.size}` });
     res.end();
@@ -275,11 +274,7 @@ async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, me
   const chunks = mediaChunks(media, range.start, range.end);
   // the first chunk before the head: a clip that cannot be made is an error response, not a cut one
   const first = await chunks.next();
-  res.writeHead(range.status, {
-    ...headers,
-    'Content-Length': range.end - range.start,
-    ...(range.status === 206 ? { 'Content-Range': `bytes ${range.start}-${range.end - 1}/${media.size}` } : {}),
-  });
+  res.writeHead(range.status, { ...mediaHeaders(media, range), 'Cache-Control': 'no-store' });
   try {
     for (let next = first; !next.done; next = await chunks.next()) {
       if (res.destroyed) return; // the player moved on (a seek, another clip)
