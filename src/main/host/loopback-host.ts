@@ -278,7 +278,8 @@ async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, me
   try {
     for (let next = first; !next.done; next = await chunks.next()) {
       if (res.destroyed) return; // the player moved on (a seek, another clip)
-      if (!res.write(next.value)) await once(res, 'drain');
+      // a player that goes away while the socket is full closes it: stop waiting then too
+      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
     }
     res.end();
   } catch {
