@@ -263,6 +263,19 @@ function sendError(res: http.ServerResponse, err: unknown): void {
 }
 
 /** Sends bytes, honouring a single Range request (media elements seek with them). */
+/** Resolves when the response can take more, or when it closed (a player that went away while it was full). */
+function drainedOrClosed(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 /** Sends media, whole or the byte range asked for, made and written a chunk at a time (with backpressure). */
 async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, media: MediaBody): Promise<void> {
   const range = mediaRange(req.headers.range, media.size);
@@ -278,8 +291,7 @@ async function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, me
   try {
     for (let next = first; !next.done; next = await chunks.next()) {
       if (res.destroyed) return; // the player moved on (a seek, another clip)
-      // a player that goes away while the socket is full closes it: stop waiting then too
-      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(next.value)) await drainedOrClosed(res);
     }
     res.end();
   } catch {
