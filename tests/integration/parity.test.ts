@@ -42,6 +42,8 @@ interface Fixtures {
       embedding_max_rel_err: number;
     };
     resampler: { probabilities_max_abs_err: number; text_gate_max_abs_err: number };
+    /** The speaker case (the studio measures the speaker itself); absent in fixtures before 0.4.0: exact's. */
+    speaker?: { logits_max_rel_err: number; probabilities_max_abs_err: number };
   };
   cases: Case[];
   batched_exact_cases: { case_ids: string[]; logits: number[][]; text_gate: number[] };
@@ -156,7 +158,9 @@ describe('parity with the PyTorch reference', () => {
       text: byId.get(id)!.text,
       speaker: speaker.name,
     }));
-    const tol = fixtures.tolerances.exact;
+    const tol = fixtures.tolerances.speaker ?? fixtures.tolerances.exact;
+    expect(tol.logits_max_rel_err).toBeLessThanOrEqual(1e-3);
+    expect(tol.probabilities_max_abs_err).toBeLessThanOrEqual(5e-4);
     let compared = 0;
     for await (const chunk of engine.predict(requests)) {
       for (const r of chunk) {

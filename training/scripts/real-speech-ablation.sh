@@ -47,6 +47,14 @@ declare -A ROWS=(
   [loco-tess-speaker-normalised]="train-corpora --test-corpus tess --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
   [loco-nemo-speaker-normalised]="train-corpora --test-corpus nemo-pl --log-mel-statistics --speaker-normalise --speaker-statistics-dropout 0.1"
 )
+# the statistics expert (training/README "Statistics expert") fitted on a row's bundle: the row is trained
+# again with --out (its bundle kept in $OUT/bundles), then `fit-statistics-expert` on the same split
+declare -A EXPERT_OF=(
+  [gca-mar-speaker-normalised-expert]=gca-mar-speaker-normalised
+  [loco-ravdess-speaker-normalised-expert]=loco-ravdess-speaker-normalised
+  [loco-tess-speaker-normalised-expert]=loco-tess-speaker-normalised
+  [loco-nemo-speaker-normalised-expert]=loco-nemo-speaker-normalised
+)
 ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo baseline-drop-calm loco-ravdess loco-tess loco-nemo
        gca-mar audio-only conv-front-end text-only concat gca-no-mar gca-mar-stats-pooling
        loco-ravdess-stats-pooling loco-tess-stats-pooling loco-nemo-stats-pooling tess-swap
@@ -54,11 +62,29 @@ ORDER=(baseline baseline-loco-ravdess baseline-loco-tess baseline-loco-nemo base
        loco-nemo-log-mel-stats gca-mar-log-mel-stats-encoder-dropout baseline-speaker-normalised
        baseline-loco-ravdess-speaker-normalised baseline-loco-tess-speaker-normalised
        baseline-loco-nemo-speaker-normalised gca-mar-speaker-normalised loco-ravdess-speaker-normalised
-       loco-tess-speaker-normalised loco-nemo-speaker-normalised)
+       loco-tess-speaker-normalised loco-nemo-speaker-normalised gca-mar-speaker-normalised-expert
+       loco-ravdess-speaker-normalised-expert loco-tess-speaker-normalised-expert loco-nemo-speaker-normalised-expert)
 [ $# -gt 0 ] && ORDER=("$@")
 for row in "${ORDER[@]}"; do
-  args=${ROWS[$row]:?unknown row $row}
   [ -s "$OUT/$row.json" ] && { echo "== $row: done already"; continue; }
+  if [ -n "${EXPERT_OF[$row]:-}" ]; then
+    base=${EXPERT_OF[$row]}
+    mkdir -p "$OUT/bundles"
+    if [ ! -s "$OUT/bundles/$base/model.json" ]; then
+      echo "== $row: python -m wavfusion ${ROWS[$base]} --out $OUT/bundles/$base"
+      PYTHONPATH=. /usr/bin/python3 -m wavfusion ${ROWS[$base]} "${BUDGET[@]}" --out "$OUT/bundles/$base" \
+        --json "$OUT/bundles/$base.json" > "$OUT/bundles/$base.log" 2>&1
+    fi
+    loco=()
+    [[ ${ROWS[$base]} =~ --test-corpus\ ([a-z-]+) ]] && loco=(--test-corpus "${BASH_REMATCH[1]}")
+    rm -rf "$OUT/bundles/$row"
+    echo "== $row: python -m wavfusion fit-statistics-expert --model $OUT/bundles/$base ${loco[*]}"
+    PYTHONPATH=. /usr/bin/python3 -m wavfusion fit-statistics-expert --model "$OUT/bundles/$base" \
+      --out "$OUT/bundles/$row" --synthetic "$SYN" "${loco[@]}" --json "$OUT/$row.json" > "$OUT/$row.log" 2>&1
+    tail -n 4 "$OUT/$row.log"
+    continue
+  fi
+  args=${ROWS[$row]:?unknown row $row}
   echo "== $row: python -m wavfusion $args"
   if [[ $args == baseline* ]]; then
     PYTHONPATH=. /usr/bin/python3 -m wavfusion $args --json "$OUT/$row.json" > "$OUT/$row.log" 2>&1

@@ -22,6 +22,9 @@ def rows_of(name, res):
     for mode in ("without_text", "with_text"):
         if mode in rep:
             out.append((name, mode.replace("_", " "), {c: rep[mode].get(c) for c in CORPORA}))
+    alone = res["metrics"].get("test_statistics_expert_alone")
+    if alone:
+        out.append((name, "audio (statistics expert alone)", {c: alone.get(c) for c in CORPORA}))
     return out
 
 

@@ -165,6 +165,23 @@ def main(argv=None) -> int:
     cb.add_argument("--seed", type=int, default=0, help="the speaker split's seed (as train-corpora's --seed)")
     cb.add_argument("--name", default=None)
 
+    fx = sub.add_parser("fit-statistics-expert",
+                        help="add a classifier on the speaker-normalised statistics to a bundle (network frozen)")
+    fx.add_argument("--model", required=True, help="a bundle with speaker-normalised statistics")
+    fx.add_argument("--out", required=True)
+    fx.add_argument("--corpora", nargs="+", default=None,
+                    help="shared corpora (train and validation speakers; selection on their validation UA); "
+                         "default: ravdess-speech tess nemo-pl")
+    fx.add_argument("--synthetic", default=None, help="synthetic corpus folder (its training split too)")
+    fx.add_argument("--seed", type=int, default=0, help="the speaker split's seed (as train-corpora's --seed)")
+    fx.add_argument("--train-seed", type=int, default=0, help="the expert's initialisation and sampling")
+    fx.add_argument("--epochs", type=int, default=150)
+    fx.add_argument("--fallback-dropout", type=float, default=0.2,
+                    help="share of training rows normalised by the training set's statistics, not the speaker's")
+    fx.add_argument("--name", default=None)
+    fx.add_argument("--test-corpus", default=None, help="leave-one-corpus-out (as train-corpora's --test-corpus)")
+    fx.add_argument("--json", default=None, help="write the held-out metrics and the expert's record here")
+
     e = sub.add_parser("export", help="re-export model.onnx of a bundle from its model.pt")
     e.add_argument("--model", required=True)
 
@@ -290,6 +307,15 @@ def main(argv=None) -> int:
 
         calibrate_bundle(args.model, args.out, args.corpora, synthetic=args.synthetic, seed=args.seed,
                          name=args.name, log=_flush_print)
+        return 0
+    if args.cmd == "fit-statistics-expert":
+        from .corpora import CORPORA
+        from .statistics_expert import fit_statistics_expert_bundle
+
+        fit_statistics_expert_bundle(args.model, args.out, args.corpora if args.corpora is not None else CORPORA, synthetic=args.synthetic, seed=args.seed,
+                                     train_seed=args.train_seed, epochs=args.epochs,
+                                     fallback_dropout=args.fallback_dropout, name=args.name,
+                                     test_corpus=args.test_corpus, json_out=args.json, log=_flush_print)
         return 0
     if args.cmd == "export":
         from .export import export_onnx, load_bundle

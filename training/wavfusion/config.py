@@ -115,6 +115,12 @@ class WavFusionConfig:
     # training-time probability that a row is normalised by the training set's statistics instead of its
     # speaker's (so the model also serves utterances without a speaker); no effect in eval or export
     speaker_statistics_dropout: float = 0.0
+    # a second classifier on the speaker-normalised statistics whose logits are added to the network's (a
+    # product of experts), fitted after the network (`python -m wavfusion fit-statistics-expert`). Needs
+    # speaker_normalised_statistics. See training/README "Statistics expert".
+    statistics_expert: bool = False
+    statistics_expert_hidden: int = 256
+    statistics_expert_members: int = 5
     # homogeneous feature discrepancy learning
     mar_dim: int = 256
     mar_margin: float = 0.3
@@ -171,6 +177,11 @@ class WavFusionConfig:
                              "the encoder)")
         if self.speaker_normalised_statistics and not self.log_mel_statistics:
             raise ValueError("speaker_normalised_statistics needs log_mel_statistics (it normalises that path)")
+        if self.statistics_expert and not self.speaker_normalised_statistics:
+            raise ValueError("statistics_expert needs speaker_normalised_statistics (it reads those statistics)")
+        if self.statistics_expert_hidden < 1 or self.statistics_expert_members < 1:
+            raise ValueError(f"statistics_expert_hidden={self.statistics_expert_hidden} and "
+                             f"statistics_expert_members={self.statistics_expert_members} must be at least 1")
         if not 0.0 <= self.speaker_statistics_dropout <= 1.0:
             raise ValueError(f"speaker_statistics_dropout={self.speaker_statistics_dropout} must be in [0, 1]")
         if self.log_mel_statistics and (a.feature_encoder != "log-mel" or self.fusion == "text"):

@@ -145,11 +145,21 @@ class LogMelStatistics(nn.Module):
             speaker_statistics = torch.where(missing, fallback, speaker_statistics)
         return (stats - speaker_statistics[:, 0]) / speaker_statistics[:, 1].clamp(min=1e-2)
 
-    def forward(self, log_mel: torch.Tensor, mask: torch.Tensor,
-                speaker_statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def normalised_statistics(self, log_mel: torch.Tensor, mask: torch.Tensor,
+                              speaker_statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """log-mel [B, M, T], frame mask [B, T] -> the statistics [B, 4M], z-normalised by the speaker when the
+        path is speaker-normalised (what :meth:`project` and a :class:`StatisticsExpert` read)."""
         stats = self.statistics(log_mel, mask)
         if self.speaker_normalised:
             stats = self.speaker_normalise(stats, speaker_statistics)
+        return stats
+
+    def forward(self, log_mel: torch.Tensor, mask: torch.Tensor,
+                speaker_statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.project(self.normalised_statistics(log_mel, mask, speaker_statistics))
+
+    def project(self, stats: torch.Tensor) -> torch.Tensor:
+        """normalised statistics [B, 4M] -> the path's contribution to the pooled embedding [B, H]."""
         if self.training and stats.shape[0] == 1:
             # a batch of one has no batch statistics: normalise with the running ones
             normed = F.batch_norm(stats, self.norm.running_mean, self.norm.running_var, self.norm.weight,
@@ -158,6 +168,50 @@ class LogMelStatistics(nn.Module):
             normed = self.norm(stats)
         hidden = F.gelu(self.proj(normed))
         return self.out(self.dropout(hidden))
+
+
+class StatisticsExpert(nn.Module):
+    """A second classifier on the speaker-normalised utterance statistics, whose logits are added to the
+    network's (a product of experts: softmax(a + b) ∝ softmax(a) · softmax(b)), the sum divided by a
+    ``temperature`` fitted on validation data.
+
+    normalised statistics [B, 4M] (:meth:`LogMelStatistics.normalised_statistics`) -> each of K members:
+    dropout 0.1 -> Linear(4M, H) -> GELU -> dropout 0.3 -> Linear(H, classes) -> the members' mean logits
+    [B, classes]. A member is the log-mel + MLP floor's classifier (``baseline.py``) on the statistics the
+    bundle already computes; K members fitted from different seeds are averaged because one small MLP
+    early-stopped on a few validation speakers varies by several points of UA from seed to seed. Fitted
+    after the network on whole-clip statistics (``python -m wavfusion fit-statistics-expert``;
+    training/README "Statistics expert"). The members' last Linear starts at zero, so adding the expert to a
+    model changes nothing until it is fitted. An option, off by default (``WavFusionConfig.statistics_expert``)."""
+
+    temperature: torch.Tensor  # scalar: the summed logits are divided by it (fitted on validation; 1 at start)
+
+    def __init__(self, dim: int, hidden: int, num_labels: int, members: int = 1):
+        super().__init__()
+        self.members = nn.ModuleList([StatisticsExpertMember(dim, hidden, num_labels) for _ in range(members)])
+        # two experts multiplied count shared evidence twice: their product is over-confident, so the sum
+        # is divided by a temperature fitted on validation data (changes no argmax)
+        self.register_buffer("temperature", torch.tensor(1.0))
+
+    def forward(self, stats: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(stats) for member in self.members]).mean(0)
+
+
+class StatisticsExpertMember(nn.Module):
+    """One member of a :class:`StatisticsExpert`: [B, 4M] -> [B, classes]; ``out`` starts at zero."""
+
+    def __init__(self, dim: int, hidden: int, num_labels: int):
+        super().__init__()
+        self.input_dropout = nn.Dropout(0.1)
+        self.hidden = nn.Linear(dim, hidden)
+        self.dropout = nn.Dropout(0.3)
+        self.out = nn.Linear(hidden, num_labels)
+        with torch.no_grad():
+            self.out.weight.zero_()
+            self.out.bias.zero_()
+
+    def forward(self, stats: torch.Tensor) -> torch.Tensor:
+        return self.out(self.dropout(F.gelu(self.hidden(self.input_dropout(stats)))))
 
 
 def attention_bias(mask: torch.Tensor) -> torch.Tensor:
@@ -862,6 +916,9 @@ class WavFusionModel(nn.Module):
             self.log_mel_statistics = LogMelStatistics(cfg.audio.num_mel_bins, hidden, cfg.classifier_dropout,
                                                        cfg.speaker_normalised_statistics,
                                                        cfg.speaker_statistics_dropout)
+        if cfg.statistics_expert:
+            self.statistics_expert = StatisticsExpert(4 * cfg.audio.num_mel_bins, cfg.statistics_expert_hidden,
+                                                      cfg.num_labels, cfg.statistics_expert_members)
         self.mar_encoder = nn.Linear(hidden, cfg.mar_dim)  # shared across modalities (L_mar)
         self.classifier_dropout = nn.Dropout(cfg.classifier_dropout)
         self.classifier = nn.Linear(2 * hidden if cfg.fusion == "concat" else hidden, cfg.num_labels)
@@ -912,6 +969,7 @@ class WavFusionModel(nn.Module):
         text_feat: Optional[torch.Tensor] = None
         audio_feat: Optional[torch.Tensor] = None
         text_gate: Optional[torch.Tensor] = None
+        expert_logits: Optional[torch.Tensor] = None
         if self.uses_text:
             text_tokens = self.encode_text(input_ids, attention_mask)
             text_feat = masked_mean(text_tokens, text_mask)
@@ -953,7 +1011,11 @@ class WavFusionModel(nn.Module):
                 if self.training and cfg.encoder_dropout > 0:
                     keep = (torch.rand(embedding.shape[0], 1, device=embedding.device) >= cfg.encoder_dropout)
                     embedding = embedding * keep.to(embedding.dtype)
-                embedding = embedding + self.log_mel_statistics(log_mel, stft_mask, speaker_statistics)
+                path = cast(LogMelStatistics, self.log_mel_statistics)
+                stats = path.normalised_statistics(log_mel, stft_mask, speaker_statistics)
+                embedding = embedding + path.project(stats)
+                if cfg.statistics_expert:
+                    expert_logits = self.statistics_expert(stats)
             if cfg.fusion == "concat":
                 assert text_feat is not None  # "concat" uses text
                 embedding = torch.cat([embedding, text_feat], dim=-1)
@@ -963,6 +1025,8 @@ class WavFusionModel(nn.Module):
         if text_gate is None:
             text_gate = torch.zeros_like(embedding[:, 0])
         logits = self.classifier(self.classifier_dropout(embedding))
+        if expert_logits is not None:
+            logits = (logits + expert_logits) / cast(StatisticsExpert, self.statistics_expert).temperature
         mar_audio_feat = mar_text_feat = None
         if self.training:
             # L_mar's shared encoder runs inside forward (DistributedDataParallel sees each parameter
