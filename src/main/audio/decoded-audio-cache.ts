@@ -9,6 +9,9 @@ import { downmix, monoSegment } from './signal';
  */
 export const WHOLE_DECODE_LIMIT_BYTES = 128 * 1024 * 1024;
 
+/** Frames per piece of `monoChunks` (1 Mi: 4 MiB of float samples). */
+export const MONO_CHUNK_FRAMES = 1 << 20;
+
 /** Cursors kept open (one per long recording recently read). */
 const CURSORS_KEPT = 4;
 
@@ -88,6 +91,38 @@ export class DecodedAudioCache {
         return Promise.resolve(out);
       },
     };
+  }
+
+  /**
+   * Mono samples of [from, to) seconds at the file's rate, clamped to the signal (the same samples as
+   * `segment`), in pieces of at most `chunkFrames` in time order: a long range is never held whole.
+   */
+  async *monoChunks(
+    file: string,
+    from: number,
+    to: number,
+    chunkFrames = MONO_CHUNK_FRAMES,
+  ): AsyncGenerator<{ samples: Float32Array; sampleRate: number }> {
+    const cursor = await this.cursorFor(file);
+    if (!cursor) {
+      // decoded whole (and cached) already: only the range is copied, a piece at a time
+      const audio = await this.get(file);
+      const mono = downmix(audio.channels);
+      const first = Math.max(0, Math.floor(from * audio.sampleRate));
+      const end = Math.min(mono.length, Math.ceil(to * audio.sampleRate));
+      for (let a = first; a < end; a += chunkFrames)
+        yield { samples: mono.slice(a, Math.min(end, a + chunkFrames)), sampleRate: audio.sampleRate };
+      return;
+    }
+    const rate = await cursor.sampleRate();
+    const first = Math.max(0, Math.floor(from * rate));
+    const end = Math.ceil(to * rate);
+    for (let a = first; a < end; a += chunkFrames) {
+      const b = Math.min(end, a + chunkFrames);
+      const { samples } = await cursor.readFrames(a, b);
+      if (samples.length > 0) yield { samples, sampleRate: rate };
+      if (samples.length < b - a) return; // the signal ended
+    }
   }
 
   /** The file's cursor when it is too long to decode whole; null when it is decoded whole. */

@@ -52,12 +52,45 @@ export class StagedFolder {
   }
 
   async write(relative: string, data: string | Buffer): Promise<void> {
-    const file = path.resolve(this.temp, relative);
-    if (!file.startsWith(this.temp + path.sep))
-      throw new StudioError('forbidden', `refusing to write outside ${this.target}: ${relative}`);
+    const file = this.resolve(relative);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, data, { flag: 'wx' });
     this.files.push(relative);
+  }
+
+  /**
+   * A file written piece by piece (never whole in memory), behind a head of `head.bytes` that can only
+   * be made once the body's length is known (a WAV header): the head's room is written first and filled
+   * in at the end.
+   */
+  async writeStream(
+    relative: string,
+    body: AsyncIterable<Buffer>,
+    head: { bytes: number; make: (bodyBytes: number) => Buffer },
+  ): Promise<void> {
+    const file = this.resolve(relative);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const handle = await fs.open(file, 'wx');
+    this.files.push(relative);
+    try {
+      let at = head.bytes;
+      for await (const piece of body) {
+        await handle.write(piece, 0, piece.length, at);
+        at += piece.length;
+      }
+      const made = head.make(at - head.bytes);
+      if (made.length !== head.bytes) throw new Error(`a ${made.length}-byte head for ${head.bytes} bytes of room`);
+      await handle.write(made, 0, made.length, 0);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private resolve(relative: string): string {
+    const file = path.resolve(this.temp, relative);
+    if (!file.startsWith(this.temp + path.sep))
+      throw new StudioError('forbidden', `refusing to write outside ${this.target}: ${relative}`);
+    return file;
   }
 
   /** Makes the export durable, then puts it in place. */
