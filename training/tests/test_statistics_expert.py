@@ -11,6 +11,7 @@ import torch
 
 from conftest import tiny_cfg
 from test_export import run_onnxruntime_node
+from test_speaker_statistics import _inputs
 from wavfusion.config import WavFusionConfig
 from wavfusion.data import Item
 from wavfusion.export import load_bundle, write_bundle
@@ -30,15 +31,6 @@ def _model(seed: int, expert: bool) -> WavFusionModel:
     with torch.no_grad():
         cast(LogMelStatistics, m.log_mel_statistics).out.weight.normal_(std=0.3)
     return m.eval()
-
-
-def _inputs(seed: int, batch: int = 3, samples: int = 12000):
-    g = torch.Generator().manual_seed(seed)
-    audio = torch.randn(batch, samples, generator=g) * 0.3
-    lengths = torch.tensor([samples, samples // 2, samples // 3][:batch])
-    for b in range(batch):
-        audio[b, lengths[b]:] = 0.0
-    return audio, lengths, torch.tensor([[0, 2]] * batch), torch.ones(batch, 2, dtype=torch.long)
 
 
 def _tone_items(seed: int = 0):

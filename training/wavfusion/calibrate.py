@@ -78,7 +78,7 @@ def calibrate_bundle(model_dir: str, out_dir: str, corpora: Sequence[str], synth
     import torch
 
     from .checkpoint import torch_load
-    from .corpora import LABEL_MAP_4, build_items, default_root
+    from .corpora import LABEL_MAP_4, build_items, require_root
     from .export import derive_bundle, load_bundle
     from .recipe import load_synthetic
 
@@ -89,9 +89,7 @@ def calibrate_bundle(model_dir: str, out_dir: str, corpora: Sequence[str], synth
     lid = {l: i for i, l in enumerate(labels)}
     items = []
     if corpora:
-        root = default_root()
-        if root is None:
-            raise ValueError("no corpora folder: set WAVFUSION_CORPORA or put them in ../shared/corpora")
+        root = require_root()
         items += [it for it in build_items(root, corpora, LABEL_MAP_4, seed=seed, log=log) if it.split == "validation"]
     real = len(items)
     if synthetic:

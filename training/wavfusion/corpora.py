@@ -52,6 +52,14 @@ def default_root() -> Optional[str]:
     return p if os.path.isdir(p) else None
 
 
+def require_root() -> str:
+    """The corpora folder (:func:`default_root`), or a clear error saying where it is looked for."""
+    root = default_root()
+    if root is None:
+        raise ValueError("no corpora folder: set WAVFUSION_CORPORA or put them in ../shared/corpora")
+    return root
+
+
 @dataclass
 class CorpusRow:
     corpus: str

@@ -187,6 +187,8 @@ def load_bundle(folder: str) -> Tuple[WavFusionModel, ByteLevelBPETokenizer, Dic
     """PyTorch reference model from a bundle written by :func:`write_bundle`."""
     from .checkpoint import torch_load
 
+    if not os.path.isfile(os.path.join(folder, "model.json")):
+        raise ValueError(f"{folder} is not a model bundle: it has no model.json")
     with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
         meta = json.load(f)
     cfg = WavFusionConfig.from_dict(meta["config"])

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .config import LABELS_4
-from .corpora import CORPORA, LABEL_MAP_4, LABEL_MAP_4_DROP_CALM, build_items, default_root
+from .corpora import CORPORA, LABEL_MAP_4, LABEL_MAP_4_DROP_CALM, build_items, default_root, require_root
 from .data import Batcher, Corpus, Item, load_audio_cache, load_corpus
 from .metrics import classification_metrics
 
@@ -116,9 +116,7 @@ def evaluate_bundle(model_dir: str, corpora: Optional[Sequence[str]] = None, syn
     labels = meta["labels"]
     items: List[Item] = []
     if corpora:
-        root = default_root()
-        if root is None:
-            raise ValueError("no corpora folder: set WAVFUSION_CORPORA or put them in ../shared/corpora")
+        root = require_root()
         lmap = LABEL_MAP_4 if label_map == "merge-calm" else LABEL_MAP_4_DROP_CALM
         items += [it for it in build_items(root, corpora, lmap, seed=seed, tess_test_speaker=tess_test_speaker,
                                            test_corpus=test_corpus, log=log) if it.split == split]

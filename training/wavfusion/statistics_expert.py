@@ -196,7 +196,7 @@ def fit_statistics_expert_bundle(model_dir: str, out_dir: str, corpora: Sequence
     the held-out metrics of the new bundle (the old ones kept as ``previous_bundle_test_report``), and
     ``training.metrics.test_statistics_expert_alone`` (the expert's own, audio only: its ablation row).
     ``test_corpus``: leave-one-corpus-out, as ``train-corpora --test-corpus`` split it."""
-    from .corpora import LABEL_MAP_4, build_items, default_root
+    from .corpora import LABEL_MAP_4, build_items, require_root
     from .export import derive_bundle, load_bundle
     from .metrics import classification_metrics
     from .recipe import load_synthetic, predict_items, report
@@ -207,9 +207,7 @@ def fit_statistics_expert_bundle(model_dir: str, out_dir: str, corpora: Sequence
     labels = meta["labels"]
     items: List[Item] = []
     if corpora:
-        root = default_root()
-        if root is None:
-            raise ValueError("no corpora folder: set WAVFUSION_CORPORA or put them in ../shared/corpora")
+        root = require_root()
         items += build_items(root, corpora, LABEL_MAP_4, seed=seed, test_corpus=test_corpus, log=log)
     if synthetic:
         items += load_synthetic(synthetic)
