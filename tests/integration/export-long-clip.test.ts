@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Studio } from '../../src/main/api/studio';
 import { decodeAudioFile } from '../../src/main/audio/decode';
 import { DecodedAudioCache } from '../../src/main/audio/decoded-audio-cache';
+import { encodeWav16 } from '../../src/main/audio/wav';
 import { ExportService } from '../../src/main/export/export-service';
 import { JobCancelledError, type JobContext } from '../../src/main/jobs/job-runner';
 import type { ExportSummary } from '../../src/shared/contract';
@@ -120,6 +121,29 @@ describe('export of an utterance longer than the stream threshold', () => {
       ),
     ).rejects.toBeInstanceOf(JobCancelledError);
     expect(fs.readdirSync(parent)).toEqual([]);
+  }, 120_000);
+
+  it('a recording cut short since its import is exported to where its audio ends, with a warning that names it', async () => {
+    const wav = path.join(sources, 'long-44100.wav');
+    const kept = fs.readFileSync(wav);
+    const audio = await decodeAudioFile(wav);
+    const full = audio.channels[0]!;
+    fs.writeFileSync(wav, encodeWav16(full.subarray(0, Math.floor(full.length * 0.6)), audio.sampleRate));
+    try {
+      for (const threshold of [5, Infinity]) {
+        const folder = path.join(tempDir(), 'export');
+        const summary = await new ExportService(studio.store, cursorCache(), threshold).export({ folder }, context());
+        const warning = summary.warnings.find((w) => w.includes('long-44100.wav'));
+        expect(warning, `threshold ${threshold}: ${summary.warnings.join(' | ')}`).toMatch(
+          /gave less audio than its utterances span \(1 clip\(s\) 1[0-9]\.\d\d s short in all\)/,
+        );
+        expect(summary.warnings.some((w) => w.includes('long.opus'))).toBe(false);
+        expect(clips(folder).size).toBe(2);
+        expect(JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')).warnings).toContain(warning);
+      }
+    } finally {
+      fs.writeFileSync(wav, kept);
+    }
   }, 120_000);
 
   it('a recording that can no longer be read is named, and nothing is left behind', async () => {

@@ -23,6 +23,8 @@ export const EXPORT_SAMPLE_RATE = 16000;
  * resampled and written piece by piece: a 10-hour 48 kHz recording is 6.9 GB of float samples.
  */
 export const STREAM_EXPORT_SECONDS = 600;
+/** A clip this much shorter than its utterance is reported (rounding to samples is far below it). */
+const SHORT_CLIP_TOLERANCE_S = 0.05;
 /** What the annotator entered besides the label, and when: in every export format, after the older columns. */
 const ANNOTATION_COLUMNS = [
   'valence',
@@ -159,7 +161,7 @@ export class ExportService {
       });
       const flatColumns = [...withRole(FLAT_COLUMNS, req.rowPerAnnotator), ...(predictions?.columns ?? [])];
       if (req.format === 'audiofolder')
-        await this.writeAudiofolder(rows.rows, staged, ctx, predictions, req.rowPerAnnotator);
+        await this.writeAudiofolder(rows.rows, staged, ctx, predictions, req.rowPerAnnotator, rows.warnings);
       else if (req.format === 'csv')
         await write(
           'dataset.csv',
@@ -431,7 +433,16 @@ export class ExportService {
     ctx: JobContext,
     predictions: PredictionExport | null,
     rowPerAnnotator: boolean,
+    warnings: string[],
   ): Promise<void> {
+    /** Recordings that gave less audio than their utterances span: name → [utterances, seconds missing]. */
+    const short = new Map<string, [number, number]>();
+    const check = (row: ExportRow, frames: number) => {
+      const missing = row.end - row.start - frames / EXPORT_SAMPLE_RATE;
+      if (missing <= SHORT_CLIP_TOLERANCE_S) return;
+      const [n, s] = short.get(row.recordingPath) ?? [0, 0];
+      short.set(row.recordingPath, [n + 1, s + missing]);
+    };
     const metadata = new Map<SplitName, Record<string, unknown>[]>(SPLITS.map((s) => [s, []]));
     // Stable: the rows of one utterance (one per annotator) stay together, in annotator order.
     const ordered = [...rows].sort((a, b) => a.recordingId - b.recordingId || a.start - b.start);
@@ -449,7 +460,13 @@ export class ExportService {
           await staged.writeStream(
             relative,
             this.streamedClip(row, ctx, (at) => ctx.progress(done + Math.min(1, at / seconds), total, fileName)),
-            { bytes: 44, make: (bodyBytes) => wavHeader16(bodyBytes / 2, EXPORT_SAMPLE_RATE) },
+            {
+              bytes: 44,
+              make: (bodyBytes) => {
+                check(row, bodyBytes / 2);
+                return wavHeader16(bodyBytes / 2, EXPORT_SAMPLE_RATE);
+              },
+            },
           );
         } else {
           let segment;
@@ -460,6 +477,7 @@ export class ExportService {
             throw cannotRead(row, err);
           }
           const clip = await resample(segment.samples, segment.sampleRate, EXPORT_SAMPLE_RATE);
+          check(row, clip.length);
           await staged.write(relative, encodeWav16(clip, EXPORT_SAMPLE_RATE));
         }
         clips.add(row.utteranceId);
@@ -478,6 +496,11 @@ export class ExportService {
         ...predictionColumns(row, predictions),
       });
     }
+    for (const [file, [n, missing]] of short)
+      warnings.push(
+        `${file} gave less audio than its utterances span (${n} clip(s) ${missing.toFixed(2)} s short in all): ` +
+          'the file has changed or been cut short since it was imported; those clips end where the audio ends',
+      );
     for (const [split, list] of metadata) {
       if (list.length === 0) continue;
       list.sort((a, b) => String(a.file_name).localeCompare(String(b.file_name)));
