@@ -14,8 +14,9 @@ import { findOggOpusSeekPoint, OggPageReader, OPUS_PREROLL_48K, type OggOpusSeek
 import { downmix } from './signal';
 
 /** audio-decode's chunked decoder names, by our container names. */
-const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | 'm4a'> = {
+const CHUNKED_FORMAT: Record<string, 'wav' | 'aiff' | 'flac' | 'mp3' | 'oga' | 'opus' | 'm4a'> = {
   wav: 'wav',
+  aiff: 'aiff',
   flac: 'flac',
   mp3: 'mp3',
   ogg: 'oga',
@@ -24,7 +25,7 @@ const CHUNKED_FORMAT: Record<string, 'wav' | 'flac' | 'mp3' | 'oga' | 'opus' | '
 };
 
 /** Bytes read per decoding step: a few seconds to a minute of audio whatever the format. */
-const READ_BYTES: Record<string, number> = { wav: 1 << 20, flac: 1 << 19 };
+const READ_BYTES: Record<string, number> = { wav: 1 << 20, aiff: 1 << 20, flac: 1 << 19 };
 const COMPRESSED_READ_BYTES = 1 << 16;
 
 export interface DecodeStreamOptions {
@@ -68,7 +69,7 @@ export async function* decodeChunks(
  * file is decoded at once only when even that much audio stays under the WAV limit; a 10-minute
  * 24 kbit/s Opus file (1.8 MB) would otherwise be decoded whole into ~230 MB of float samples.
  */
-const EXPANSION: Record<string, number> = { wav: 1, flac: 2, mp3: 48, m4a: 48, ogg: 96, opus: 96 };
+const EXPANSION: Record<string, number> = { wav: 1, aiff: 1, flac: 2, mp3: 48, m4a: 48, ogg: 96, opus: 96 };
 
 /** Whether a whole file of this format and size should be streamed rather than decoded at once. */
 export function streamsWhole(format: string, size: number, streamAboveBytes: number): boolean {

@@ -5,7 +5,7 @@ import { decodeOggOpusBytes, opusRateFor } from './ogg-opus';
 import { inspectWav } from './wav';
 
 /** Extensions the importer treats as audio. */
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a'] as const;
+export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a', '.aif', '.aiff', '.aifc'] as const;
 
 export function isAudioPath(file: string): boolean {
   return (AUDIO_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
@@ -31,7 +31,7 @@ export interface DecodedAudio {
   bytes: Uint8Array;
 }
 
-const SUPPORTED = 'WAV, FLAC, MP3, Ogg Vorbis, Opus or M4A/AAC';
+const SUPPORTED = 'WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus or M4A/AAC';
 
 /** Names the container from its magic bytes; null when it is none we know. */
 export function sniffFormat(b: Uint8Array): string | null {
@@ -42,7 +42,7 @@ export function sniffFormat(b: Uint8Array): string | null {
   if (s(0, 4) === 'OggS') return s(28, 8) === 'OpusHead' ? 'opus' : 'ogg';
   if (s(4, 4) === 'ftyp') return 'm4a';
   if (s(0, 3) === 'ID3' || (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0)) return 'mp3';
-  if (s(0, 4) === 'FORM') return 'aiff';
+  if (s(0, 4) === 'FORM' && (s(8, 4) === 'AIFF' || s(8, 4) === 'AIFC')) return 'aiff';
   return null;
 }
 
@@ -78,8 +78,6 @@ export function preflightAudio(file: string, head: Uint8Array, size: number): st
   if (format === null) {
     throw new AudioFileError(file, 'not-audio', `not an audio file: its content is not ${SUPPORTED}`);
   }
-  if (format === 'aiff')
-    throw new AudioFileError(file, 'unsupported', 'AIFF is not supported; convert it to WAV or FLAC');
   if (format === 'wav') {
     const layout = inspectWav(head);
     if (!layout) throw new AudioFileError(file, 'corrupt', 'WAV header is damaged (no fmt/data chunk)');

@@ -6,6 +6,7 @@
  * flag on the region; `updated_at` (else `created_at`) is when each of their annotations was made;
  * `predictions` keep their `model_version` and scores. Regions are grouped by their boundaries (within 1 ms) into segments.
  */
+import { AUDIO_EXTENSIONS } from '../../audio/decode';
 import path from 'node:path';
 import { z } from 'zod';
 import { StudioError } from '../../errors';
@@ -70,7 +71,7 @@ const Task = z
   })
   .loose();
 
-const AUDIO = /\.(wav|flac|mp3|ogg|opus|m4a)(\?|$)/i;
+const AUDIO = new RegExp(`\\.(${AUDIO_EXTENSIONS.map((e) => e.slice(1)).join('|')})(\\?|$)`, 'i');
 
 /** The audio a task names: data.audio (or the first value that looks like an audio file). */
 function audioReference(data: Record<string, unknown>): string | null {

@@ -3,6 +3,7 @@
  * stream of numbers, quoted strings ("" inside is a quote) and <flags>; the long format adds
  * `name =` labels and `item [n]:` headings around them, which the tokenizer skips, as Praat does.
  */
+import { AUDIO_EXTENSIONS } from '../../audio/decode';
 import path from 'node:path';
 import { StudioError } from '../../errors';
 import {
@@ -161,8 +162,6 @@ export function parseTextGrid(text: string): TextGrid {
   }
   return grid;
 }
-
-const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a'];
 
 /** The recording beside a TextGrid: the same name with an audio extension. */
 export function mediaBeside(file: string): string | null {
