@@ -33,6 +33,22 @@ export interface DecodedAudio {
 
 const SUPPORTED = 'WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus or M4A/AAC';
 
+/** WAV format tags the decoder reads: PCM, MS ADPCM, IEEE float, A-law, µ-law, IMA ADPCM (and an
+ * extensible header too short to name its sub-format: left to the decoder). */
+const WAV_CODECS_READ = new Set([0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0xfffe]);
+/** Names of WAV format tags met in speech archives, for the error that refuses them. */
+const WAV_CODEC_NAMES: Record<number, string> = {
+  0x0022: 'TrueSpeech',
+  0x0031: 'GSM 6.10',
+  0x0040: 'G.721 ADPCM',
+  0x0050: 'MPEG-1 Layer I/II',
+  0x0055: 'MP3',
+  0x0064: 'G.726 ADPCM',
+  0x0065: 'G.722 ADPCM',
+  0x0161: 'Windows Media Audio',
+  0x0401: 'Intel Music Coder',
+};
+
 /** Names the container from its magic bytes; null when it is none we know. */
 export function sniffFormat(b: Uint8Array): string | null {
   const s = (at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
@@ -81,6 +97,15 @@ export function preflightAudio(file: string, head: Uint8Array, size: number): st
   if (format === 'wav') {
     const layout = inspectWav(head);
     if (!layout) throw new AudioFileError(file, 'corrupt', 'WAV header is damaged (no fmt/data chunk)');
+    if (!WAV_CODECS_READ.has(layout.encoding)) {
+      const name = WAV_CODEC_NAMES[layout.encoding] ?? `codec 0x${layout.encoding.toString(16).padStart(4, '0')}`;
+      throw new AudioFileError(
+        file,
+        'unsupported',
+        `WAV holding ${name} audio is not supported (PCM, float, A-law, µ-law and ADPCM WAV are); ` +
+          'convert it, e.g. `sox in.wav -e signed-integer -b 16 out.wav`',
+      );
+    }
     const available = size - layout.dataOffset;
     if (available < layout.declaredDataBytes && layout.declaredDataBytes !== layout.availableDataBytes) {
       const bytesPerSecond = layout.sampleRate * layout.channels * (layout.bitsPerSample / 8);
