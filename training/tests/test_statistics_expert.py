@@ -147,3 +147,25 @@ def test_the_temperature_divides_the_summed_logits_and_is_fitted_to_calibrate():
     t = fit_temperature(3.0 * calibrated, gold)
     assert 2.6 <= t <= 3.4
     assert expected_calibration_error(3.0 * calibrated / t, gold) < expected_calibration_error(3.0 * calibrated, gold) / 2
+
+
+def test_training_keeps_the_expert_as_fitted_unless_asked(espeak_corpus, tmp_path):
+    from wavfusion.checkpoint import torch_load
+    from wavfusion.train import train
+
+    overrides = {"log_mel_statistics": True, "speaker_normalised_statistics": True, "statistics_expert": True,
+                 "statistics_expert_hidden": 16, "statistics_expert_members": 2, "audio.feature_encoder": "log-mel"}
+    for trained in (False, True):
+        out = tmp_path / f"trained-{trained}"
+        # (batches of 4: the first step's rate is 0, the start of the warm-up, and one epoch is what is kept)
+        train(espeak_corpus, str(out), config="tiny", epochs=1, batch_size=4, vocab_size=300,
+              config_overrides=dict(overrides),
+              train_statistics_expert=trained, log=lambda *a: None)
+        state = torch_load(str(out / "model.pt"))
+        outs = [v for k, v in state.items() if k.startswith("statistics_expert.") and k.endswith(".out.weight")]
+        assert len(outs) == 2
+        # frozen, the members' output layers are still at their zero start; trained, they moved
+        assert all(bool((w == 0).all()) for w in outs) is (not trained)
+        with open(out / "model.json", encoding="utf-8") as fh:
+            recipe = json.load(fh)["training"]["recipe"]
+        assert recipe["statistics_expert"] == ("trained" if trained else "frozen")

@@ -58,6 +58,8 @@ def main(argv=None) -> int:
                    help="train rows that carry the annotators' vote distribution (an export's soft_label column) "
                    "with cross-entropy against it instead of their one label")
     t.add_argument("--device", default="auto", help="auto (CUDA when available; LOCAL_RANK's GPU under torchrun), cpu, cuda")
+    t.add_argument("--train-statistics-expert", action="store_true",
+                   help="train a bundle's statistics expert with the network (default: it stays as fitted)")
     t.add_argument("--labels", default=None,
                    help="comma-separated label set (default: the labels found); rows with other labels are reported")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -227,7 +229,8 @@ def main(argv=None) -> int:
                     max_seconds=args.max_seconds, max_train_items=args.max_train_items, max_val_items=args.max_val_items, train_crop_seconds=args.train_crop_seconds, name=args.name, noise=not args.no_noise, save_each_best=args.save_each_best, log=_flush_print,
                     config_overrides=parse_overrides(args.set),
                     labels=[l.strip() for l in args.labels.split(",") if l.strip()] if args.labels else None,
-                    device=args.device, soft_labels=args.soft_labels)
+                    device=args.device, soft_labels=args.soft_labels,
+                    train_statistics_expert=args.train_statistics_expert)
         if "training_info" in res:  # rank 0 of a torchrun launch, or a single process
             print(json.dumps(res["training_info"]["metrics"], indent=1))
         return 0

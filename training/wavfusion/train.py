@@ -126,7 +126,7 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
           balanced: bool = False, speed_perturb: float = 0.0, config_overrides: Optional[Dict[str, Any]] = None,
           weight_decay: float = 0.01, warmup: float = 0.08, labels: Optional[List[str]] = None,
           device: str = "auto", select_corpora: Optional[Sequence[str]] = None,
-          soft_labels: bool = False) -> Dict[str, Any]:
+          soft_labels: bool = False, train_statistics_expert: bool = False) -> Dict[str, Any]:
     """``data``: a studio export folder, a manifest, or an already built :class:`Corpus` (items may carry
     their audio). ``balanced``: each epoch draws its items with probability inversely proportional to
     the size of their (corpus, label) group. ``speed_perturb``: random resampling factor in
@@ -246,10 +246,18 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
         pretrained |= {id(p) for p in model.audio_encoder.parameters()}
     if text_checkpoint and model.uses_text:
         pretrained |= {id(p) for p in model.text_encoder.parameters()}
+    # A statistics expert is fitted after the network on whole-clip statistics (fit-statistics-expert);
+    # training sees crops' statistics, so it stays as fitted unless asked (``train_statistics_expert``).
+    expert = getattr(model, "statistics_expert", None)
+    if expert is not None and not train_statistics_expert:
+        for p in expert.parameters():
+            p.requires_grad_(False)
+        log("  statistics expert: frozen (as fitted; --train-statistics-expert trains it too)")
+    trainable = [p for p in model.parameters() if p.requires_grad]
     enc_lr = encoder_lr if encoder_lr is not None else lr
-    groups = [{"params": [p for p in model.parameters() if id(p) not in pretrained], "lr": lr}]
+    groups = [{"params": [p for p in trainable if id(p) not in pretrained], "lr": lr}]
     if pretrained:
-        groups.append({"params": [p for p in model.parameters() if id(p) in pretrained], "lr": enc_lr})
+        groups.append({"params": [p for p in trainable if id(p) in pretrained], "lr": enc_lr})
     opt = torch.optim.AdamW(groups, weight_decay=weight_decay)
     steps = epochs * len(train_b)
     warm = max(1, int(warmup * steps))
@@ -397,6 +405,8 @@ def train(data: Union[str, Corpus], out_dir: Optional[str], config: str = "tiny"
                    "max_val_items": max_val_items,
                    "selection": selection, "best_epoch": best.epoch, "speaker_statistics": speaker_info,
                    "audio_checkpoint": audio_checkpoint, "text_checkpoint": text_checkpoint,
+                   **({"statistics_expert": "trained" if train_statistics_expert else "frozen"}
+                      if expert is not None else {}),
                    "seconds": round(result["seconds"], 1)},
         "rows_not_used": {"count": len(problems), "first": [str(p) for p in problems[:50]]},
         "metrics": {k: result[k] for k in ("validation", "test", "test_without_text", "validation_cues", "test_cues")
