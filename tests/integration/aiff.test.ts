@@ -6,6 +6,7 @@ import type { Studio } from '../../src/main/api/studio';
 import { AudioFileError, decodeAudioFile } from '../../src/main/audio/decode';
 import { DecodedAudioCache } from '../../src/main/audio/decoded-audio-cache';
 import { monoSegment } from '../../src/main/audio/signal';
+import { analyseRecording } from '../../src/main/import/recording-analysis';
 import type { ImportReport } from '../../src/shared/contract';
 import { AUDIO_FIXTURES, openTempStudio, runImport, tempDir } from '../helpers/fixtures';
 
@@ -76,6 +77,18 @@ describe('AIFF recordings', () => {
         for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got.samples[i]! - want[i]!));
         expect(worst, `${file} ${from}-${to}`).toBeLessThan(1e-6);
       }
+    }
+  });
+
+  it('are analysed for import streamed as decoded whole: format, rate, duration, checksum and peaks', async () => {
+    for (const file of makeVariants(tempDir())) {
+      const whole = await analyseRecording(file, 100);
+      const streamed = await analyseRecording(file, 100, { streamAboveBytes: 0 });
+      expect(streamed.format, file).toBe('aiff');
+      expect({ ...streamed, peaks: Array.from(streamed.peaks) }, file).toEqual({
+        ...whole,
+        peaks: Array.from(whole.peaks),
+      });
     }
   });
 
