@@ -454,20 +454,15 @@ export class ExportService {
       const fileName = `${String(row.utteranceId).padStart(6, '0')}_${safeStem(row.recordingName)}.wav`;
       if (!clips.has(row.utteranceId)) {
         const relative = `${row.split}/${fileName}`;
-        if (row.end - row.start > this.streamExportSeconds) {
-          const seconds = row.end - row.start;
+        const seconds = row.end - row.start;
+        if (seconds > this.streamExportSeconds) {
           const done = clips.size;
-          await staged.writeStream(
+          const bodyBytes = await staged.writeStream(
             relative,
             this.streamedClip(row, ctx, (at) => ctx.progress(done + Math.min(1, at / seconds), total, fileName)),
-            {
-              bytes: 44,
-              make: (bodyBytes) => {
-                check(row, bodyBytes / 2);
-                return wavHeader16(bodyBytes / 2, EXPORT_SAMPLE_RATE);
-              },
-            },
+            { bytes: 44, make: (body) => wavHeader16(body / 2, EXPORT_SAMPLE_RATE) },
           );
+          check(row, bodyBytes / 2);
         } else {
           let segment;
           try {

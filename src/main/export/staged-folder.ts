@@ -61,13 +61,13 @@ export class StagedFolder {
   /**
    * A file written piece by piece (never whole in memory), behind a head of `head.bytes` that can only
    * be made once the body's length is known (a WAV header): the head's room is written first and filled
-   * in at the end.
+   * in at the end. Returns the body's length in bytes.
    */
   async writeStream(
     relative: string,
     body: AsyncIterable<Buffer>,
     head: { bytes: number; make: (bodyBytes: number) => Buffer },
-  ): Promise<void> {
+  ): Promise<number> {
     const file = this.resolve(relative);
     await fs.mkdir(path.dirname(file), { recursive: true });
     const handle = await fs.open(file, 'wx');
@@ -81,6 +81,7 @@ export class StagedFolder {
       const made = head.make(at - head.bytes);
       if (made.length !== head.bytes) throw new Error(`a ${made.length}-byte head for ${head.bytes} bytes of room`);
       await handle.write(made, 0, made.length, 0);
+      return at - head.bytes;
     } finally {
       await handle.close();
     }
