@@ -105,13 +105,11 @@ export class DecodedAudioCache {
   ): AsyncGenerator<{ samples: Float32Array; sampleRate: number }> {
     const cursor = await this.cursorFor(file);
     if (!cursor) {
-      // decoded whole (and cached) already: only the range is copied, a piece at a time
+      // decoded whole (and cached) already, so short enough to hold: the range, a piece at a time
       const audio = await this.get(file);
-      const mono = downmix(audio.channels);
-      const first = Math.max(0, Math.floor(from * audio.sampleRate));
-      const end = Math.min(mono.length, Math.ceil(to * audio.sampleRate));
-      for (let a = first; a < end; a += chunkFrames)
-        yield { samples: mono.slice(a, Math.min(end, a + chunkFrames)), sampleRate: audio.sampleRate };
+      const range = monoSegment(audio, from, to);
+      for (let a = 0; a < range.length; a += chunkFrames)
+        yield { samples: range.subarray(a, a + chunkFrames), sampleRate: audio.sampleRate };
       return;
     }
     const rate = await cursor.sampleRate();
