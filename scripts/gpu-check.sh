@@ -13,7 +13,7 @@
 #   bash scripts/gpu-check.sh [--quick] [--out DIR] [--copies N] [--budgets "15 60 120"]
 #     --quick   the demo bundle on the demo corpus once (seconds), instead of base on COPIES copies
 #
-# Writes DIR/report.md (default benchmarks/.work/gpu-check) and prints it.
+# Writes DIR/report.md (default benchmarks/.work/gpu-check) and prints it; exits 1 when a run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -88,12 +88,16 @@ predict() {
   return $rc
 }
 
+FAILED=0
 RUNS=("cpu-fp32 cpu 15")
 if [ -n "$GPU" ]; then for b in $BUDGETS; do RUNS+=("cuda-$b cuda $b"); done; fi
 for run in "${RUNS[@]}"; do
   read -r name device budget <<< "$run"
   echo "gpu-check: $name (device $device, $budget s of audio per batch)" >&2
-  predict "$name" "$device" "$budget" || NOTES+=("$name exited with an error: $(tail -n 1 "$OUT/$name.log")")
+  predict "$name" "$device" "$budget" || {
+    NOTES+=("$name exited with an error: $(tail -n 1 "$OUT/$name.log")")
+    FAILED=1
+  }
 done
 
 "$PY" - "$OUT" "$MODEL_NAME" "$GPU" "${RUNS[@]}" "--" "${NOTES[@]+"${NOTES[@]}"}" << 'EOF'
@@ -144,3 +148,4 @@ text = "\n".join(report) + "\n"
 open(os.path.join(out, "report.md"), "w").write(text)
 print(text)
 EOF
+exit "$FAILED"
