@@ -6,10 +6,7 @@
  * recognised by the sync code, the stream's own channel layout and sample size, and the CRC-8.
  */
 import fs from 'node:fs';
-
-/** Below this span of bytes the bisection stops and the frames are walked in order. */
-const LINEAR_BYTES = 1 << 16;
-const SCAN_BYTES = 1 << 17;
+import { bisectBytes, SCAN_BYTES } from './byte-bisection';
 
 export interface FlacStreamInfo {
   sampleRate: number;
@@ -167,15 +164,13 @@ export async function findFlacSeekPoint(file: string, target: number): Promise<F
     await handle.read(probe, 0, 32, info.headerEnd);
     const first = frameHeaderAt(probe, 0, info.headerEnd, info);
     if (!first || first.firstSample !== 0) return null;
-    let lo = first;
-    let hi = size;
-    while (hi - lo.offset > LINEAR_BYTES) {
-      const mid = Math.floor((lo.offset + hi) / 2);
-      const frame = await frameFrom(handle, info, first.layout, mid, hi);
-      if (!frame) hi = mid;
-      else if (frame.firstSample <= target) lo = frame;
-      else hi = mid;
-    }
+    let lo = await bisectBytes(
+      first,
+      size,
+      (frame) => frame.offset,
+      (mid, hi) => frameFrom(handle, info, first.layout, mid, hi),
+      (frame) => frame.firstSample <= target,
+    );
     // walk on: the last frame that starts at or before the target
     for (;;) {
       const next = await frameFrom(handle, info, first.layout, lo.offset + 16, size);

@@ -11,14 +11,10 @@
  * makes the seek give up, and the caller decodes from the start as before.
  */
 import fs from 'node:fs';
+import { bisectBytes, SCAN_BYTES } from './byte-bisection';
 
 /** The pre-roll RFC 7845 recommends after a seek, in 48 kHz samples (80 ms). */
 export const OPUS_PREROLL_48K = 3840;
-
-/** Bytes read at a time while looking for a page (a page is at most 65,307 bytes). */
-const SCAN_BYTES = 1 << 17;
-/** Below this span of bytes the bisection stops and the pages are walked in order. */
-const LINEAR_BYTES = 1 << 16;
 
 export interface OggPageInfo {
   offset: number;
@@ -151,22 +147,22 @@ export async function findOggOpusSeekPoint(reader: OggPageReader, target48: numb
   const goal = target48 + preSkip - OPUS_PREROLL_48K;
   if (goal <= preSkip) return null;
 
-  // Bisection: `lo` is a page whose granule is at most the goal (or the first audio page).
-  let lo = headerEnd;
-  let hi = reader.size;
-  while (hi - lo > LINEAR_BYTES) {
-    const mid = Math.floor((lo + hi) / 2);
-    let page = await reader.pageFrom(mid, hi);
-    // pages on which no packet ends say nothing: take the next one
-    while (page && page.granule === -1) page = await reader.pageFrom(page.offset + page.size, hi);
-    if (!page) {
-      hi = mid;
-      continue;
-    }
-    if (page.serial !== first.serial) return null;
-    if (page.granule <= goal) lo = page.offset;
-    else hi = mid;
-  }
+  // Bisection: `lo` is the offset of a page whose granule is at most the goal (or of the first audio page).
+  let foreign = false;
+  const lo = await bisectBytes(
+    headerEnd,
+    reader.size,
+    (offset) => offset,
+    async (mid, hi) => {
+      let page = await reader.pageFrom(mid, hi);
+      // pages on which no packet ends say nothing: take the next one
+      while (page && page.granule === -1) page = await reader.pageFrom(page.offset + page.size, hi);
+      if (page && page.serial !== first.serial) foreign = true;
+      return page && !foreign && page.granule <= goal ? page.offset : null;
+    },
+    () => !foreign,
+  );
+  if (foreign) return null;
 
   // Walk forward from `lo`: the last page that starts fresh after a page ending at or before the goal.
   let best: OggOpusSeekPoint | null = null;
