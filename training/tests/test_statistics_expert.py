@@ -169,3 +169,26 @@ def test_training_keeps_the_expert_as_fitted_unless_asked(espeak_corpus, tmp_pat
         with open(out / "model.json", encoding="utf-8") as fh:
             recipe = json.load(fh)["training"]["recipe"]
         assert recipe["statistics_expert"] == ("trained" if trained else "frozen")
+
+
+def test_a_team_fits_the_expert_on_its_own_export(espeak_corpus, tmp_path):
+    """`fit-statistics-expert --data EXPORT`: the expert is fitted on the export's own split, without the
+    shared corpora, and the new bundle records it and its held-out metrics."""
+    from wavfusion.statistics_expert import fit_statistics_expert_bundle
+
+    m = _model(7, False)
+    src = tmp_path / "bundle"
+    write_bundle(m, train_bpe(["hello there"], vocab_size=300), str(src), "team", {})
+    log = []
+    meta = fit_statistics_expert_bundle(str(src), str(tmp_path / "fitted"), [], data=espeak_corpus, epochs=3,
+                                        log=log.append)
+    assert meta["config"]["statistics_expert"] is True
+    record = meta["training"]["statistics_expert"]
+    own = os.path.basename(os.path.normpath(espeak_corpus))
+    assert record["data"] == espeak_corpus and record["corpora"] == [] and record["selection_corpora"] == [own]
+    assert "--corpora" not in record["command"] and f"--data {espeak_corpus}" in record["command"]
+    assert own in meta["training"]["metrics"]["test_report"]["without_text"]
+    assert (tmp_path / "fitted" / "model.onnx").exists()
+    # the source bundle is as it was
+    with open(src / "model.json", encoding="utf-8") as fh:
+        assert not json.load(fh)["config"].get("statistics_expert")

@@ -175,6 +175,9 @@ def main(argv=None) -> int:
                     help="shared corpora (train and validation speakers; selection on their validation UA); "
                          "default: ravdess-speech tess nemo-pl")
     fx.add_argument("--synthetic", default=None, help="synthetic corpus folder (its training split too)")
+    fx.add_argument("--data", default=None,
+                    help="a studio export folder or manifest: fit on your own speakers (its own split; "
+                         "without --corpora, the shared corpora are not read)")
     fx.add_argument("--seed", type=int, default=0, help="the speaker split's seed (as train-corpora's --seed)")
     fx.add_argument("--train-seed", type=int, default=0, help="the expert's initialisation and sampling")
     fx.add_argument("--epochs", type=int, default=150)
@@ -315,10 +318,12 @@ def main(argv=None) -> int:
         from .corpora import CORPORA
         from .statistics_expert import fit_statistics_expert_bundle
 
-        fit_statistics_expert_bundle(args.model, args.out, args.corpora if args.corpora is not None else CORPORA, synthetic=args.synthetic, seed=args.seed,
+        corpora = args.corpora if args.corpora is not None else ([] if args.data else CORPORA)
+        fit_statistics_expert_bundle(args.model, args.out, corpora, synthetic=args.synthetic, seed=args.seed,
                                      train_seed=args.train_seed, epochs=args.epochs,
                                      fallback_dropout=args.fallback_dropout, name=args.name,
-                                     test_corpus=args.test_corpus, json_out=args.json, log=_flush_print)
+                                     test_corpus=args.test_corpus, json_out=args.json, data=args.data,
+                                     log=_flush_print)
         return 0
     if args.cmd == "export":
         from .export import export_onnx, load_bundle

@@ -190,15 +190,18 @@ def fit_statistics_expert_bundle(model_dir: str, out_dir: str, corpora: Sequence
                                  synthetic: Optional[str] = None, seed: int = 0, train_seed: int = 0,
                                  epochs: int = 150, fallback_dropout: float = 0.2, name: Optional[str] = None,
                                  test_corpus: Optional[str] = None, json_out: Optional[str] = None,
-                                 log: Callable[..., Any] = print) -> Dict[str, Any]:
+                                 data: Optional[str] = None, log: Callable[..., Any] = print) -> Dict[str, Any]:
     """``python -m wavfusion fit-statistics-expert``: a new bundle in ``out_dir`` = the bundle in
     ``model_dir`` with a fitted statistics expert; its model.json gains ``training.statistics_expert`` and
     the held-out metrics of the new bundle (the old ones kept as ``previous_bundle_test_report``), and
     ``training.metrics.test_statistics_expert_alone`` (the expert's own, audio only: its ablation row).
-    ``test_corpus``: leave-one-corpus-out, as ``train-corpora --test-corpus`` split it."""
+    ``test_corpus``: leave-one-corpus-out, as ``train-corpora --test-corpus`` split it. ``data``: a studio
+    export folder or a manifest (its own train/validation/test split, as ``train`` reads it): a team fits
+    the expert on its own speakers."""
     from .corpora import LABEL_MAP_4, build_items, require_root
     from .export import derive_bundle, load_bundle
     from .metrics import classification_metrics
+    from .data import load_audio_cache, load_corpus
     from .recipe import load_synthetic, predict_items, report
 
     if os.path.exists(out_dir):
@@ -211,17 +214,31 @@ def fit_statistics_expert_bundle(model_dir: str, out_dir: str, corpora: Sequence
         items += build_items(root, corpora, LABEL_MAP_4, seed=seed, test_corpus=test_corpus, log=log)
     if synthetic:
         items += load_synthetic(synthetic)
+    selection = [c for c in corpora if c != test_corpus]
+    if data:
+        corpus = load_corpus(data, seed=seed)
+        for problem in corpus.problems:
+            log(f"not used: {problem}")
+        load_audio_cache(corpus.items)
+        own = os.path.basename(os.path.normpath(data))
+        for it in corpus.items:
+            it.corpus = own
+        items += corpus.items
+        selection.append(own)
+    for it in items:
+        if it.label not in labels:
+            log(f"not used: {it.path}: label {it.label!r} is not among the model's labels {labels}")
     items = [it for it in items if it.label in labels]
     info = fit_expert(model, [it for it in items if it.split in ("train", "validation")], labels, epochs=epochs,
-                      fallback_dropout=fallback_dropout, seed=train_seed,
-                      select_corpora=[c for c in corpora if c != test_corpus] or None, log=log)
+                      fallback_dropout=fallback_dropout, seed=train_seed, select_corpora=selection or None, log=log)
     info["calibration"] = _fit_expert_temperature(model, tok, [it for it in items if it.split == "validation"],
                                                    labels, log)
-    info.update({"corpora": list(corpora), "synthetic": bool(synthetic), "split_seed": seed,
+    info.update({"corpora": list(corpora), "synthetic": bool(synthetic), "data": data, "split_seed": seed,
                  "train_seed": train_seed, "test_corpus": test_corpus,
                  "fitted_on": {"name": meta.get("name"), "version": meta.get("version")},
                  "command": f"python -m wavfusion fit-statistics-expert --model {model_dir} --out {out_dir} "
-                            f"--corpora {' '.join(corpora)}" + (f" --synthetic {synthetic}" if synthetic else "")
+                            + (f"--corpora {' '.join(corpora)}" if corpora else "")
+                            + (f" --synthetic {synthetic}" if synthetic else "") + (f" --data {data}" if data else "")
                             + (f" --test-corpus {test_corpus}" if test_corpus else "")
                             + f" --epochs {epochs} --fallback-dropout {fallback_dropout}"})
     meta = dict(meta)
