@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .calibrate import unweighted_accuracy
 from .data import Item
 from .modules import LogMelStatistics, StatisticsExpert, StatisticsExpertMember, WavFusionModel
 
@@ -53,11 +54,6 @@ def expert_inputs(model: WavFusionModel, items: Sequence[Item]) -> Tuple[np.ndar
         by_training_set = path.speaker_normalise(stats, None).numpy()
     path.train(was_training)
     return by_speaker, by_training_set
-
-
-def _ua(gold: np.ndarray, pred: np.ndarray, n: int) -> float:
-    recalls = [float(np.mean(pred[gold == c] == c)) for c in range(n) if np.any(gold == c)]
-    return float(np.mean(recalls)) if recalls else 0.0
 
 
 def _fit_member(x: torch.Tensor, x_fallback: torch.Tensor, y: torch.Tensor, corpus: np.ndarray,
@@ -99,7 +95,7 @@ def _fit_member(x: torch.Tensor, x_fallback: torch.Tensor, y: torch.Tensor, corp
 
 def _validation_ua(pred: np.ndarray, gold: np.ndarray, corpus: np.ndarray, n: int) -> float:
     """The mean over corpora of each corpus's UA."""
-    return float(np.mean([_ua(gold[corpus == c], pred[corpus == c], n) for c in sorted(set(corpus))]))
+    return float(np.mean([unweighted_accuracy(gold[corpus == c], pred[corpus == c], n) for c in sorted(set(corpus))]))
 
 
 def fit_expert(model: WavFusionModel, items: Sequence[Item], labels: Sequence[str], epochs: int = 150,
